@@ -1,0 +1,188 @@
+"""Compile and render user-written message templates in a Jinja2 sandbox.
+
+Templates are written by marketers, so they run in a ``SandboxedEnvironment``:
+no attribute access to internals, no imports. HTML autoescapes; subject and
+text do not. A campaign is compiled once per process (cached on its id and
+``updated_at``), then rendered per recipient.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import ChainableUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from campaigns.html_to_text import html_to_text
+
+LAYOUT_VARIABLE = "__postino_layout__"
+SAMPLE_SUBSCRIBER: Mapping[str, Any] = {
+    "id": 0,
+    "email": "subscriber@example.com",
+    "name": "Sample Subscriber",
+    "attributes": {},
+}
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    field: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{self.field}: {where}{self.message}"
+
+
+@dataclass
+class TemplateValidationError(Exception):
+    problems: list[TemplateProblem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(str(p) for p in self.problems)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    subject: str
+    html: str
+    text: str
+
+
+def _make_env(*, autoescape: bool) -> SandboxedEnvironment:
+    # ChainableUndefined: a missing attribute renders as empty instead of
+    # failing mid-send (subscriber.attributes.city for a subscriber without one).
+    env = SandboxedEnvironment(
+        autoescape=autoescape, undefined=ChainableUndefined, keep_trailing_newline=True
+    )
+    return env
+
+
+HTML_ENV = _make_env(autoescape=True)
+TEXT_ENV = _make_env(autoescape=False)
+
+
+def _compile(env: SandboxedEnvironment, source: str, field_name: str) -> Any:
+    try:
+        return env.from_string(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateValidationError(
+            [TemplateProblem(field_name, exc.lineno, exc.message or str(exc))]
+        ) from exc
+
+
+def _runtime_line(exc: BaseException) -> int | None:
+    """Line of the user's template where a render-time error happened."""
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == "<template>":
+            line = lineno
+    return line
+
+
+class CompiledCampaign:
+    """The subject, HTML and optional text templates of one campaign, compiled."""
+
+    def __init__(self, *, subject: str, html: str, text: str, layout: str | None) -> None:
+        problems: list[TemplateProblem] = []
+        self._layout = None
+        self._subject = self._html = self._text = None
+        if layout:
+            try:
+                self._layout = _compile(HTML_ENV, layout, "layout")
+                if not _has_content_block(layout):
+                    problems.append(
+                        TemplateProblem(
+                            "layout", None, "must contain {% block content %}{% endblock %}"
+                        )
+                    )
+            except TemplateValidationError as exc:
+                problems.extend(exc.problems)
+            # Same line as the body: error line numbers stay the user's.
+            html = "{% extends " + LAYOUT_VARIABLE + " %}{% block content %}" + html
+            html += "{% endblock %}"
+        for name, env, source in (
+            ("subject", TEXT_ENV, subject),
+            ("html", HTML_ENV, html),
+            ("text", TEXT_ENV, text),
+        ):
+            if name == "text" and not source.strip():
+                continue
+            try:
+                setattr(self, f"_{name}", _compile(env, source, name))
+            except TemplateValidationError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise TemplateValidationError(problems)
+
+    def render(self, context: Mapping[str, Any]) -> RenderedMessage:
+        """Render for one recipient. Raises TemplateValidationError on runtime errors."""
+        assert self._subject is not None and self._html is not None
+        parts: dict[str, str] = {}
+        ctx = dict(context)
+        if self._layout is not None:
+            ctx[LAYOUT_VARIABLE] = self._layout
+        for name, template in (("subject", self._subject), ("html", self._html)):
+            try:
+                parts[name] = template.render(ctx)
+            except TemplateError as exc:
+                raise TemplateValidationError(
+                    [TemplateProblem(name, _runtime_line(exc), exc.message or str(exc))]
+                ) from exc
+        if self._text is not None:
+            try:
+                text = self._text.render(ctx)
+            except TemplateError as exc:
+                raise TemplateValidationError(
+                    [TemplateProblem("text", _runtime_line(exc), exc.message or str(exc))]
+                ) from exc
+        else:
+            text = html_to_text(parts["html"])
+        # A subject is one header line: newlines would allow header injection.
+        subject = " ".join(parts["subject"].split())
+        return RenderedMessage(subject=subject, html=parts["html"], text=text)
+
+
+def _has_content_block(layout: str) -> bool:
+    ast = HTML_ENV.parse(layout)
+    return any(block.name == "content" for block in ast.find_all(nodes.Block))
+
+
+def validate_templates(
+    *, subject: str, html: str, text: str = "", layout: str | None = None
+) -> None:
+    """Compile and trial-render with a sample subscriber; raise with line and message."""
+    compiled = CompiledCampaign(subject=subject, html=html, text=text, layout=layout)
+    compiled.render(sample_context(campaign_name="Sample", campaign_subject=subject))
+
+
+def sample_context(*, campaign_name: str, campaign_subject: str) -> dict[str, Any]:
+    return {
+        "subscriber": dict(SAMPLE_SUBSCRIBER),
+        "campaign": {"id": 0, "name": campaign_name, "subject": campaign_subject},
+        "unsubscribe_url": "https://example.com/unsubscribe",
+        "preferences_url": "https://example.com/preferences",
+        "webview_url": "https://example.com/view",
+    }
+
+
+@lru_cache(maxsize=64)
+def _compiled(
+    campaign_id: int, version: str, subject: str, html: str, text: str, layout: str | None
+) -> CompiledCampaign:
+    del campaign_id, version  # part of the cache key only
+    return CompiledCampaign(subject=subject, html=html, text=text, layout=layout)
+
+
+def compiled_for(campaign: Any) -> CompiledCampaign:
+    """The compiled templates of a campaign, compiled once per process per version."""
+    layout = campaign.template.html if campaign.template_id else None
+    version = f"{campaign.updated_at.isoformat()}:{campaign.template_id}"
+    if campaign.template_id:
+        version += ":" + campaign.template.updated_at.isoformat()
+    return _compiled(campaign.pk, version, campaign.subject, campaign.html, campaign.text, layout)

@@ -1,0 +1,27 @@
+"""Celery tasks: thin wrappers that take IDs and call delivery.sender."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from delivery import sender
+
+
+@shared_task(name="delivery.tasks.dispatch_campaign")
+def dispatch_campaign(campaign_id: int) -> int:
+    return sender.dispatch(campaign_id)
+
+
+@shared_task(name="delivery.tasks.send_chunk", acks_late=True)
+def send_chunk(campaign_id: int) -> int:
+    return sender.run_chunk(campaign_id)
+
+
+@shared_task(name="delivery.tasks.tick")
+def tick() -> None:
+    sender.tick()
+
+
+@shared_task(name="delivery.tasks.send_test_messages")
+def send_test_messages(campaign_id: int, emails: list[str]) -> list[str]:
+    return sender.send_tests(campaign_id, emails)

@@ -1,0 +1,22 @@
+"""The Celery app. `celery -A postino worker` consumes every queue we use."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postino.settings")
+
+app = Celery("postino")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
+    from django.conf import settings
+
+    tick = float(settings.POSTINO["TICK_SECONDS"])
+    sender.add_periodic_task(tick, sender.signature("delivery.tasks.tick"), name="delivery tick")
+    sender.add_periodic_task(15.0, sender.signature("postino.tasks.heartbeat"), name="heartbeat")

@@ -1,0 +1,15 @@
+"""One shared Redis client per process (rate limits, liveness markers)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import redis
+from django.conf import settings
+
+
+@cache
+def redis_client() -> redis.Redis:
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+    )

@@ -1,0 +1,219 @@
+"""Postino settings: one module, fed only by the environment (see README's table)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from postino.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("POSTINO_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set (or run with DEBUG=true for development)"
+        )
+    # Development only: a stable key so sessions survive restarts of `make run`.
+    SECRET_KEY = "dev-insecure-" + hashlib.sha256(str(BASE_DIR).encode()).hexdigest()
+
+
+def _derive_fernet_key(secret: str) -> str:
+    digest = hashlib.sha256(("postino.encryption:" + secret).encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+# Fernet keys used to encrypt secrets at rest (SMTP passwords). Several keys,
+# comma-separated, allow rotation: the first encrypts, all decrypt. Without one,
+# a key is derived from SECRET_KEY, which then must never change.
+ENCRYPTION_KEYS = env_list("ENCRYPTION_KEY", []) or [_derive_fernet_key(SECRET_KEY)]
+
+BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+_base = urlsplit(BASE_URL)
+if _base.scheme not in {"http", "https"} or not _base.hostname:
+    raise ImproperlyConfigured(f"BASE_URL must be an absolute http(s) URL, got {BASE_URL!r}")
+BASE_HOST = _base.hostname
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [BASE_HOST, "localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"{_base.scheme}://{_base.netloc}"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "anymail",
+    "postino",
+    "subscribers",
+    "campaigns",
+    "delivery",
+    "api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "postino.urls"
+WSGI_APPLICATION = "postino.wsgi.application"
+ASGI_APPLICATION = "postino.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "postino.context_processors.postino",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'postino.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout let the web process, workers and beat share one file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Security (production defaults; DEBUG relaxes what needs HTTPS) ----------
+SECURE_HTTPS = _base.scheme == "https"
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_HTTPS and not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", False) else None
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Redis and Celery -------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "postino"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redelivery of a task whose worker died: must exceed the longest chunk.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Sending ----------------------------------------------------------------
+POSTINO = {
+    # Recipients claimed by one task; the lease is renewed while the chunk runs.
+    "CHUNK_SIZE": env_int("SEND_CHUNK_SIZE", 500, minimum=1),
+    # Chunk tasks kept in flight per running campaign.
+    "PARALLEL_CHUNKS": env_int("SEND_PARALLEL_CHUNKS", 4, minimum=1),
+    "LEASE_SECONDS": env_int("SEND_LEASE_SECONDS", 120, minimum=5),
+    "MAX_ATTEMPTS": env_int("SEND_MAX_ATTEMPTS", 5, minimum=1),
+    "RETRY_BASE_SECONDS": env_float("SEND_RETRY_BASE_SECONDS", 60.0),
+    "RETRY_MAX_SECONDS": env_float("SEND_RETRY_MAX_SECONDS", 3600.0),
+    "SMTP_TIMEOUT": env_float("SMTP_TIMEOUT", 30.0),
+    # How often a running chunk re-reads its campaign's status (pause/cancel).
+    "STATUS_CHECK_SECONDS": env_float("SEND_STATUS_CHECK_SECONDS", 1.0),
+    "TICK_SECONDS": env_float("SEND_TICK_SECONDS", 5.0),
+    "BOUNCE_DOMAIN": env_str("BOUNCE_DOMAIN", BASE_HOST),
+    "BOUNCE_LOCALPART": env_str("BOUNCE_LOCALPART", "bounces"),
+    "UNSUBSCRIBE_MAILTO_LOCALPART": env_str("UNSUBSCRIBE_MAILTO_LOCALPART", "unsubscribe"),
+    # The built-in mail catcher (development): an SMTP server on loopback whose
+    # messages appear on the Outbox page.
+    "MAILCATCHER_ENABLED": env_bool("MAILCATCHER_ENABLED", DEBUG),
+    "MAILCATCHER_HOST": env_str("MAILCATCHER_HOST", "127.0.0.1"),
+    "MAILCATCHER_PORT": env_int("MAILCATCHER_PORT", 1025, minimum=1),
+}
+
+# Default SMTP server created on first start (see `manage.py bootstrap`).
+DEFAULT_SMTP = {
+    "HOST": env_str("SMTP_HOST"),
+    "PORT": env_int("SMTP_PORT", 587, minimum=1),
+    "SECURITY": env_str("SMTP_SECURITY", "starttls"),
+    "USERNAME": env_str("SMTP_USERNAME"),
+    "PASSWORD": env_str("SMTP_PASSWORD"),
+    "MAX_CONNECTIONS": env_int("SMTP_MAX_CONNECTIONS", 4, minimum=1),
+    "MESSAGES_PER_SECOND": env_float("SMTP_MESSAGES_PER_SECOND", 50.0),
+}
+
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Postino <postino@{BASE_HOST}>")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

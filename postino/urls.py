@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from api.urls import api
+from postino import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("subscribers.urls")),
+    path("", include("campaigns.urls")),
+    path("", include("delivery.urls")),
+    path("s/", include("subscribers.public_urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
