@@ -1,9 +1,7 @@
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
     return HttpResponse("Postino")
 
 
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
