@@ -1,2 +1,19 @@
+from django.urls import path
 
-urlpatterns: list = []
+from campaigns import views
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("campaigns/", views.campaign_index, name="index"),
+    path("campaigns/new/", views.campaign_create, name="create"),
+    path("campaigns/<int:campaign_id>/", views.campaign_detail, name="detail"),
+    path("campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="edit"),
+    path("campaigns/<int:campaign_id>/stats.json", views.campaign_stats_json, name="stats"),
+    path("campaigns/<int:campaign_id>/preview/", views.campaign_preview, name="preview"),
+    path("campaigns/<int:campaign_id>/start/", views.campaign_start, name="start"),
+    path("campaigns/<int:campaign_id>/pause/", views.campaign_pause, name="pause"),
+    path("campaigns/<int:campaign_id>/resume/", views.campaign_resume, name="resume"),
+    path("campaigns/<int:campaign_id>/cancel/", views.campaign_cancel, name="cancel"),
+    path("campaigns/<int:campaign_id>/test/", views.campaign_send_test, name="send_test"),
+]

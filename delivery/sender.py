@@ -1,19 +1,486 @@
-"""The send pipeline (filled in below)."""
+"""The send pipeline: claim a chunk of the ledger, render, send, record.
+
+Life of a ledger row (``delivery.models.Delivery``)::
+
+    pending ──claim──▶ claimed ──250──▶ sent
+       ▲                 │  └────5xx──▶ failed
+       └── 4xx/drop ─────┘  (next_attempt_at = now + backoff; failed after MAX_ATTEMPTS)
+
+A chunk task claims up to CHUNK_SIZE due rows in one short transaction
+(``FOR UPDATE SKIP LOCKED``, so concurrent workers never claim the same row),
+then does all SMTP I/O outside any transaction. Each outcome is recorded right
+after the server answers, so a worker killed mid-chunk leaves its unsent rows
+``claimed`` with a lease that ``tick`` returns to ``pending`` once it expires:
+nobody is skipped. The only duplicate window is one message per connection:
+the server accepted it but the worker died before the row was marked sent.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parseaddr
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.personalize import build_context, subscriber_links
+from campaigns.rendering import (
+    CompiledCampaign,
+    TemplateValidationError,
+    compiled_for,
+    sample_context,
+)
+from campaigns.services import start_due_scheduled_campaigns
+from delivery import verp
+from delivery.mime import build_message, format_address, format_address_header, new_message_id
+from delivery.models import Delivery, SmtpServer
+from delivery.ratelimit import RateLimiter
+from delivery.smtp import POOL, Outcome, SendResult, SmtpConnectError, SmtpSettings, send_message
+from postino.redis import redis_client
+from subscribers.models import Subscriber
+
+log = logging.getLogger(__name__)
+
+
+def _conf(name: str) -> Any:
+    return settings.POSTINO[name]
+
+
+def _active_key(campaign_id: int) -> str:
+    return f"postino:campaign:{campaign_id}:active"
+
+
+def _mark_active(campaign_id: int) -> None:
+    # Tells `tick` that chunk tasks for this campaign are queued or running.
+    try:
+        redis_client().set(_active_key(campaign_id), "1", ex=max(10, int(_conf("LEASE_SECONDS"))))
+    except redis.RedisError:
+        log.warning("could not mark campaign %s active in Redis", campaign_id)
+
+
+def _clear_active(campaign_id: int) -> None:
+    with contextlib.suppress(redis.RedisError):
+        redis_client().delete(_active_key(campaign_id))
+
+
+def _is_marked_active(campaign_id: int) -> bool:
+    try:
+        return bool(redis_client().exists(_active_key(campaign_id)))
+    except redis.RedisError:
+        return False
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with ±25% jitter so retries of a batch spread out."""
+    base = float(_conf("RETRY_BASE_SECONDS"))
+    delay = min(base * (2 ** max(0, attempts - 1)), float(_conf("RETRY_MAX_SECONDS")))
+    return timedelta(seconds=delay * random.uniform(0.75, 1.25))
+
+
+def _due(now: Any) -> Q:
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
 
 def dispatch(campaign_id: int) -> int:
-    raise NotImplementedError
+    """Queue a few chunk tasks for a running campaign; each re-queues itself."""
+    from delivery.tasks import send_chunk
+
+    if not Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).exists():
+        return 0
+    _mark_active(campaign_id)
+    count = int(_conf("PARALLEL_CHUNKS"))
+    for _ in range(count):
+        send_chunk.delay(campaign_id)
+    return count
+
+
+def claim_chunk(campaign_id: int, size: int) -> uuid.UUID | None:
+    """Atomically claim up to ``size`` due rows; returns the claim token."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.filter(campaign_id=campaign_id, status=Delivery.Status.PENDING)
+            .filter(_due(now))
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:size]
+        )
+        if not ids:
+            return None
+        Delivery.objects.filter(id__in=ids).update(
+            status=Delivery.Status.CLAIMED,
+            claim_token=token,
+            lease_until=now + timedelta(seconds=int(_conf("LEASE_SECONDS"))),
+            updated_at=now,
+        )
+    return token
+
+
+def release_claim(token: uuid.UUID) -> int:
+    """Give back rows of a claim that were not attempted (pause, cancel, shutdown)."""
+    return Delivery.objects.filter(claim_token=token, status=Delivery.Status.CLAIMED).update(
+        status=Delivery.Status.PENDING,
+        claim_token=None,
+        lease_until=None,
+        updated_at=timezone.now(),
+    )
+
+
+def reclaim_expired_leases() -> int:
+    """Rows whose worker died mid-chunk go back to pending."""
+    now = timezone.now()
+    return Delivery.objects.filter(status=Delivery.Status.CLAIMED, lease_until__lt=now).update(
+        status=Delivery.Status.PENDING, claim_token=None, lease_until=None, updated_at=now
+    )
+
+
+@dataclass
+class _Recorder:
+    """Writes each outcome to the ledger as soon as the server has answered."""
+
+    token: uuid.UUID
+
+    def sent(self, row: Delivery, message_id: str, result: SendResult) -> None:
+        now = timezone.now()
+        Delivery.objects.filter(pk=row.pk, claim_token=self.token).update(
+            status=Delivery.Status.SENT,
+            attempts=F("attempts") + 1,
+            smtp_code=result.code,
+            smtp_reply=result.reply[:1000],
+            message_id=message_id,
+            sent_at=now,
+            claim_token=None,
+            lease_until=None,
+            next_attempt_at=None,
+            updated_at=now,
+        )
+
+    def failed(self, row: Delivery, code: int | None, reply: str) -> None:
+        now = timezone.now()
+        Delivery.objects.filter(pk=row.pk, claim_token=self.token).update(
+            status=Delivery.Status.FAILED,
+            attempts=F("attempts") + 1,
+            smtp_code=code,
+            smtp_reply=reply[:1000],
+            claim_token=None,
+            lease_until=None,
+            updated_at=now,
+        )
+
+    def transient(self, row: Delivery, code: int | None, reply: str) -> None:
+        attempts = row.attempts + 1
+        if attempts >= int(_conf("MAX_ATTEMPTS")):
+            self.failed(row, code, f"gave up after {attempts} attempts: {reply}")
+            return
+        now = timezone.now()
+        Delivery.objects.filter(pk=row.pk, claim_token=self.token).update(
+            status=Delivery.Status.PENDING,
+            attempts=attempts,
+            smtp_code=code,
+            smtp_reply=reply[:1000],
+            next_attempt_at=now + retry_delay(attempts),
+            claim_token=None,
+            lease_until=None,
+            updated_at=now,
+        )
+
+    def renew_lease(self) -> None:
+        Delivery.objects.filter(claim_token=self.token, status=Delivery.Status.CLAIMED).update(
+            lease_until=timezone.now() + timedelta(seconds=int(_conf("LEASE_SECONDS")))
+        )
+
+
+class MessageFactory:
+    """Everything per-campaign computed once; ``build`` renders one recipient."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.compiled: CompiledCampaign = compiled_for(campaign)
+        name, address = parseaddr(campaign.from_email)
+        self.from_header = format_address(name, address)
+        self.from_domain = address.rpartition("@")[2] or settings.BASE_HOST
+        self.reply_to = format_address_header(campaign.reply_to) if campaign.reply_to else ""
+        self.bounce_domain = _conf("BOUNCE_DOMAIN")
+        self.mailto_local = _conf("UNSUBSCRIBE_MAILTO_LOCALPART")
+
+    def build(
+        self,
+        *,
+        subscriber: Subscriber,
+        delivery_id: int | None,
+        links: dict[str, str] | None = None,
+    ) -> tuple[str, str, bytes]:
+        """Returns (envelope sender, Message-ID, message bytes)."""
+        if links is None:
+            links = subscriber_links(subscriber_id=subscriber.pk, campaign_id=self.campaign.pk)
+        rendered = self.compiled.render(build_context(self.campaign, subscriber, links))
+        return self._assemble(
+            subject=rendered.subject,
+            html=rendered.html,
+            text=rendered.text,
+            to_header=format_address(subscriber.name, subscriber.email),
+            links=links,
+            delivery_id=delivery_id,
+        )
+
+    def _assemble(
+        self,
+        *,
+        subject: str,
+        html: str,
+        text: str,
+        to_header: str,
+        links: dict[str, str],
+        delivery_id: int | None,
+    ) -> tuple[str, str, bytes]:
+        envelope_from = verp.envelope_sender(delivery_id)
+        message_id = new_message_id(self.from_domain)
+        unsubscribe_token = links["one_click_url"].rstrip("/").rpartition("/")[2]
+        mailto = (
+            f"mailto:{self.mailto_local}+{unsubscribe_token}@{self.bounce_domain}"
+            "?subject=unsubscribe"
+        )
+        extra = [
+            ("List-Unsubscribe", f"<{links['one_click_url']}>, <{mailto}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ("Feedback-ID", f"{self.campaign.pk}:campaign:postino"),
+            ("X-Postino-Campaign", str(self.campaign.pk)),
+        ]
+        if delivery_id is not None:
+            # Lets complaint reports that redact the recipient still be matched.
+            extra.append(("X-Postino-Ref", verp.make_token(delivery_id)))
+        data = build_message(
+            from_header=self.from_header,
+            to_header=to_header,
+            subject=subject,
+            html=html,
+            text=text,
+            message_id=message_id,
+            reply_to=self.reply_to,
+            extra_headers=extra,
+        )
+        return envelope_from, message_id, data
+
+    def build_test(self, email: str, subscriber: Subscriber | None) -> tuple[str, str, bytes]:
+        """A test message: the subscriber's own rendering if the address is one,
+        else sample data; the subject is marked [Test]."""
+        if subscriber is not None:
+            links = subscriber_links(subscriber_id=subscriber.pk, campaign_id=self.campaign.pk)
+            context = build_context(self.campaign, subscriber, links)
+            to_header = format_address(subscriber.name, subscriber.email)
+        else:
+            context = sample_context(
+                campaign_name=self.campaign.name, campaign_subject=self.campaign.subject
+            )
+            context["subscriber"] = {"id": 0, "email": email, "name": "", "attributes": {}}
+            context["campaign"]["id"] = self.campaign.pk
+            links = {
+                "one_click_url": context["unsubscribe_url"],
+                "unsubscribe_url": context["unsubscribe_url"],
+                "preferences_url": context["preferences_url"],
+                "webview_url": context["webview_url"],
+            }
+            to_header = email
+        rendered = self.compiled.render(context)
+        return self._assemble(
+            subject="[Test] " + rendered.subject,
+            html=rendered.html,
+            text=rendered.text,
+            to_header=to_header,
+            links=links,
+            delivery_id=None,
+        )
+
+
+def _load_campaign(campaign_id: int) -> Campaign | None:
+    return Campaign.objects.select_related("template", "smtp_server").filter(pk=campaign_id).first()
 
 
 def run_chunk(campaign_id: int) -> int:
-    raise NotImplementedError
+    """Claim one chunk and send it. Returns the number of messages accepted."""
+    from delivery.tasks import send_chunk
+
+    campaign = _load_campaign(campaign_id)
+    if campaign is None or campaign.status != Campaign.Status.RUNNING:
+        return 0
+    server = campaign.smtp_server
+    if server is None:
+        from campaigns.services import pause_campaign
+
+        pause_campaign(campaign=campaign, reason="No SMTP server is set for this campaign.")
+        return 0
+    token = claim_chunk(campaign_id, _chunk_size(server))
+    if token is None:
+        _clear_active(campaign_id)
+        maybe_finish(campaign_id)
+        return 0
+    _mark_active(campaign_id)
+    try:
+        sent, more = _send_claimed(campaign, server, token)
+    finally:
+        release_claim(token)
+    if more and Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).exists():
+        send_chunk.delay(campaign_id)
+    else:
+        maybe_finish(campaign_id)
+    return sent
+
+
+def _chunk_size(server: SmtpServer) -> int:
+    # A slow server gets smaller chunks so leases and pauses stay responsive.
+    by_rate = max(10, int(server.messages_per_second * 60))
+    return min(int(_conf("CHUNK_SIZE")), by_rate)
+
+
+def _send_claimed(campaign: Campaign, server: SmtpServer, token: uuid.UUID) -> tuple[int, bool]:
+    """Send every row of a claim. Returns (accepted count, whether to continue)."""
+    rows = list(
+        Delivery.objects.filter(claim_token=token, status=Delivery.Status.CLAIMED)
+        .select_related("subscriber")
+        .order_by("id")
+    )
+    recorder = _Recorder(token)
+    factory = MessageFactory(campaign)
+    cfg = SmtpSettings.from_server(server)
+    limiter = RateLimiter(f"smtp:{server.pk}", server.messages_per_second)
+    status_every = float(_conf("STATUS_CHECK_SECONDS"))
+    renew_every = max(1.0, int(_conf("LEASE_SECONDS")) / 3)
+    next_status_check = time.monotonic() + status_every
+    next_renewal = time.monotonic() + renew_every
+    sent = 0
+    with POOL.connection(cfg) as handle:
+        for row in rows:
+            now = time.monotonic()
+            if now >= next_status_check:
+                next_status_check = now + status_every
+                if not _still_running(campaign.pk):
+                    return sent, False
+                _mark_active(campaign.pk)
+            if now >= next_renewal:
+                next_renewal = now + renew_every
+                recorder.renew_lease()
+            subscriber = row.subscriber
+            try:
+                envelope_from, message_id, data = factory.build(
+                    subscriber=subscriber, delivery_id=row.pk
+                )
+            except TemplateValidationError as exc:
+                # Templates are validated on save and start; a runtime error
+                # specific to one subscriber's data fails that row only.
+                recorder.failed(row, None, f"template error: {exc}")
+                continue
+            limiter.acquire()
+            try:
+                result = send_message(
+                    handle, envelope_from=envelope_from, recipient=subscriber.email, message=data
+                )
+            except SmtpConnectError as exc:
+                # The server is unreachable: this row counts an attempt; the
+                # rest of the claim is released untouched and retried later.
+                log.warning("campaign %s: %s", campaign.pk, exc)
+                recorder.transient(row, None, str(exc))
+                _defer_claim(token)
+                return sent, False
+            if result.outcome is Outcome.SENT:
+                recorder.sent(row, message_id, result)
+                sent += 1
+            elif result.outcome is Outcome.PERMANENT:
+                recorder.failed(row, result.code, result.reply)
+            else:
+                recorder.transient(row, result.code, result.reply)
+    return sent, True
+
+
+def _defer_claim(token: uuid.UUID) -> None:
+    now = timezone.now()
+    Delivery.objects.filter(claim_token=token, status=Delivery.Status.CLAIMED).update(
+        status=Delivery.Status.PENDING,
+        claim_token=None,
+        lease_until=None,
+        next_attempt_at=now + retry_delay(1),
+        updated_at=now,
+    )
+
+
+def _still_running(campaign_id: int) -> bool:
+    return Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).exists()
+
+
+def maybe_finish(campaign_id: int) -> bool:
+    """Mark a running campaign finished once every ledger row is terminal."""
+    open_rows = Delivery.objects.filter(
+        campaign_id=campaign_id, status__in=[Delivery.Status.PENDING, Delivery.Status.CLAIMED]
+    )
+    if open_rows.exists():
+        return False
+    now = timezone.now()
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).update(
+            status=Campaign.Status.FINISHED, finished_at=now, updated_at=now
+        )
+    )
 
 
 def tick() -> None:
-    raise NotImplementedError
+    """Periodic (beat): recover dead workers' rows, start scheduled campaigns,
+    re-dispatch campaigns with due rows and nobody working on them, finish."""
+    from postino.tasks import heartbeat
+
+    heartbeat()
+    reclaimed = reclaim_expired_leases()
+    if reclaimed:
+        log.info("reclaimed %s rows from expired leases", reclaimed)
+    start_due_scheduled_campaigns()
+    now = timezone.now()
+    for campaign_id in Campaign.objects.filter(status=Campaign.Status.RUNNING).values_list(
+        "pk", flat=True
+    ):
+        if maybe_finish(campaign_id):
+            continue
+        due = Delivery.objects.filter(
+            campaign_id=campaign_id, status=Delivery.Status.PENDING
+        ).filter(_due(now))
+        if due.exists() and not _is_marked_active(campaign_id):
+            dispatch(campaign_id)
 
 
 def send_tests(campaign_id: int, emails: list[str]) -> list[str]:
-    raise NotImplementedError
+    """Send the campaign to a few addresses now; not recorded in the ledger."""
+    campaign = _load_campaign(campaign_id)
+    if campaign is None or campaign.smtp_server is None:
+        return []
+    factory = MessageFactory(campaign)
+    known = {s.email: s for s in Subscriber.objects.filter(email__in=emails)}
+    cfg = SmtpSettings.from_server(campaign.smtp_server)
+    limiter = RateLimiter(
+        f"smtp:{campaign.smtp_server.pk}", campaign.smtp_server.messages_per_second
+    )
+    delivered = []
+    with POOL.connection(cfg) as handle:
+        for email in emails:
+            envelope_from, _message_id, data = factory.build_test(email, known.get(email))
+            limiter.acquire()
+            try:
+                result = send_message(
+                    handle, envelope_from=envelope_from, recipient=email, message=data
+                )
+            except SmtpConnectError as exc:
+                log.warning("test send of campaign %s failed: %s", campaign_id, exc)
+                break
+            if result.outcome is Outcome.SENT:
+                delivered.append(email)
+            else:
+                log.warning("test send to %s refused: %s %s", email, result.code, result.reply)
+    return delivered

@@ -9,6 +9,7 @@ server's ``max_connections``.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import socket
 import ssl
@@ -100,6 +101,10 @@ def open_connection(cfg: SmtpSettings, *, steps: list[str] | None = None) -> smt
         )
     else:
         conn = smtplib.SMTP(timeout=cfg.timeout, local_hostname=local_hostname)
+    # smtplib verifies the certificate against the name given to its
+    # constructor; we connect separately (to tell TCP from greeting failures),
+    # so set it here or TLS would have no server name to check.
+    conn._host = cfg.host
     try:
         try:
             code, banner = conn.connect(cfg.host, cfg.port)
@@ -126,7 +131,7 @@ def open_connection(cfg: SmtpSettings, *, steps: list[str] | None = None) -> smt
                 if not conn.has_extn("starttls"):
                     raise SmtpConnectError(Stage.TLS, "server does not offer STARTTLS")
                 try:
-                    code, reply = conn.starttls(context=tls_context())
+                    conn.starttls(context=tls_context())
                 except ssl.SSLError as exc:
                     raise SmtpConnectError(
                         Stage.TLS, f"STARTTLS handshake failed: {exc.reason or exc}"
@@ -177,10 +182,9 @@ def _text(value: bytes | str) -> str:
 
 
 def _close_quietly(conn: smtplib.SMTP) -> None:
-    try:
+    # Closing a broken socket must never raise.
+    with contextlib.suppress(Exception):
         conn.close()
-    except Exception:  # noqa: S110 - closing a broken socket must never raise
-        pass
 
 
 @dataclass

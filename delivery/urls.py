@@ -1,2 +1,16 @@
+from django.urls import path
 
-urlpatterns: list = []
+from delivery import views
+
+app_name = "delivery"
+
+urlpatterns = [
+    path("smtp/", views.smtp_index, name="smtp_index"),
+    path("smtp/new/", views.smtp_create, name="smtp_create"),
+    path("smtp/<int:server_id>/", views.smtp_edit, name="smtp_edit"),
+    path("smtp/<int:server_id>/test/", views.smtp_test, name="smtp_test"),
+    path("outbox/", views.outbox_index, name="outbox"),
+    path("outbox/clear/", views.outbox_clear, name="outbox_clear"),
+    path("outbox/<int:message_id>/", views.outbox_detail, name="outbox_detail"),
+    path("outbox/<int:message_id>/raw/", views.outbox_raw, name="outbox_raw"),
+]

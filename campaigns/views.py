@@ -1,0 +1,299 @@
+"""Marketer pages for campaigns: parse, authorise, call a service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from campaigns import services
+from campaigns.forms import CampaignForm, PreviewForm, StartForm, TestSendForm
+from campaigns.models import Campaign
+from campaigns.personalize import build_context
+from campaigns.rendering import (
+    RenderedMessage,
+    TemplateValidationError,
+    compiled_for,
+    sample_context,
+)
+from campaigns.selectors import campaign_stats
+from postino.permissions import staff_required
+from postino.views import keyset_page
+from subscribers.models import Subscriber, Subscription
+from subscribers.services import normalize_email
+
+PAGE_SIZE = 50
+PREVIEW_MEMBERS = 25
+# Statuses in which the numbers on the campaign page can still move.
+LIVE_STATUSES = {Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.SCHEDULED}
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    return get_object_or_404(
+        Campaign.objects.select_related("smtp_server", "template"), pk=campaign_id
+    )
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, TemplateValidationError):
+        return "The templates have problems: " + "; ".join(
+            f"{p.field} line {p.line}: {p.message}" if p.line else f"{p.field}: {p.message}"
+            for p in exc.problems
+        )
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc).capitalize() + "."
+
+
+def _stats_payload(campaign: Campaign) -> dict[str, Any]:
+    stats = campaign_stats(campaign)
+    done = stats["sent"] + stats["failed"]
+    return {
+        **stats,
+        "status": campaign.status,
+        "status_label": campaign.get_status_display(),
+        "status_reason": campaign.status_reason,
+        "percent": round(100 * done / stats["total"]) if stats["total"] else 0,
+        "live": campaign.status in LIVE_STATUSES,
+    }
+
+
+@require_GET
+@staff_required
+def campaign_index(request: HttpRequest) -> HttpResponse:
+    after = request.GET.get("before", "")
+    campaigns = Campaign.objects.select_related("smtp_server").prefetch_related("lists")
+    page = keyset_page(
+        campaigns, after=int(after) if after.isdigit() else None, size=PAGE_SIZE, descending=True
+    )
+    return render(request, "campaigns/campaign_index.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    form = CampaignForm(request.POST) if request.method == "POST" else CampaignForm.blank()
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.create_campaign(**form.cleaned_data, actor=request.user)
+        except TemplateValidationError as exc:
+            form.add_template_problems(exc)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, f"Campaign “{campaign.name}” saved as a draft.")
+            return redirect("campaigns:detail", campaign.pk)
+    return render(request, "campaigns/campaign_form.html", {"form": form, "campaign": None})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign(campaign_id)
+    if not campaign.is_editable:
+        messages.error(
+            request, f"A {campaign.get_status_display().lower()} campaign cannot be edited."
+        )
+        return redirect("campaigns:detail", campaign.pk)
+    if request.method == "POST":
+        form = CampaignForm(request.POST)
+    else:
+        form = CampaignForm(
+            initial={
+                "name": campaign.name,
+                "subject": campaign.subject,
+                "from_email": campaign.from_email,
+                "reply_to": campaign.reply_to,
+                "lists": list(campaign.lists.all()),
+                "smtp_server": campaign.smtp_server,
+                "template": campaign.template,
+                "html": campaign.html,
+                "text": campaign.text,
+            }
+        )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_campaign(campaign=campaign, **form.cleaned_data)
+        except TemplateValidationError as exc:
+            form.add_template_problems(exc)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        except services.CampaignStateError as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("campaigns:detail", campaign.pk)
+        else:
+            messages.success(request, "Campaign saved.")
+            return redirect("campaigns:detail", campaign.pk)
+    return render(request, "campaigns/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+def _render_detail(
+    request: HttpRequest,
+    campaign: Campaign,
+    *,
+    test_form: TestSendForm | None = None,
+    start_form: StartForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "campaign": campaign,
+        "lists": campaign.lists.all(),
+        "stats": _stats_payload(campaign),
+        "live_statuses": sorted(LIVE_STATUSES),
+        "start_form": start_form or StartForm(),
+        "test_form": test_form or TestSendForm(),
+    }
+    return render(request, "campaigns/campaign_detail.html", context, status=status)
+
+
+@require_GET
+@staff_required
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    return _render_detail(request, _campaign(campaign_id))
+
+
+@require_GET
+@staff_required
+def campaign_stats_json(request: HttpRequest, campaign_id: int) -> JsonResponse:
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    response = JsonResponse(_stats_payload(campaign))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@staff_required
+def campaign_start(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign(campaign_id)
+    form = StartForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, campaign, start_form=form, status=400)
+    try:
+        campaign = services.start_campaign(
+            campaign=campaign, scheduled_at=form.cleaned_data["scheduled_at"]
+        )
+    except (services.CampaignStateError, ValidationError, TemplateValidationError) as exc:
+        messages.error(request, "Cannot start: " + _error_text(exc))
+    else:
+        if campaign.status == Campaign.Status.SCHEDULED:
+            messages.success(request, "Campaign scheduled.")
+        else:
+            messages.success(request, "Campaign started.")
+    return redirect("campaigns:detail", campaign.pk)
+
+
+def _transition(request: HttpRequest, campaign_id: int, action: str) -> HttpResponse:
+    campaign = _campaign(campaign_id)
+    actions: dict[str, tuple[Callable[..., Campaign], str]] = {
+        "pause": (services.pause_campaign, "Campaign paused."),
+        "resume": (services.resume_campaign, "Campaign resumed."),
+        "cancel": (services.cancel_campaign, "Campaign cancelled."),
+    }
+    service, done = actions[action]
+    try:
+        service(campaign=campaign)
+    except (services.CampaignStateError, ValidationError) as exc:
+        messages.error(request, f"Cannot {action}: {_error_text(exc)}")
+    else:
+        messages.success(request, done)
+    return redirect("campaigns:detail", campaign.pk)
+
+
+@require_POST
+@staff_required
+def campaign_pause(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    return _transition(request, campaign_id, "pause")
+
+
+@require_POST
+@staff_required
+def campaign_resume(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    return _transition(request, campaign_id, "resume")
+
+
+@require_POST
+@staff_required
+def campaign_cancel(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    return _transition(request, campaign_id, "cancel")
+
+
+@require_POST
+@staff_required
+def campaign_send_test(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign(campaign_id)
+    form = TestSendForm(request.POST)
+    if form.is_valid():
+        try:
+            recipients = services.send_test(campaign=campaign, emails=form.cleaned_data["emails"])
+        except TemplateValidationError as exc:
+            form.add_error("emails", _error_text(exc))
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, "Test sent to " + ", ".join(recipients) + ".")
+            return redirect("campaigns:detail", campaign.pk)
+    return _render_detail(request, campaign, test_form=form, status=400)
+
+
+@require_GET
+@staff_required
+def campaign_preview(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign(campaign_id)
+    members = list(
+        Subscriber.objects.filter(
+            subscriptions__mailing_list__in=campaign.lists.all(),
+            subscriptions__status=Subscription.Status.CONFIRMED,
+        )
+        .distinct()
+        .order_by("id")
+        .values_list("id", "email")[:PREVIEW_MEMBERS]
+    )
+    form = PreviewForm(request.GET or None, members=members)
+    subscriber: Subscriber | None = None
+    if form.is_valid():
+        subscriber, problem = _chosen_subscriber(
+            form.cleaned_data["email"], form.cleaned_data["subscriber"]
+        )
+        if problem:
+            form.add_error("email", problem)
+    rendered: RenderedMessage | None = None
+    render_error = None
+    try:
+        context = (
+            build_context(campaign, subscriber)
+            if subscriber
+            else sample_context(campaign_name=campaign.name, campaign_subject=campaign.subject)
+        )
+        rendered = compiled_for(campaign).render(context)
+    except TemplateValidationError as exc:
+        render_error = _error_text(exc)
+    return render(
+        request,
+        "campaigns/campaign_preview.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "subscriber": subscriber,
+            "rendered": rendered,
+            "render_error": render_error,
+        },
+    )
+
+
+def _chosen_subscriber(email: str, subscriber_id: int | None) -> tuple[Subscriber | None, str]:
+    if email.strip():
+        try:
+            address = normalize_email(email)
+        except ValidationError:
+            return None, "Enter a valid email address."
+        found = Subscriber.objects.filter(email=address).first()
+        return found, "" if found else f"No subscriber with the address {address}."
+    if subscriber_id is not None:
+        found = Subscriber.objects.filter(pk=subscriber_id).first()
+        return found, "" if found else "That subscriber no longer exists."
+    return None, ""

@@ -1,0 +1,54 @@
+"""VERP envelope senders that identify the exact ledger row a bounce is about.
+
+``bounces+<delivery id in hex>-<mac>@<bounce domain>``: the MAC stops anyone
+from forging bounces that would suppress other people's addresses. Local parts
+stay lower-case alphanumeric, which every MTA preserves.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from django.conf import settings
+
+_MAC_LENGTH = 10
+
+
+def _mac(delivery_id: int) -> str:
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"postino.verp:{delivery_id}".encode(), hashlib.sha256
+    ).digest()
+    return base64.b32encode(digest).decode().lower()[:_MAC_LENGTH]
+
+
+def make_token(delivery_id: int) -> str:
+    return f"{delivery_id:x}-{_mac(delivery_id)}"
+
+
+def read_token(token: str) -> int | None:
+    """The delivery id in a VERP token, or None if it is not one of ours."""
+    head, _, mac = token.strip().lower().partition("-")
+    try:
+        delivery_id = int(head, 16)
+    except ValueError:
+        return None
+    return delivery_id if hmac.compare_digest(mac, _mac(delivery_id)) else None
+
+
+def envelope_sender(delivery_id: int | None) -> str:
+    local = settings.POSTINO["BOUNCE_LOCALPART"]
+    domain = settings.POSTINO["BOUNCE_DOMAIN"]
+    if delivery_id is None:
+        return f"{local}@{domain}"
+    return f"{local}+{make_token(delivery_id)}@{domain}"
+
+
+def parse_envelope_recipient(address: str) -> int | None:
+    """Delivery id from an address like bounces+<token>@domain, if ours."""
+    local, _, _domain = address.strip().strip("<>").rpartition("@")
+    prefix = settings.POSTINO["BOUNCE_LOCALPART"] + "+"
+    if not local.lower().startswith(prefix):
+        return None
+    return read_token(local[len(prefix) :])

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from postino.redis import redis_client
+from tests.support.certs import TestCertificates, make_certificates
+from tests.support.smtpd import RunningSmtpServer, smtp_server
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCertificates]:
+    certs = make_certificates(tmp_path_factory.mktemp("certs"))
+    # Our SMTP client verifies against the system trust store, which OpenSSL
+    # locates through SSL_CERT_FILE: point it at the test CA (workers inherit it).
+    previous = os.environ.get("SSL_CERT_FILE")
+    os.environ["SSL_CERT_FILE"] = str(certs.ca_file)
+    yield certs
+    if previous is None:
+        os.environ.pop("SSL_CERT_FILE", None)
+    else:
+        os.environ["SSL_CERT_FILE"] = previous
+
+
+@pytest.fixture
+def smtpd(certificates: TestCertificates) -> Iterator[RunningSmtpServer]:
+    with smtp_server(certificates) as server:
+        yield server
+
+
+@pytest.fixture
+def clean_redis() -> None:
+    """An empty test Redis database: no stale broker messages or rate state."""
+    # Never wipe database 0, where a developer's `make run` may keep its state.
+    assert not settings.REDIS_URL.rstrip("/").endswith(("/0", ":6379")), settings.REDIS_URL
+    redis_client().flushdb()
+
+
+@pytest.fixture
+def worker_logs(tmp_path: Path) -> Path:
+    return tmp_path / "logs"

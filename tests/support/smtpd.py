@@ -1,0 +1,140 @@
+"""A real SMTP server on loopback for tests (aiosmtpd), with STARTTLS and AUTH.
+
+It records every accepted message with its envelope, and can be told to refuse
+particular recipients: permanently (550) or a given number of times (451).
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from email.policy import default as default_policy
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.support.certs import TestCertificates
+
+USERNAME = "postino-test"
+PASSWORD = "s3cret-pass"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    data: bytes
+
+    def parsed(self) -> Message:
+        return message_from_bytes(self.data, policy=default_policy)
+
+
+@dataclass
+class RecordingHandler:
+    messages: list[ReceivedMessage] = field(default_factory=list)
+    refuse_always: dict[str, str] = field(default_factory=dict)
+    refuse_times: dict[str, tuple[int, str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    authenticated_sessions: int = 0
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        with self.lock:
+            if address in self.refuse_always:
+                return self.refuse_always[address]
+            remaining = self.refuse_times.get(address)
+            if remaining and remaining[0] > 0:
+                self.refuse_times[address] = (remaining[0] - 1, remaining[1])
+                return remaining[1]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.lock:
+            self.messages.append(
+                ReceivedMessage(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.content)
+            )
+        return "250 2.0.0 Message accepted"
+
+    def recipients(self) -> Counter[str]:
+        with self.lock:
+            return Counter(r for m in self.messages for r in m.rcpt_tos)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+            self.refuse_always.clear()
+            self.refuse_times.clear()
+
+
+class _Authenticator:
+    def __init__(self, handler: RecordingHandler) -> None:
+        self.handler = handler
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == USERNAME
+            and auth_data.password.decode() == PASSWORD
+        )
+        if ok:
+            self.handler.authenticated_sessions += 1
+        return AuthResult(success=ok, handled=False)
+
+
+@dataclass
+class RunningSmtpServer:
+    host: str
+    port: int
+    handler: RecordingHandler
+    username: str = USERNAME
+    password: str = PASSWORD
+
+
+@contextmanager
+def smtp_server(
+    certs: TestCertificates, *, implicit_tls: bool = False, require_auth: bool = True
+) -> Iterator[RunningSmtpServer]:
+    """Run a server that requires STARTTLS (or speaks implicit TLS) and AUTH."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certs.cert_file, certs.key_file)
+    handler = RecordingHandler()
+    port = free_port()
+    kwargs: dict[str, Any] = {
+        "authenticator": _Authenticator(handler),
+        "auth_required": require_auth,
+        "decode_data": False,
+        "enable_SMTPUTF8": True,
+    }
+    if implicit_tls:
+        controller = Controller(
+            handler, hostname="127.0.0.1", port=port, ssl_context=context,
+            auth_require_tls=True, **kwargs,
+        )  # fmt: skip
+    else:
+        controller = Controller(
+            handler, hostname="127.0.0.1", port=port, tls_context=context,
+            require_starttls=True, auth_require_tls=True, **kwargs,
+        )  # fmt: skip
+    controller.start()
+    try:
+        yield RunningSmtpServer(host="127.0.0.1", port=port, handler=handler)
+    finally:
+        controller.stop()
