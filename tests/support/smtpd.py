@@ -6,6 +6,8 @@ particular recipients: permanently (550) or a given number of times (451).
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
 import ssl
 import threading
@@ -50,6 +52,11 @@ class RecordingHandler:
     refuse_times: dict[str, tuple[int, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     authenticated_sessions: int = 0
+    # Recipients whose DATA is held until the client goes away, then refused:
+    # lets a test kill a worker while a message is in flight, deterministically.
+    stall_until_disconnect: set[str] = field(default_factory=set)
+    stalled: threading.Event = field(default_factory=threading.Event)
+    stall_over: threading.Event = field(default_factory=threading.Event)
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -65,6 +72,16 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.stall_until_disconnect.intersection(envelope.rcpt_tos):
+            self.stalled.set()
+            try:
+                for _ in range(600):
+                    if _peer_has_gone(server):
+                        return "451 4.4.2 Client went away"
+                    await asyncio.sleep(0.05)
+            finally:
+                # aiosmtpd cancels this coroutine when the connection drops.
+                self.stall_over.set()
         with self.lock:
             self.messages.append(
                 ReceivedMessage(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.content)
@@ -80,6 +97,23 @@ class RecordingHandler:
             self.messages.clear()
             self.refuse_always.clear()
             self.refuse_times.clear()
+
+
+def _peer_has_gone(server: Any) -> bool:
+    """Peek at the raw TCP socket: EOF or reset means the client is gone."""
+    transport = getattr(server, "transport", None)
+    if transport is None or transport.is_closing():
+        return True
+    raw = transport.get_extra_info("socket")
+    if raw is None:
+        return True
+    with socket.socket(fileno=os.dup(raw.fileno())) as peek:
+        try:
+            return peek.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
 
 
 class _Authenticator:
@@ -126,7 +160,8 @@ def smtp_server(
     if implicit_tls:
         controller = Controller(
             handler, hostname="127.0.0.1", port=port, ssl_context=context,
-            auth_require_tls=True, **kwargs,
+            # aiosmtpd only counts STARTTLS as TLS; this whole session is TLS.
+            auth_require_tls=False, **kwargs,
         )  # fmt: skip
     else:
         controller = Controller(

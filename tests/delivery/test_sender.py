@@ -1,0 +1,191 @@
+"""The chunk sender, run in-process against a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.services import snapshot_audience
+from delivery import sender
+from delivery.models import Delivery
+from subscribers.models import MailingList
+from tests.support.factories import add_audience, make_campaign, make_list, make_smtp_server
+from tests.support.smtpd import RunningSmtpServer, free_port
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fast_settings(settings: Any) -> Any:
+    settings.POSTINO = {
+        **settings.POSTINO,
+        "RETRY_BASE_SECONDS": 60.0,
+        "MAX_ATTEMPTS": 3,
+        "CHUNK_SIZE": 50,
+    }
+    return settings
+
+
+def running_campaign(smtpd: RunningSmtpServer, count: int) -> tuple[Campaign, MailingList]:
+    news = make_list()
+    add_audience(news, count)
+    campaign = make_campaign(lists=[news], server=make_smtp_server(smtpd))
+    snapshot_audience(campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
+    campaign.refresh_from_db()
+    return campaign, news
+
+
+def statuses(campaign: Campaign) -> dict[str, int]:
+    rows = Delivery.objects.filter(campaign=campaign).values_list("status", flat=True)
+    result: dict[str, int] = {}
+    for status in rows:
+        result[status] = result.get(status, 0) + 1
+    return result
+
+
+def test_a_chunk_sends_its_rows_and_records_each_outcome(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    campaign, _ = running_campaign(smtpd, 5)
+    smtpd.handler.refuse_always["reader1@example.org"] = "550 5.1.1 Unknown user"
+    smtpd.handler.refuse_always["reader2@example.org"] = "451 4.3.0 Try later"
+
+    assert sender.run_chunk(campaign.pk) == 3
+
+    assert statuses(campaign) == {"sent": 3, "failed": 1, "pending": 1}
+    failed = Delivery.objects.get(subscriber__email="reader1@example.org")
+    assert (failed.smtp_code, failed.attempts) == (550, 1)
+    deferred = Delivery.objects.get(subscriber__email="reader2@example.org")
+    assert deferred.attempts == 1
+    assert deferred.next_attempt_at is not None
+    assert deferred.next_attempt_at > timezone.now() + timedelta(seconds=40)
+    assert deferred.claim_token is None
+    sent = Delivery.objects.filter(status="sent").first()
+    assert sent is not None and sent.message_id.startswith("<") and sent.sent_at
+
+
+def test_a_deferred_row_is_not_retried_before_its_time(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    campaign, _ = running_campaign(smtpd, 1)
+    smtpd.handler.refuse_times["reader0@example.org"] = (1, "451 4.7.1 Greylisted")
+    sender.run_chunk(campaign.pk)
+    assert sender.run_chunk(campaign.pk) == 0
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    assert sender.run_chunk(campaign.pk) == 1
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_transient_failures_give_up_after_the_maximum_attempts(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    campaign, _ = running_campaign(smtpd, 1)
+    smtpd.handler.refuse_always["reader0@example.org"] = "452 4.2.2 Mailbox full"
+    for _ in range(3):
+        Delivery.objects.update(next_attempt_at=None)
+        sender.run_chunk(campaign.pk)
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts, row.smtp_code) == ("failed", 3, 452)
+    assert "gave up after 3 attempts" in row.smtp_reply
+
+
+def test_the_campaign_finishes_when_every_row_is_terminal(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    campaign, _ = running_campaign(smtpd, 3)
+    sender.run_chunk(campaign.pk)
+    sender.run_chunk(campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.FINISHED
+    assert campaign.finished_at is not None
+
+
+def test_claims_never_overlap(smtpd: RunningSmtpServer, fast_settings: Any) -> None:
+    campaign, _ = running_campaign(smtpd, 120)
+    first = sender.claim_chunk(campaign.pk, 50)
+    second = sender.claim_chunk(campaign.pk, 50)
+    third = sender.claim_chunk(campaign.pk, 50)
+    counts = [Delivery.objects.filter(claim_token=t).count() for t in (first, second, third)]
+    assert counts == [50, 50, 20]
+    assert sender.claim_chunk(campaign.pk, 50) is None
+    # Keyset order: each claim takes the lowest ids still pending.
+    first_ids = set(Delivery.objects.filter(claim_token=first).values_list("id", flat=True))
+    second_ids = set(Delivery.objects.filter(claim_token=second).values_list("id", flat=True))
+    assert max(first_ids) < min(second_ids)
+
+
+def test_rows_of_a_dead_worker_return_to_pending_after_their_lease(
+    smtpd: RunningSmtpServer, fast_settings: Any
+) -> None:
+    campaign, _ = running_campaign(smtpd, 10)
+    token = sender.claim_chunk(campaign.pk, 10)
+    assert sender.reclaim_expired_leases() == 0
+    Delivery.objects.filter(claim_token=token).update(
+        lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert sender.reclaim_expired_leases() == 10
+    assert statuses(campaign) == {"pending": 10}
+
+
+def test_a_paused_campaign_sends_nothing(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    campaign, _ = running_campaign(smtpd, 5)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.PAUSED)
+    assert sender.run_chunk(campaign.pk) == 0
+    assert statuses(campaign) == {"pending": 5}
+    assert smtpd.handler.messages == []
+
+
+def test_an_unreachable_server_defers_the_whole_chunk(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    campaign, _ = running_campaign(smtpd, 4)
+    assert campaign.smtp_server is not None
+    campaign.smtp_server.port = free_port()
+    campaign.smtp_server.save()
+    assert sender.run_chunk(campaign.pk) == 0
+    rows = list(Delivery.objects.order_by("id"))
+    assert all(r.status == "pending" and r.next_attempt_at for r in rows)
+    assert rows[0].attempts == 1
+    assert "TCP" in rows[0].smtp_reply
+
+
+def test_queries_per_message_are_constant(
+    smtpd: RunningSmtpServer,
+    clean_redis: None,
+    fast_settings: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    """One UPDATE per message records its outcome; everything else is per chunk."""
+    small, _ = running_campaign(smtpd, 5)
+    sender.run_chunk(small.pk)  # warm the per-process caches
+    Delivery.objects.all().delete()
+    big_list = make_list("Big")
+    add_audience(big_list, 25, prefix="big")
+    big = make_campaign(lists=[big_list], server=small.smtp_server, name="Big")
+    snapshot_audience(big)
+    Campaign.objects.filter(pk=big.pk).update(status=Campaign.Status.RUNNING)
+    fixed_per_chunk = 8
+    with django_assert_num_queries(fixed_per_chunk + 25):
+        assert sender.run_chunk(big.pk) == 25
+
+
+def test_test_sends_are_marked_and_not_recorded(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    campaign, _ = running_campaign(smtpd, 1)
+    delivered = sender.send_tests(campaign.pk, ["reader0@example.org", "boss@example.com"])
+    assert delivered == ["reader0@example.org", "boss@example.com"]
+    subjects = {m.rcpt_tos[0]: m.parsed()["Subject"] for m in smtpd.handler.messages}
+    assert subjects == {
+        "reader0@example.org": "[Test] News for Reader reader 0",
+        "boss@example.com": "[Test] News for",
+    }
+    assert statuses(campaign) == {"pending": 1}

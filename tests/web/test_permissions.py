@@ -1,0 +1,132 @@
+"""Every marketer page: anonymous → login, outsider → 403, teammate → 200."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from campaigns.models import Campaign
+from delivery.models import CaughtMessage, SmtpServer
+from subscribers.models import MailingList, Subscriber
+
+pytestmark = pytest.mark.usefixtures("mailcatcher_on")
+
+
+@pytest.fixture
+def page_urls(
+    newsletter: MailingList,
+    alice: Subscriber,
+    smtp_server: SmtpServer,
+    campaign: Campaign,
+) -> list[str]:
+    caught = CaughtMessage.objects.create(
+        mail_from="a@example.com",
+        rcpt_to=["b@example.com"],
+        subject="Hi",
+        raw=b"Subject: Hi\r\n\r\nHello",
+    )
+    return [
+        reverse("dashboard"),
+        reverse("subscribers:list_index"),
+        reverse("subscribers:list_create"),
+        reverse("subscribers:list_detail", args=[newsletter.pk]),
+        reverse("subscribers:index"),
+        reverse("subscribers:create"),
+        reverse("subscribers:detail", args=[alice.pk]),
+        reverse("campaigns:index"),
+        reverse("campaigns:create"),
+        reverse("campaigns:detail", args=[campaign.pk]),
+        reverse("campaigns:edit", args=[campaign.pk]),
+        reverse("campaigns:preview", args=[campaign.pk]),
+        reverse("campaigns:stats", args=[campaign.pk]),
+        reverse("delivery:smtp_index"),
+        reverse("delivery:smtp_create"),
+        reverse("delivery:smtp_edit", args=[smtp_server.pk]),
+        reverse("delivery:outbox"),
+        reverse("delivery:outbox_detail", args=[caught.pk]),
+        reverse("delivery:outbox_raw", args=[caught.pk]),
+    ]
+
+
+@pytest.fixture
+def action_urls(campaign: Campaign, smtp_server: SmtpServer) -> list[str]:
+    return [
+        reverse("subscribers:list_create"),
+        reverse("subscribers:create"),
+        reverse("campaigns:create"),
+        reverse("campaigns:start", args=[campaign.pk]),
+        reverse("campaigns:pause", args=[campaign.pk]),
+        reverse("campaigns:resume", args=[campaign.pk]),
+        reverse("campaigns:cancel", args=[campaign.pk]),
+        reverse("campaigns:send_test", args=[campaign.pk]),
+        reverse("delivery:smtp_create"),
+        reverse("delivery:smtp_test", args=[smtp_server.pk]),
+        reverse("delivery:outbox_clear"),
+    ]
+
+
+def test_anonymous_visitors_are_sent_to_login(client: Client, page_urls: list[str]) -> None:
+    for url in page_urls:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == f"{reverse('login')}?next={url}", url
+
+
+def test_outsiders_are_refused_every_page(outsider_client: Client, page_urls: list[str]) -> None:
+    for url in page_urls:
+        response = outsider_client.get(url)
+        assert response.status_code == 403, url
+        assert b"not a member of the team" in response.content
+
+
+def test_teammates_see_every_page(teammate_client: Client, page_urls: list[str]) -> None:
+    for url in page_urls:
+        assert teammate_client.get(url).status_code == 200, url
+
+
+def test_inactive_staff_cannot_get_in(
+    teammate_client: Client, teammate: User, page_urls: list[str]
+) -> None:
+    teammate.is_active = False
+    teammate.save()
+    # Django logs out inactive users: the session no longer authenticates.
+    assert teammate_client.get(page_urls[0]).status_code == 302
+
+
+def test_actions_refuse_anonymous_and_outsiders(
+    client: Client, outsider_client: Client, action_urls: list[str]
+) -> None:
+    CaughtMessage.objects.create(raw=b"Subject: kept\r\n\r\nbody")
+    campaign_status = Campaign.objects.values_list("status", flat=True).get()
+    for url in action_urls:
+        assert client.post(url).status_code == 302, url
+        assert outsider_client.post(url).status_code == 403, url
+    assert Campaign.objects.values_list("status", flat=True).get() == campaign_status
+    assert CaughtMessage.objects.exists()
+
+
+def test_actions_need_a_csrf_token(teammate: User, campaign: Campaign) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(teammate)
+    response = client.post(reverse("campaigns:start", args=[campaign.pk]))
+    assert response.status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+
+
+def test_state_changing_urls_refuse_get(teammate_client: Client, action_urls: list[str]) -> None:
+    post_only = [u for u in action_urls if "/new/" not in u]
+    for url in post_only:
+        assert teammate_client.get(url).status_code == 405, url
+
+
+def test_the_nav_shows_outbox_only_with_the_mailcatcher(
+    teammate_client: Client, settings: Any
+) -> None:
+    assert b'href="/outbox/"' in teammate_client.get("/").content
+    settings.POSTINO = {**settings.POSTINO, "MAILCATCHER_ENABLED": False}
+    assert b'href="/outbox/"' not in teammate_client.get("/").content
