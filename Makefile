@@ -30,7 +30,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy .
+	DEBUG=true $(VENV)/bin/mypy .
 
 pytest: install browser
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \

@@ -1,3 +1,27 @@
+"""API v1: JSON over HTTPS, ``Authorization: Bearer <token>`` (staff accounts only).
+
+Mounted at ``/api/v1/`` by ``postino.urls``; the OpenAPI document is served
+unauthenticated at ``/api/v1/openapi.json`` and browsable at ``/api/v1/docs``.
+"""
+
+from __future__ import annotations
+
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Postino API", version="1", urls_namespace="api")
+from api import errors
+from api.auth import StaffToken
+from api.endpoints import campaigns, lists, smtp_servers, subscribers
+
+api = NinjaAPI(
+    title="Postino API",
+    version="1",
+    description="Lists, subscribers, SMTP servers and campaigns. "
+    "Create a token with `manage.py create_api_token <username>`.",
+    urls_namespace="api",
+    auth=StaffToken(),
+)
+errors.install(api, body_params={"payload"})
+api.add_router("", lists.router)
+api.add_router("", subscribers.router)
+api.add_router("", smtp_servers.router)
+api.add_router("", campaigns.router)

@@ -104,7 +104,7 @@ def open_connection(cfg: SmtpSettings, *, steps: list[str] | None = None) -> smt
     # smtplib verifies the certificate against the name given to its
     # constructor; we connect separately (to tell TCP from greeting failures),
     # so set it here or TLS would have no server name to check.
-    conn._host = cfg.host
+    conn._host = cfg.host  # type: ignore[attr-defined]
     try:
         try:
             code, banner = conn.connect(cfg.host, cfg.port)

@@ -48,7 +48,7 @@ def envelope_sender(delivery_id: int | None) -> str:
 def parse_envelope_recipient(address: str) -> int | None:
     """Delivery id from an address like bounces+<token>@domain, if ours."""
     local, _, _domain = address.strip().strip("<>").rpartition("@")
-    prefix = settings.POSTINO["BOUNCE_LOCALPART"] + "+"
+    prefix = f"{settings.POSTINO['BOUNCE_LOCALPART']}+"
     if not local.lower().startswith(prefix):
         return None
     return read_token(local[len(prefix) :])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "anymail",
+    "ninja",
     "postino",
     "subscribers",
     "campaigns",
@@ -172,7 +174,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Sending ----------------------------------------------------------------
-POSTINO = {
+POSTINO: dict[str, Any] = {
     # Recipients claimed by one task; the lease is renewed while the chunk runs.
     "CHUNK_SIZE": env_int("SEND_CHUNK_SIZE", 500, minimum=1),
     # Chunk tasks kept in flight per running campaign.
@@ -196,7 +198,7 @@ POSTINO = {
 }
 
 # Default SMTP server created on first start (see `manage.py bootstrap`).
-DEFAULT_SMTP = {
+DEFAULT_SMTP: dict[str, Any] = {
     "HOST": env_str("SMTP_HOST"),
     "PORT": env_int("SMTP_PORT", 587, minimum=1),
     "SECURITY": env_str("SMTP_SECURITY", "starttls"),

@@ -1,16 +1,14 @@
-from django.http import HttpRequest, HttpResponse
+"""Links in emails (built by ``campaigns.personalize``): keep these names stable."""
+
 from django.urls import path
+
+from subscribers import public_views
 
 app_name = "public"
 
-
-def _todo(request: HttpRequest, token: str) -> HttpResponse:  # replaced by public views
-    return HttpResponse(status=404)
-
-
 urlpatterns = [
-    path("unsubscribe/<str:token>/", _todo, name="unsubscribe"),
-    path("one-click/<str:token>/", _todo, name="one_click"),
-    path("preferences/<str:token>/", _todo, name="preferences"),
-    path("view/<str:token>/", _todo, name="webview"),
+    path("unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
+    path("one-click/<str:token>/", public_views.one_click, name="one_click"),
+    path("preferences/<str:token>/", public_views.preferences, name="preferences"),
+    path("view/<str:token>/", public_views.webview, name="webview"),
 ]

@@ -56,7 +56,10 @@ def create_subscriber(
     lists: Iterable[MailingList] = (),
     preconfirm: bool = False,
 ) -> Subscriber:
-    address = normalize_email(email)
+    try:
+        address = normalize_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
     if attributes is not None and not isinstance(attributes, Mapping):
         raise ValidationError({"attributes": "Attributes must be a JSON object."})
     try:

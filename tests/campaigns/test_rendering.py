@@ -94,7 +94,9 @@ def test_a_layout_without_a_content_block_is_rejected() -> None:
 
 
 def test_a_subject_is_always_one_line() -> None:
-    compiled = CompiledCampaign(subject="A\n{{ subscriber.name }}\r\nB", html="x", text="", layout=None)
+    compiled = CompiledCampaign(
+        subject="A\n{{ subscriber.name }}\r\nB", html="x", text="", layout=None
+    )
     assert compiled.render(context()).subject == "A Ada B"
 
 

@@ -78,7 +78,9 @@ def test_starting_snapshots_the_audience_and_queues_the_send(
     assert len(callbacks) == 1
 
 
-def test_a_campaign_cannot_start_twice(server: SmtpServer, django_capture_on_commit_callbacks) -> None:
+def test_a_campaign_cannot_start_twice(
+    server: SmtpServer, django_capture_on_commit_callbacks
+) -> None:
     campaign = make_campaign(lists=[make_list()], server=server)
     with django_capture_on_commit_callbacks():
         start_campaign(campaign=campaign)

@@ -4,6 +4,7 @@ sent by real Celery worker processes."""
 from __future__ import annotations
 
 import time
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,12 @@ from tests.support.smtpd import RunningSmtpServer
 from tests.support.workers import running_workers
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def body_of(message: EmailMessage, kind: str) -> str:
+    part = message.get_body((kind,))
+    assert part is not None
+    return str(part.get_content())
 
 
 def wait_for_status(campaign: Campaign, statuses: set[str], timeout: float = 120.0) -> None:
@@ -80,8 +87,7 @@ def test_every_subscriber_gets_exactly_one_personalised_message(
         assert parsed["Subject"] == f"News for Reader reader {index}"
         (to,) = parsed["To"].addresses
         assert (to.display_name, to.addr_spec) == (f"Reader reader {index}", address)
-        html = parsed.get_body(("html",)).get_content()
-        text = parsed.get_body(("plain",)).get_content()
+        html, text = body_of(parsed, "html"), body_of(parsed, "plain")
         assert f"Hello Reader reader {index}" in html
         assert f"Your city: City-{index}." in text
         unsubscribe = parsed["List-Unsubscribe"]

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
-from email.message import Message
+from email.message import EmailMessage
 from email.policy import default as default_policy
 from typing import Any
 
@@ -41,8 +41,10 @@ class ReceivedMessage:
     rcpt_tos: tuple[str, ...]
     data: bytes
 
-    def parsed(self) -> Message:
-        return message_from_bytes(self.data, policy=default_policy)
+    def parsed(self) -> EmailMessage:
+        message = message_from_bytes(self.data, policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        return message
 
 
 @dataclass
@@ -58,7 +60,7 @@ class RecordingHandler:
     stalled: threading.Event = field(default_factory=threading.Event)
     stall_over: threading.Event = field(default_factory=threading.Event)
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         with self.lock:
@@ -71,7 +73,7 @@ class RecordingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.stall_until_disconnect.intersection(envelope.rcpt_tos):
             self.stalled.set()
             try:

@@ -1,0 +1,99 @@
+"""One error shape for the whole API.
+
+Every error answers ``{"detail": "<summary>", "errors": [{"field", "message"}]}``
+(``errors`` may be empty; template problems add ``line``). Domain exceptions
+raised by services are mapped here, so endpoints never catch them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as RequestValidationError
+
+from campaigns.rendering import TemplateValidationError
+from campaigns.services import CampaignStateError
+from subscribers.services import DuplicateList, DuplicateSubscriber
+
+# Where ninja says a request value came from; the rest of ``loc`` is the field.
+_LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
+def error_body(detail: str, errors: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    return {"detail": detail, "errors": list(errors)}
+
+
+def _field_from_loc(loc: Iterable[Any], body_params: set[str]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in _LOCATIONS:
+        source = parts.pop(0)
+        # Body fields are nested under the endpoint's argument name.
+        if source == "body" and parts and parts[0] in body_params:
+            parts.pop(0)
+    return ".".join(parts) or NON_FIELD_ERRORS
+
+
+def _django_errors(exc: DjangoValidationError) -> list[dict[str, Any]]:
+    if hasattr(exc, "error_dict"):
+        return [
+            {"field": field, "message": message}
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return [{"field": NON_FIELD_ERRORS, "message": message} for message in exc.messages]
+
+
+def install(api: NinjaAPI, *, body_params: set[str]) -> None:
+    """Register the handlers. ``body_params``: argument names endpoints use for bodies."""
+
+    def respond(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+        return api.create_response(request, body, status=status)
+
+    @api.exception_handler(RequestValidationError)
+    def request_invalid(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
+        # ninja answers 422 by default; we treat a malformed request as 400.
+        errors = [
+            {"field": _field_from_loc(e.get("loc", ()), body_params), "message": e.get("msg", "")}
+            for e in exc.errors
+        ]
+        return respond(request, 400, error_body("The request is invalid.", errors))
+
+    @api.exception_handler(DjangoValidationError)
+    def domain_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        return respond(request, 400, error_body("The request is invalid.", _django_errors(exc)))
+
+    @api.exception_handler(TemplateValidationError)
+    def template_invalid(request: HttpRequest, exc: TemplateValidationError) -> HttpResponse:
+        errors = [{"field": p.field, "line": p.line, "message": p.message} for p in exc.problems]
+        return respond(request, 400, error_body(f"The template does not compile: {exc}", errors))
+
+    @api.exception_handler(DuplicateSubscriber)
+    def duplicate_subscriber(request: HttpRequest, exc: DuplicateSubscriber) -> HttpResponse:
+        body = error_body(str(exc), [{"field": "email", "message": str(exc)}])
+        body["existing_id"] = exc.existing_id
+        return respond(request, 409, body)
+
+    @api.exception_handler(DuplicateList)
+    def duplicate_list(request: HttpRequest, exc: DuplicateList) -> HttpResponse:
+        return respond(request, 409, error_body(str(exc), [{"field": "name", "message": str(exc)}]))
+
+    @api.exception_handler(CampaignStateError)
+    def wrong_state(request: HttpRequest, exc: CampaignStateError) -> HttpResponse:
+        return respond(request, 409, error_body(str(exc)))
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return respond(request, 404, error_body(str(exc) or "Not found."))
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        response = respond(request, exc.status_code, error_body(str(exc)))
+        if isinstance(exc, AuthenticationError):
+            response["WWW-Authenticate"] = 'Bearer realm="postino"'
+        return response

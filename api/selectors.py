@@ -1,0 +1,76 @@
+"""Reads the API needs beyond the apps' own selectors: exact lookups and keyset pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model, Prefetch
+from django.http import Http404
+
+from campaigns.models import Campaign
+from delivery.models import SmtpServer
+from subscribers.models import MailingList, Subscriber, Subscription
+
+M = TypeVar("M", bound=Model)
+
+
+def get_or_404(model: type[M], pk: int) -> M:
+    instance = model._default_manager.filter(pk=pk).first()
+    if instance is None:
+        raise Http404(f"{str(model._meta.verbose_name).capitalize()} {pk} not found.")
+    return instance
+
+
+def lists_by_ids(ids: Iterable[int], *, field: str = "lists") -> list[MailingList]:
+    """The lists with these ids, or a ValidationError on ``field`` naming the unknown ones."""
+    wanted = list(dict.fromkeys(ids))
+    found = {m.pk: m for m in MailingList.objects.filter(pk__in=wanted)}
+    missing = [pk for pk in wanted if pk not in found]
+    if missing:
+        raise ValidationError(
+            {field: f"Unknown list id(s): {', '.join(str(pk) for pk in missing)}."}
+        )
+    return [found[pk] for pk in wanted]
+
+
+def smtp_server_by_id(pk: int | None, *, field: str = "smtp_server") -> SmtpServer | None:
+    if pk is None:
+        return None
+    server = SmtpServer.objects.filter(pk=pk).first()
+    if server is None:
+        raise ValidationError({field: f"Unknown SMTP server id: {pk}."})
+    return server
+
+
+def subscribers_page(*, email: str | None, after: int | None, limit: int) -> list[Subscriber]:
+    """Up to ``limit + 1`` subscribers by id (the extra one tells there is a next page).
+
+    Keyset pagination (``id > after``) stays fast at any depth, unlike OFFSET.
+    Subscriptions are prefetched: two queries whatever the page size.
+    """
+    qs = Subscriber.objects.order_by("id").prefetch_related(
+        Prefetch(
+            "subscriptions",
+            queryset=Subscription.objects.only(
+                "id", "subscriber_id", "mailing_list_id", "status"
+            ).order_by("mailing_list_id"),
+        )
+    )
+    if email is not None:
+        # Addresses are stored lower-cased (subscribers.services.normalize_email).
+        qs = qs.filter(email=email.strip().lower())
+    if after is not None:
+        qs = qs.filter(id__gt=after)
+    return list(qs[: limit + 1])
+
+
+def campaigns_page(*, before: int | None, limit: int) -> list[Campaign]:
+    """Newest first, up to ``limit + 1`` campaigns, keyset-paginated on id."""
+    qs = Campaign.objects.order_by("-id").prefetch_related(
+        Prefetch("lists", queryset=MailingList.objects.only("id"))
+    )
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    return list(qs[: limit + 1])

@@ -1,0 +1,257 @@
+"""Pages a subscriber reaches from the links in an email. No login: the signed
+token in the URL is the credential (see ``subscribers.tokens``).
+
+Every page answers a friendly 404 for a token that is tampered with, truncated
+or minted for another purpose, and changes nothing. GET never changes state:
+mail scanners and link previewers fetch every URL in a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from campaigns.models import Campaign
+from campaigns.personalize import build_context
+from campaigns.rendering import TemplateValidationError, compiled_for
+from subscribers import services
+from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.tokens import InvalidToken, Purpose, SubscriberLink, make_token, read_token
+
+View = Callable[..., HttpResponse]
+
+# Pages with forms: our own inline styles, forms post back to us, no scripts.
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+# A campaign's HTML is written by marketers and may embed remote images and
+# styles, but never scripts; ``sandbox`` also blocks forms and plugins.
+WEBVIEW_CSP = (
+    "default-src 'none'; img-src * data:; style-src * 'unsafe-inline'; font-src * data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; "
+    "sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
+)
+
+
+def public_page(view: View) -> View:
+    """Headers every public page carries: not indexed, not cached, no token in Referer."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        # The token in our URL is a credential: never send it to other sites.
+        # Not "no-referrer": browsers would then send "Origin: null" with our
+        # own forms, and Django's CSRF check would reject them.
+        response.setdefault("Referrer-Policy", "same-origin")
+        response.setdefault("Content-Security-Policy", PAGE_CSP)
+        return response
+
+    return never_cache(wrapper)
+
+
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/invalid_link.html", status=404)
+
+
+def _resolve(purpose: Purpose, token: str) -> tuple[SubscriberLink, Subscriber] | None:
+    try:
+        link = read_token(purpose, token)
+    except InvalidToken:
+        return None
+    subscriber = Subscriber.objects.filter(pk=link.subscriber_id).first()
+    if subscriber is None:  # deleted since the email went out
+        return None
+    return link, subscriber
+
+
+def _target_list_ids(link: SubscriberLink) -> list[int] | None:
+    """The lists an unsubscribe link concerns: its campaign's, or None for all.
+
+    A link whose campaign has since been deleted falls back to all lists: the
+    reader asked to stop receiving mail, and we can no longer tell which.
+    """
+    if link.campaign_id is None:
+        return None
+    ids = list(
+        Campaign.lists.through.objects.filter(campaign_id=link.campaign_id).values_list(
+            "mailinglist_id", flat=True
+        )
+    )
+    return ids or None
+
+
+def _active_lists(subscriber: Subscriber, list_ids: list[int] | None) -> list[MailingList]:
+    # One filter() call: both conditions apply to the same subscription row.
+    qs = MailingList.objects.filter(
+        subscriptions__subscriber=subscriber,
+        subscriptions__status__in=[
+            Subscription.Status.CONFIRMED,
+            Subscription.Status.UNCONFIRMED,
+        ],
+    )
+    if list_ids is not None:
+        qs = qs.filter(pk__in=list_ids)
+    return list(qs.order_by("name").distinct())
+
+
+def _preferences_url(link: SubscriberLink) -> str:
+    token = make_token(
+        Purpose.PREFERENCES, subscriber_id=link.subscriber_id, campaign_id=link.campaign_id
+    )
+    return reverse("public:preferences", args=[token])
+
+
+def _confirm_page(
+    request: HttpRequest, token: str, link: SubscriberLink, subscriber: Subscriber
+) -> HttpResponse:
+    list_ids = _target_list_ids(link)
+    return render(
+        request,
+        "public/unsubscribe_confirm.html",
+        {
+            "subscriber": subscriber,
+            "lists": _active_lists(subscriber, list_ids),
+            "everything": list_ids is None,
+            "action": reverse("public:unsubscribe", args=[token]),
+            "preferences_url": _preferences_url(link),
+        },
+    )
+
+
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks for confirmation; POST (a CSRF-protected form) unsubscribes."""
+    resolved = _resolve(Purpose.UNSUBSCRIBE, token)
+    if resolved is None:
+        return _invalid_link(request)
+    link, subscriber = resolved
+    if request.method != "POST":
+        return _confirm_page(request, token, link, subscriber)
+    list_ids = _target_list_ids(link)
+    lists = _active_lists(subscriber, list_ids)
+    services.unsubscribe(subscriber_id=subscriber.pk, list_ids=list_ids)
+    return render(
+        request,
+        "public/unsubscribe_done.html",
+        {
+            "subscriber": subscriber,
+            "lists": lists,
+            "everything": list_ids is None,
+            "preferences_url": _preferences_url(link),
+        },
+    )
+
+
+@csrf_exempt
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def one_click(request: HttpRequest, token: str) -> HttpResponse:
+    """RFC 8058 one-click unsubscribe, the target of ``List-Unsubscribe``.
+
+    POST with the form field ``List-Unsubscribe=One-Click`` unsubscribes and
+    answers 200 with a short text body: mail providers post it server-side,
+    without cookies or a CSRF token, and do not follow redirects. A POST
+    without that field is 400.
+
+    GET does not unsubscribe (scanners prefetch links); it renders the same
+    confirmation page as the ``unsubscribe`` link, so a reader whose mail
+    client opens the header's URL in a browser still gets a working button.
+    """
+    resolved = _resolve(Purpose.UNSUBSCRIBE, token)
+    if resolved is None:
+        return _invalid_link(request)
+    link, subscriber = resolved
+    if request.method != "POST":
+        return _confirm_page(request, token, link, subscriber)
+    if request.POST.get("List-Unsubscribe") != "One-Click":
+        return HttpResponse(
+            "Expected the form field List-Unsubscribe=One-Click.\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    services.unsubscribe(subscriber_id=subscriber.pk, list_ids=_target_list_ids(link))
+    return HttpResponse("You have been unsubscribed.\n", content_type="text/plain; charset=utf-8")
+
+
+class PreferencesForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False, label="Your name")
+    lists = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Your lists"
+    )
+
+    def __init__(self, *args: Any, lists: list[MailingList], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the lists the subscriber is on: the page cannot join new ones.
+        field = self.fields["lists"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(m.pk, m.name) for m in lists]
+
+
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def preferences(request: HttpRequest, token: str) -> HttpResponse:
+    """Change one's name and leave lists; or unsubscribe from everything."""
+    resolved = _resolve(Purpose.PREFERENCES, token)
+    if resolved is None:
+        return _invalid_link(request)
+    _, subscriber = resolved
+    lists = _active_lists(subscriber, None)
+    if request.method == "POST" and "unsubscribe_all" in request.POST:
+        services.unsubscribe(subscriber_id=subscriber.pk, list_ids=None)
+        return redirect(request.path + "?done=unsubscribed")
+    if request.method == "POST":
+        form = PreferencesForm(request.POST, lists=lists)
+        if form.is_valid():
+            services.set_preferences(
+                subscriber=subscriber,
+                name=form.cleaned_data["name"],
+                keep_list_ids=form.cleaned_data["lists"],
+            )
+            return redirect(request.path + "?done=saved")
+    else:
+        form = PreferencesForm(
+            initial={"name": subscriber.name, "lists": [m.pk for m in lists]}, lists=lists
+        )
+    return render(
+        request,
+        "public/preferences.html",
+        {"subscriber": subscriber, "form": form, "done": request.GET.get("done")},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@public_page
+@require_http_methods(["GET", "HEAD"])
+def webview(request: HttpRequest, token: str) -> HttpResponse:
+    """The campaign as this subscriber received it, for mail clients that mangle HTML."""
+    resolved = _resolve(Purpose.WEBVIEW, token)
+    if resolved is None:
+        return _invalid_link(request)
+    link, subscriber = resolved
+    campaign = (
+        Campaign.objects.select_related("template").filter(pk=link.campaign_id).first()
+        if link.campaign_id is not None
+        else None
+    )
+    if campaign is None:
+        return _invalid_link(request)
+    try:
+        message = compiled_for(campaign).render(build_context(campaign, subscriber))
+    except TemplateValidationError:
+        return render(request, "public/webview_error.html", status=500)
+    response = HttpResponse(message.html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = WEBVIEW_CSP
+    response["Referrer-Policy"] = "no-referrer"  # no forms here; links leave the site
+    return response
