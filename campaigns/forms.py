@@ -65,7 +65,7 @@ class CampaignForm(ServiceForm):
 
 class StartForm(forms.Form):
     scheduled_at = forms.DateTimeField(
-        label="Send at",
+        label="Schedule (optional)",
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -1,7 +1,78 @@
+"""The dashboard, and the keyset pagination helper the marketer pages share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from campaigns.models import Campaign
+from campaigns.selectors import campaign_stats
+from postino.permissions import staff_required
+from subscribers.models import MailingList, Subscriber
+
+M = TypeVar("M", bound=Model)
+
+RECENT_CAMPAIGNS = 5
 
 
+@dataclass(frozen=True)
+class KeysetPage(Generic[M]):
+    items: Sequence[M]
+    # The key to pass as ``after`` (or ``before``) for the next page; None on the last page.
+    next_key: Any
+
+
+def keyset_page(
+    qs: QuerySet[M], *, key: str = "id", after: Any = None, size: int = 50, descending: bool = False
+) -> KeysetPage[M]:
+    """One page of ``qs`` ordered by a unique ``key``, starting after ``after``.
+
+    Keyset pagination: the database seeks straight to the key through its
+    index instead of counting and skipping rows as OFFSET does, so page 1000
+    costs what page 1 costs and concurrent inserts never shift pages.
+    """
+    if after is not None:
+        qs = qs.filter(**{f"{key}__{'lt' if descending else 'gt'}": after})
+    rows = list(qs.order_by(f"-{key}" if descending else key)[: size + 1])
+    items = rows[:size]
+    next_key = getattr(items[-1], key) if len(rows) > size else None
+    return KeysetPage(items=items, next_key=next_key)
+
+
+@dataclass(frozen=True)
+class CampaignProgress:
+    campaign: Campaign
+    total: int
+    sent: int
+    failed: int
+    pending: int
+
+    @property
+    def percent(self) -> int:
+        done = self.sent + self.failed
+        return round(100 * done / self.total) if self.total else 0
+
+
+@require_GET
+@staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("Postino")
-
-
+    by_status = dict(Campaign.objects.order_by().values_list("status").annotate(n=Count("id")))
+    recent = []
+    for campaign in Campaign.objects.order_by("-created_at", "-id")[:RECENT_CAMPAIGNS]:
+        recent.append(CampaignProgress(campaign=campaign, **campaign_stats(campaign)))
+    context = {
+        "list_count": MailingList.objects.count(),
+        "subscriber_count": Subscriber.objects.count(),
+        "campaign_count": sum(by_status.values()),
+        "campaigns_by_status": [
+            (value, label, by_status.get(value, 0)) for value, label in Campaign.Status.choices
+        ],
+        "recent": recent,
+    }
+    return render(request, "dashboard.html", context)

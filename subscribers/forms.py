@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from postino.forms import ServiceForm
+from subscribers.models import MailingList, Subscription
+
+
+class ListForm(ServiceForm):
+    name = forms.CharField(max_length=200)
+    optin = forms.ChoiceField(
+        label="Opt-in",
+        choices=MailingList.OptIn.choices,
+        initial=MailingList.OptIn.SINGLE,
+        widget=forms.RadioSelect,
+        help_text="Double opt-in lists wait for subscribers to confirm by email.",
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    default_error_field = "name"
+
+
+class SubscriberForm(ServiceForm):
+    # A CharField, not an EmailField: the service decides what a valid address
+    # is, and its message is the one shown.
+    email = forms.CharField(max_length=320, widget=forms.EmailInput(attrs={"autofocus": True}))
+    name = forms.CharField(max_length=200, required=False)
+    attributes = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": '{"city": "Lisbon"}'}),
+        help_text="A JSON object; templates see it as subscriber.attributes.",
+    )
+    lists = forms.ModelMultipleChoiceField(
+        queryset=MailingList.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    preconfirm = forms.BooleanField(
+        required=False,
+        label="Preconfirm",
+        help_text="Skip the confirmation email on double opt-in lists.",
+    )
+
+    default_error_field = "email"
+
+    def clean_attributes(self) -> Any:
+        raw = self.cleaned_data["attributes"].strip()
+        if not raw:
+            return {}
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                f"Not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}."
+            ) from exc
+
+
+class SubscriberSearchForm(forms.Form):
+    q = forms.CharField(required=False, label="Search by email")
+    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+
+class MembersFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "All statuses"), *Subscription.Status.choices],
+    )
+    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)

@@ -1,0 +1,125 @@
+"""Marketer pages for lists and subscribers: parse, authorise, call a service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from postino.permissions import staff_required
+from postino.views import keyset_page
+from subscribers import selectors, services
+from subscribers.forms import ListForm, MembersFilterForm, SubscriberForm, SubscriberSearchForm
+from subscribers.models import Subscriber, Subscription
+
+PAGE_SIZE = 50
+
+
+@require_GET
+@staff_required
+def list_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "subscribers/list_index.html", {"lists": selectors.lists_with_counts()})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def list_create(request: HttpRequest) -> HttpResponse:
+    form = ListForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mailing_list = services.create_list(**form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        except services.DuplicateList:
+            form.add_error("name", "A list with this name already exists.")
+        else:
+            messages.success(request, f"List “{mailing_list.name}” created.")
+            return redirect("subscribers:list_detail", mailing_list.pk)
+    return render(request, "subscribers/list_form.html", {"form": form})
+
+
+@require_GET
+@staff_required
+def list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
+    mailing_list = get_object_or_404(selectors.lists_with_counts(), pk=list_id)
+    filters = MembersFilterForm(request.GET)
+    filters.is_valid()
+    status = filters.cleaned_data.get("status") or ""
+    members = Subscription.objects.filter(mailing_list=mailing_list).select_related("subscriber")
+    if status:
+        members = members.filter(status=status)
+    page = keyset_page(
+        members, key="subscriber_id", after=filters.cleaned_data.get("after"), size=PAGE_SIZE
+    )
+    return render(
+        request,
+        "subscribers/list_detail.html",
+        {"list": mailing_list, "page": page, "status": status, "filters": filters},
+    )
+
+
+@require_GET
+@staff_required
+def subscriber_index(request: HttpRequest) -> HttpResponse:
+    search = SubscriberSearchForm(request.GET)
+    search.is_valid()
+    query = search.cleaned_data.get("q") or ""
+    subscribers = selectors.search_subscribers(query).annotate(
+        list_count=Count(
+            "subscriptions", filter=~Q(subscriptions__status=Subscription.Status.UNSUBSCRIBED)
+        )
+    )
+    page = keyset_page(subscribers, after=search.cleaned_data.get("after"), size=PAGE_SIZE)
+    return render(
+        request,
+        "subscribers/subscriber_index.html",
+        {"page": page, "query": query, "search": search},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def subscriber_create(request: HttpRequest) -> HttpResponse:
+    initial = {}
+    if request.GET.get("list", "").isdigit():
+        initial["lists"] = [int(request.GET["list"])]
+    form = SubscriberForm(request.POST or None, initial=initial)
+    duplicate_id = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            subscriber = services.create_subscriber(
+                email=data["email"],
+                name=data["name"],
+                attributes=data["attributes"],
+                lists=data["lists"],
+                preconfirm=data["preconfirm"],
+            )
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        except services.DuplicateSubscriber as exc:
+            form.add_error("email", f"A subscriber with the address {exc.email} already exists.")
+            duplicate_id = exc.existing_id
+        else:
+            messages.success(request, f"Subscriber {subscriber.email} added.")
+            return redirect("subscribers:detail", subscriber.pk)
+    return render(
+        request, "subscribers/subscriber_form.html", {"form": form, "duplicate_id": duplicate_id}
+    )
+
+
+@require_GET
+@staff_required
+def subscriber_detail(request: HttpRequest, subscriber_id: int) -> HttpResponse:
+    subscriber = get_object_or_404(Subscriber, pk=subscriber_id)
+    subscriptions = subscriber.subscriptions.select_related("mailing_list").order_by(
+        "mailing_list__name"
+    )
+    return render(
+        request,
+        "subscribers/subscriber_detail.html",
+        {"subscriber": subscriber, "subscriptions": subscriptions},
+    )
