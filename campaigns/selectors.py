@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TypedDict
 
 from django.db.models import Count
@@ -17,14 +18,31 @@ class CampaignStats(TypedDict):
     failed: int
 
 
-def campaign_stats(campaign: Campaign) -> CampaignStats:
-    counts = dict(
-        Delivery.objects.filter(campaign=campaign)
-        .values_list("status")
+def _empty() -> CampaignStats:
+    return {"total": 0, "pending": 0, "sent": 0, "failed": 0}
+
+
+def stats_for_campaigns(campaign_ids: Iterable[int]) -> dict[int, CampaignStats]:
+    """Ledger counts for several campaigns in one grouped query."""
+    ids = list(campaign_ids)
+    result = {campaign_id: _empty() for campaign_id in ids}
+    rows = (
+        Delivery.objects.filter(campaign_id__in=ids)
+        .order_by()
+        .values_list("campaign_id", "status")
         .annotate(n=Count("id"))
-        .values_list("status", "n")
     )
-    sent = counts.get(Delivery.Status.SENT, 0)
-    failed = counts.get(Delivery.Status.FAILED, 0)
-    pending = counts.get(Delivery.Status.PENDING, 0) + counts.get(Delivery.Status.CLAIMED, 0)
-    return {"total": sent + failed + pending, "pending": pending, "sent": sent, "failed": failed}
+    for campaign_id, status, count in rows:
+        stats = result[campaign_id]
+        if status == Delivery.Status.SENT:
+            stats["sent"] += count
+        elif status == Delivery.Status.FAILED:
+            stats["failed"] += count
+        else:  # pending or claimed: not yet terminal
+            stats["pending"] += count
+        stats["total"] += count
+    return result
+
+
+def campaign_stats(campaign: Campaign) -> CampaignStats:
+    return stats_for_campaigns([campaign.pk])[campaign.pk]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from delivery.models import SmtpServer
+from delivery.models import CaughtMessage, SmtpServer
 from delivery.smtp import ConnectionCheck, SmtpSettings, check_connection
 
 
@@ -113,3 +113,9 @@ def update_smtp_server(
 def check_smtp_server(server: SmtpServer) -> ConnectionCheck:
     """Connect, negotiate TLS and authenticate; report exactly which step failed."""
     return check_connection(SmtpSettings.from_server(server))
+
+
+def clear_outbox() -> int:
+    """Delete every message the development mail catcher holds; returns the count."""
+    deleted, _ = CaughtMessage.objects.all().delete()
+    return deleted

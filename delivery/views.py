@@ -146,6 +146,6 @@ def outbox_raw(request: HttpRequest, message_id: int) -> HttpResponse:
 @staff_required
 @mailcatcher_required
 def outbox_clear(request: HttpRequest) -> HttpResponse:
-    deleted, _ = CaughtMessage.objects.all().delete()
+    deleted = services.clear_outbox()
     messages.success(request, f"Outbox cleared ({deleted} messages removed).")
     return redirect("delivery:outbox")

@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from campaigns.models import Campaign
-from campaigns.selectors import campaign_stats
+from campaigns.selectors import stats_for_campaigns
 from postino.permissions import staff_required
-from subscribers.models import MailingList, Subscriber
+from postino.selectors import dashboard_counts
 
 M = TypeVar("M", bound=Model)
 
@@ -62,17 +62,8 @@ class CampaignProgress:
 @require_GET
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    by_status = dict(Campaign.objects.order_by().values_list("status").annotate(n=Count("id")))
-    recent = []
-    for campaign in Campaign.objects.order_by("-created_at", "-id")[:RECENT_CAMPAIGNS]:
-        recent.append(CampaignProgress(campaign=campaign, **campaign_stats(campaign)))
-    context = {
-        "list_count": MailingList.objects.count(),
-        "subscriber_count": Subscriber.objects.count(),
-        "campaign_count": sum(by_status.values()),
-        "campaigns_by_status": [
-            (value, label, by_status.get(value, 0)) for value, label in Campaign.Status.choices
-        ],
-        "recent": recent,
-    }
+    campaigns = list(Campaign.objects.order_by("-created_at", "-id")[:RECENT_CAMPAIGNS])
+    stats = stats_for_campaigns(c.pk for c in campaigns)
+    recent = [CampaignProgress(campaign=c, **stats[c.pk]) for c in campaigns]
+    context = {**dashboard_counts(), "recent": recent}
     return render(request, "dashboard.html", context)
