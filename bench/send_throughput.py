@@ -59,9 +59,7 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
 
 
 def bare_smtplib_rate(port: int, count: int) -> float:
-    message = (
-        b"From: bench@example.com\r\nTo: r@example.org\r\nSubject: bare\r\n\r\n" + b"x" * 2000
-    )
+    message = b"From: bench@example.com\r\nTo: r@example.org\r\nSubject: bare\r\n\r\n" + b"x" * 2000
     conn = smtplib.SMTP("127.0.0.1", port)
     conn.ehlo()
     started = time.perf_counter()
