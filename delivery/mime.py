@@ -43,8 +43,21 @@ def encode_header_text(value: str) -> str:
     return "\r\n ".join("=?utf-8?b?" + base64.b64encode(word).decode() + "?=" for word in words)
 
 
+def ascii_address(address: str) -> str:
+    """The address with an internationalised domain in its ASCII (IDNA) form,
+    so it can go into headers and SMTP commands without SMTPUTF8."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 def format_address(display_name: str, address: str) -> str:
     """An address header value; the display name quoted or RFC 2047 encoded."""
+    address = ascii_address(address)
     display_name = display_name.replace("\r", " ").replace("\n", " ").strip()
     if not display_name:
         return address

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from delivery.mime import ascii_address
+
 if TYPE_CHECKING:
     from delivery.models import SmtpServer
 
@@ -318,8 +320,17 @@ def send_message(
     Raises SmtpConnectError only when no connection can be opened at all.
     """
     conn = handle.get()
+    recipient = ascii_address(recipient)
+    options: list[str] = []
+    if not recipient.isascii():
+        # A non-ASCII local part can only travel where the server offers SMTPUTF8.
+        if not conn.has_extn("smtputf8"):
+            return SendResult(
+                Outcome.PERMANENT, None, "address needs SMTPUTF8, which the server does not offer"
+            )
+        options = ["SMTPUTF8"]
     try:
-        refused = conn.sendmail(envelope_from, [recipient], message)
+        refused = conn.sendmail(envelope_from, [recipient], message, mail_options=options)
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = exc.recipients.get(recipient, (0, b"recipient refused"))
         return _classify(code, reply)
@@ -337,6 +348,8 @@ def send_message(
     except (OSError, smtplib.SMTPException) as exc:
         handle.discard()
         return SendResult(Outcome.TRANSIENT, None, f"connection error: {_describe(exc)}", True)
+    except UnicodeError as exc:
+        return SendResult(Outcome.PERMANENT, None, f"address cannot be sent: {exc}")
     if refused:  # pragma: no cover - single recipient: refusal raises above
         code, reply = refused[recipient]
         return _classify(code, reply)

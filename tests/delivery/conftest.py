@@ -8,12 +8,12 @@ import pytest
 from django.conf import settings
 
 from postino.redis import redis_client
-from tests.support.certs import TestCertificates, make_certificates
+from tests.support.certs import CertificateFiles, make_certificates
 from tests.support.smtpd import RunningSmtpServer, smtp_server
 
 
 @pytest.fixture(scope="session")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCertificates]:
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CertificateFiles]:
     certs = make_certificates(tmp_path_factory.mktemp("certs"))
     # Our SMTP client verifies against the system trust store, which OpenSSL
     # locates through SSL_CERT_FILE: point it at the test CA (workers inherit it).
@@ -27,7 +27,7 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCerti
 
 
 @pytest.fixture
-def smtpd(certificates: TestCertificates) -> Iterator[RunningSmtpServer]:
+def smtpd(certificates: CertificateFiles) -> Iterator[RunningSmtpServer]:
     with smtp_server(certificates) as server:
         yield server
 

@@ -81,3 +81,7 @@ def test_display_names_with_quotes_are_escaped() -> None:
 def test_encoded_words_are_short_enough() -> None:
     encoded = encode_header_text("ü" * 200)
     assert all(len(part.strip()) <= 75 for part in encoded.split("\r\n"))
+
+
+def test_an_internationalised_domain_is_written_in_ascii_in_headers() -> None:
+    assert format_address("Anna", "anna@bücher.example") == '"Anna" <anna@xn--bcher-kva.example>'

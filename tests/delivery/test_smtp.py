@@ -16,7 +16,7 @@ from delivery.smtp import (
     check_connection,
     send_message,
 )
-from tests.support.certs import TestCertificates, make_certificates
+from tests.support.certs import CertificateFiles, make_certificates
 from tests.support.smtpd import RunningSmtpServer, free_port, smtp_server
 
 
@@ -45,7 +45,7 @@ def test_a_working_server_passes_every_step(smtpd: RunningSmtpServer) -> None:
     assert any("Authenticated as" in step for step in check.steps)
 
 
-def test_implicit_tls_works(certificates: TestCertificates) -> None:
+def test_implicit_tls_works(certificates: CertificateFiles) -> None:
     with smtp_server(certificates, implicit_tls=True) as server:
         check = check_connection(settings_for(server, security="tls"))
     assert check.ok, check.message
@@ -156,5 +156,16 @@ def test_a_dropped_connection_is_transient_and_the_next_send_reconnects(
     assert smtpd.handler.authenticated_sessions == 2
 
 
-def test_ssl_cert_file_is_honoured_for_verification(certificates: TestCertificates) -> None:
+def test_ssl_cert_file_is_honoured_for_verification(certificates: CertificateFiles) -> None:
     assert os.environ["SSL_CERT_FILE"] == str(certificates.ca_file)
+
+
+def test_an_internationalised_domain_is_sent_in_its_ascii_form(
+    smtpd: RunningSmtpServer, pool: SmtpPool
+) -> None:
+    with pool.connection(settings_for(smtpd)) as handle:
+        result = send_message(
+            handle, envelope_from="a@example.com", recipient="anna@bücher.example", message=MESSAGE
+        )
+    assert result.outcome is Outcome.SENT
+    assert set(smtpd.handler.recipients()) == {"anna@xn--bcher-kva.example"}

@@ -96,3 +96,13 @@ def test_it_keeps_only_the_newest_messages() -> None:
         "message 3",
         "message 4",
     ]
+
+
+def test_it_accepts_messages_of_several_megabytes(catcher: MailCatcher) -> None:
+    line = b"x" * 998 + b"\r\n"
+    raw = b"Subject: big\r\n\r\n" + line * 5000  # about 5 MB
+    with smtplib.SMTP(catcher.hostname, catcher.port, timeout=30) as client:
+        client.sendmail("a@example.com", ["b@example.com"], raw)
+
+    [caught] = wait_for_messages(1)
+    assert bytes(caught.raw) == raw

@@ -14,13 +14,13 @@ from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
-class TestCertificates:
+class CertificateFiles:
     ca_file: Path
     cert_file: Path
     key_file: Path
 
 
-def make_certificates(directory: Path) -> TestCertificates:
+def make_certificates(directory: Path) -> CertificateFiles:
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Postino Test CA")])
@@ -79,4 +79,4 @@ def make_certificates(directory: Path) -> TestCertificates:
             serialization.NoEncryption(),
         )
     )
-    return TestCertificates(ca_file=ca_file, cert_file=cert_file, key_file=key_file)
+    return CertificateFiles(ca_file=ca_file, cert_file=cert_file, key_file=key_file)

@@ -149,7 +149,7 @@ def test_test_connection_reports_a_tcp_failure_after_resolving(
 
 
 @pytest.fixture
-def certs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> test_certs.TestCertificates:
+def certs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> test_certs.CertificateFiles:
     certificates = test_certs.make_certificates(tmp_path / "certs")
     # The client verifies certificates against the default trust store, which
     # OpenSSL locates through SSL_CERT_FILE.
@@ -158,7 +158,7 @@ def certs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> test_certs.TestCer
 
 
 @pytest.fixture
-def loopback_smtp(certs: test_certs.TestCertificates) -> Iterator[RunningSmtpServer]:
+def loopback_smtp(certs: test_certs.CertificateFiles) -> Iterator[RunningSmtpServer]:
     with running_smtp_server(certs) as running:
         yield running
 
