@@ -11,14 +11,19 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from postino.env import env_bool, env_float, env_int, env_list, env_str
+from postino.env import env_bool, env_float, env_int, env_list, env_str, read_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("POSTINO_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env_str("SECRET_KEY")
+# `make run` keeps generated keys in var/secrets.env; reading them here lets a
+# second terminal's `manage.py` commands share that instance's keys.
+_LOCAL_SECRETS_FILE = VAR_DIR / "secrets.env"
+_local_secrets = read_env_file(_LOCAL_SECRETS_FILE) if _LOCAL_SECRETS_FILE.is_file() else {}
+
+SECRET_KEY = env_str("SECRET_KEY") or _local_secrets.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -36,7 +41,11 @@ def _derive_fernet_key(secret: str) -> str:
 # Fernet keys used to encrypt secrets at rest (SMTP passwords). Several keys,
 # comma-separated, allow rotation: the first encrypts, all decrypt. Without one,
 # a key is derived from SECRET_KEY, which then must never change.
-ENCRYPTION_KEYS = env_list("ENCRYPTION_KEY", []) or [_derive_fernet_key(SECRET_KEY)]
+ENCRYPTION_KEYS = (
+    env_list("ENCRYPTION_KEY", [])
+    or [k for k in _local_secrets.get("ENCRYPTION_KEY", "").split(",") if k]
+    or [_derive_fernet_key(SECRET_KEY)]
+)
 
 BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 _base = urlsplit(BASE_URL)
