@@ -68,13 +68,18 @@ def test_commands_beside_make_run_use_its_generated_keys(tmp_path: Path) -> None
     (tmp_path / "secrets.env").write_text(
         "# generated\nSECRET_KEY=from-the-file-0123456789\nENCRYPTION_KEY=" + "A" * 43 + "=\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "ENCRYPTION_KEY", "SECRET_KEY_FILE"}
+    }
     env["POSTINO_VAR_DIR"] = str(tmp_path)
     result = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'postino.settings');"
+            "import django, os;"
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'postino.settings');"
             "django.setup(); from django.conf import settings;"
             "print(settings.SECRET_KEY, settings.ENCRYPTION_KEYS[0])",
         ],

@@ -12,3 +12,6 @@ os.environ.setdefault("BASE_URL", "https://postino.example.com")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls we
 # make beside it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Links in emails are https (BASE_URL above), but the test client and the live
+# server speak plain HTTP.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
