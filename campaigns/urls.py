@@ -10,6 +10,7 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>/", views.campaign_detail, name="detail"),
     path("campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="edit"),
     path("campaigns/<int:campaign_id>/stats.json", views.campaign_stats_json, name="stats"),
+    path("campaigns/<int:campaign_id>/activity/", views.campaign_activity, name="activity"),
     path("campaigns/<int:campaign_id>/preview/", views.campaign_preview, name="preview"),
     path("campaigns/<int:campaign_id>/start/", views.campaign_start, name="start"),
     path("campaigns/<int:campaign_id>/pause/", views.campaign_pause, name="pause"),

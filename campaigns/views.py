@@ -22,6 +22,8 @@ from campaigns.rendering import (
     sample_context,
 )
 from campaigns.selectors import campaign_stats
+from delivery import selectors as delivery_selectors
+from postino.charts import bar_chart
 from postino.permissions import staff_required
 from postino.views import keyset_page
 from subscribers.models import Subscriber, Subscription
@@ -141,6 +143,7 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     context = {
+        **_activity_context(campaign),
         "campaign": campaign,
         "lists": campaign.lists.all(),
         "stats": _stats_payload(campaign),
@@ -149,6 +152,27 @@ def _render_detail(
         "test_form": test_form or TestSendForm(),
     }
     return render(request, "campaigns/campaign_detail.html", context, status=status)
+
+
+def _activity_context(campaign: Campaign) -> dict[str, Any]:
+    points = [
+        (minute.strftime("%H:%M"), count)
+        for minute, count in delivery_selectors.campaign_sent_per_minute(campaign)
+    ]
+    return {
+        "rate_chart": bar_chart(points, unit="messages"),
+        "failures": delivery_selectors.recent_failures(campaign),
+    }
+
+
+@require_GET
+@staff_required
+def campaign_activity(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """The chart and failures, as a fragment the campaign page refreshes while live."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    response = render(request, "campaigns/_activity.html", _activity_context(campaign))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET

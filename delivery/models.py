@@ -82,6 +82,9 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["campaign", "status", "id"], name="delivery_claim_idx"),
             models.Index(fields=["claim_token"], name="delivery_claim_token_idx"),
+            # Charts: messages sent per minute of a campaign, per day overall.
+            models.Index(fields=["campaign", "sent_at"], name="delivery_campaign_sent_idx"),
+            models.Index(fields=["sent_at"], name="delivery_sent_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -13,12 +13,15 @@ from django.views.decorators.http import require_GET
 
 from campaigns.models import Campaign
 from campaigns.selectors import stats_for_campaigns
+from delivery.selectors import sent_per_day
+from postino.charts import bar_chart
 from postino.permissions import staff_required
 from postino.selectors import dashboard_counts
 
 M = TypeVar("M", bound=Model)
 
 RECENT_CAMPAIGNS = 5
+DAYS_CHARTED = 30
 
 
 @dataclass(frozen=True)
@@ -65,5 +68,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     campaigns = list(Campaign.objects.order_by("-created_at", "-id")[:RECENT_CAMPAIGNS])
     stats = stats_for_campaigns(c.pk for c in campaigns)
     recent = [CampaignProgress(campaign=c, **stats[c.pk]) for c in campaigns]
-    context = {**dashboard_counts(), "recent": recent}
+    daily = [(day.strftime("%b %d"), count) for day, count in sent_per_day(DAYS_CHARTED)]
+    context = {
+        **dashboard_counts(),
+        "recent": recent,
+        "daily_chart": bar_chart(daily, unit="messages"),
+        "days_charted": DAYS_CHARTED,
+    }
     return render(request, "dashboard.html", context)

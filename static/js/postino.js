@@ -4,12 +4,15 @@
  *    stats URL every 2 seconds while the campaign can still change
  *    (scheduled, running, paused) and updates counts, the progress bar, the
  *    status badge and which controls are shown, without reloading.
+ *    Its [data-activity-url] fragment (rate chart, recent failures) is
+ *    re-fetched every 10 seconds on the same condition.
  * 2. Confirmation for destructive forms: <form data-confirm="…">.
  */
 (function () {
   "use strict";
 
   var POLL_MS = 2000;
+  var ACTIVITY_MS = 10000;
   var LIVE = ["scheduled", "running", "paused"];
   var numberFormat = new Intl.NumberFormat("en-US");
 
@@ -88,6 +91,34 @@
     }
 
     schedule();
+    refreshActivity(root);
+  }
+
+  function refreshActivity(root) {
+    var box = root.querySelector("[data-activity-url]");
+    if (!box) return;
+    var url = box.getAttribute("data-activity-url");
+
+    function tick() {
+      if (!isLive(root.getAttribute("data-status"))) return;
+      if (!document.hidden) {
+        window
+          .fetch(url, { credentials: "same-origin", cache: "no-store" })
+          .then(function (response) {
+            if (!response.ok) throw new Error("HTTP " + response.status);
+            return response.text();
+          })
+          .then(function (html) {
+            box.innerHTML = html;
+          })
+          .catch(function () {
+            // Retried on the next tick.
+          });
+      }
+      window.setTimeout(tick, ACTIVITY_MS);
+    }
+
+    window.setTimeout(tick, ACTIVITY_MS);
   }
 
   function confirmForms() {
