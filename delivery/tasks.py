@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+from celery.signals import worker_process_shutdown
 
 from delivery import sender
+from delivery.smtp import POOL
+
+
+@worker_process_shutdown.connect
+def _close_smtp_connections(**_: Any) -> None:
+    # Say QUIT to the servers instead of dropping pooled connections on exit.
+    POOL.close_all()
 
 
 @shared_task(name="delivery.tasks.dispatch_campaign")
