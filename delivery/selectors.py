@@ -12,6 +12,8 @@ from campaigns.models import Campaign
 from delivery.models import Delivery
 
 TIMELINE_MINUTES = 60
+# A short campaign still gets a readable chart, not one bar filling the width.
+MIN_TIMELINE_MINUTES = 15
 
 
 def _minute(moment: datetime) -> datetime:
@@ -27,6 +29,7 @@ def campaign_sent_per_minute(campaign: Campaign) -> list[tuple[datetime, int]]:
         return []
     end = _minute(campaign.finished_at or timezone.now())
     start = max(_minute(campaign.started_at), end - timedelta(minutes=TIMELINE_MINUTES - 1))
+    start = min(start, end - timedelta(minutes=MIN_TIMELINE_MINUTES - 1))
     counts = dict(
         Delivery.objects.filter(
             campaign=campaign, sent_at__gte=start, sent_at__lt=end + timedelta(minutes=1)

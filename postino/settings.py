@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +53,16 @@ _base = urlsplit(BASE_URL)
 if _base.scheme not in {"http", "https"} or not _base.hostname:
     raise ImproperlyConfigured(f"BASE_URL must be an absolute http(s) URL, got {BASE_URL!r}")
 BASE_HOST = _base.hostname
+
+
+def _mail_domain(host: str) -> str:
+    """A host usable after the @ of an address: IP addresses need brackets."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return f"[IPv6:{ip}]" if ip.version == 6 else f"[{ip}]"
+
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [BASE_HOST, "localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"{_base.scheme}://{_base.netloc}"])
@@ -198,7 +209,7 @@ POSTINO: dict[str, Any] = {
     # How often a running chunk re-reads its campaign's status (pause/cancel).
     "STATUS_CHECK_SECONDS": env_float("SEND_STATUS_CHECK_SECONDS", 1.0),
     "TICK_SECONDS": env_float("SEND_TICK_SECONDS", 5.0),
-    "BOUNCE_DOMAIN": env_str("BOUNCE_DOMAIN", BASE_HOST),
+    "BOUNCE_DOMAIN": env_str("BOUNCE_DOMAIN", _mail_domain(BASE_HOST)),
     "BOUNCE_LOCALPART": env_str("BOUNCE_LOCALPART", "bounces"),
     "UNSUBSCRIBE_MAILTO_LOCALPART": env_str("UNSUBSCRIBE_MAILTO_LOCALPART", "unsubscribe"),
     # The built-in mail catcher (development): an SMTP server on loopback whose
@@ -219,7 +230,7 @@ DEFAULT_SMTP: dict[str, Any] = {
     "MESSAGES_PER_SECOND": env_float("SMTP_MESSAGES_PER_SECOND", 50.0),
 }
 
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Postino <postino@{BASE_HOST}>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Postino <postino@{_mail_domain(BASE_HOST)}>")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
 LOGGING = {

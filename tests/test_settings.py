@@ -91,3 +91,25 @@ def test_commands_beside_make_run_use_its_generated_keys(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["from-the-file-0123456789", "A" * 43 + "="]
+
+
+def test_an_ip_base_url_gives_bracketed_mail_domains() -> None:
+    env = dict(os.environ, BASE_URL="http://127.0.0.1:8000")
+    env.pop("BOUNCE_DOMAIN", None)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os;"
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'postino.settings');"
+            "django.setup(); from django.conf import settings;"
+            "print(settings.POSTINO['BOUNCE_DOMAIN'], settings.DEFAULT_FROM_EMAIL)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[127.0.0.1] Postino <postino@[127.0.0.1]>"
