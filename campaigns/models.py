@@ -43,6 +43,23 @@ class Campaign(models.Model):
     smtp_server = models.ForeignKey(
         "delivery.SmtpServer", null=True, on_delete=models.PROTECT, related_name="campaigns"
     )
+    extra_smtp_servers = models.ManyToManyField(
+        "delivery.SmtpServer",
+        through="CampaignServer",
+        related_name="+",
+        blank=True,
+        help_text="More servers sharing the load with the main one, by weight.",
+    )
+    smtp_weight = models.PositiveIntegerField(
+        default=1, help_text="Share of the traffic for the main SMTP server."
+    )
+    # Circuit breaker: pause automatically when too many messages fail.
+    max_error_rate = models.FloatField(
+        null=True, blank=True, help_text="Fraction 0–1; empty uses the default."
+    )
+    max_errors = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Failures in a row; empty uses the default."
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     status_reason = models.CharField(max_length=500, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
@@ -64,3 +81,24 @@ class Campaign(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in {self.Status.DRAFT, self.Status.SCHEDULED}
+
+
+class CampaignServer(models.Model):
+    """An additional SMTP server of a campaign with its share of the traffic."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="server_links")
+    smtp_server = models.ForeignKey("delivery.SmtpServer", on_delete=models.PROTECT)
+    weight = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "smtp_server"], name="campaign_server_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=1), name="campaign_server_weight"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.smtp_server_id} × {self.weight}"

@@ -17,8 +17,21 @@ class SmtpServer(models.Model):
     security = models.CharField(max_length=8, choices=Security.choices, default=Security.STARTTLS)
     username = models.CharField(max_length=320, blank=True, help_text="Empty means no AUTH.")
     password_encrypted = models.TextField(blank=True, editable=False)
-    max_connections = models.PositiveIntegerField(default=4)
+    max_connections = models.PositiveIntegerField(
+        default=4, help_text="Open connections to this server, across all workers."
+    )
     messages_per_second = models.FloatField(default=50.0)
+    messages_per_hour = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: no hourly limit."
+    )
+    messages_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: no daily limit."
+    )
+    # Warm-up: a new IP or domain starts small and grows daily; the effective
+    # daily limit is min(messages_per_day, start × factor^days since started).
+    warmup_start_per_day = models.PositiveIntegerField(null=True, blank=True)
+    warmup_growth_factor = models.FloatField(default=1.5)
+    warmup_started_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -30,6 +43,10 @@ class SmtpServer(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(messages_per_second__gt=0), name="smtp_rate_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(warmup_growth_factor__gte=1),
+                name="smtp_warmup_growth_at_least_1",
             ),
         ]
 
@@ -43,6 +60,27 @@ class SmtpServer(models.Model):
     @password.setter
     def password(self, value: str) -> None:
         self.password_encrypted = crypto.encrypt(value)
+
+
+class DomainLimit(models.Model):
+    """A cap on how fast we send to one recipient domain, across all servers
+    and workers, so one big mailbox provider cannot be flooded."""
+
+    domain = models.CharField(max_length=253, unique=True, help_text="e.g. gmail.com")
+    messages_per_minute = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(messages_per_minute__gte=1), name="domain_limit_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.messages_per_minute}/min"
 
 
 class Delivery(models.Model):
@@ -65,6 +103,9 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    smtp_server = models.ForeignKey(
+        SmtpServer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     smtp_code = models.PositiveIntegerField(null=True, blank=True)
     smtp_reply = models.TextField(blank=True)
     message_id = models.CharField(max_length=255, blank=True)
