@@ -55,7 +55,7 @@ class Campaign(models.Model):
     )
     # Circuit breaker: pause automatically when too many messages fail.
     max_error_rate = models.FloatField(
-        null=True, blank=True, help_text="Fraction 0–1; empty uses the default."
+        null=True, blank=True, help_text="Fraction from 0 to 1; empty uses the default."
     )
     max_errors = models.PositiveIntegerField(
         null=True, blank=True, help_text="Failures in a row; empty uses the default."
@@ -101,4 +101,4 @@ class CampaignServer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.smtp_server_id} × {self.weight}"
+        return f"server {self.smtp_server_id}, weight {self.weight}"

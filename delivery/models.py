@@ -28,7 +28,7 @@ class SmtpServer(models.Model):
         null=True, blank=True, help_text="Empty: no daily limit."
     )
     # Warm-up: a new IP or domain starts small and grows daily; the effective
-    # daily limit is min(messages_per_day, start × factor^days since started).
+    # daily limit is min(messages_per_day, start * factor ** days since started).
     warmup_start_per_day = models.PositiveIntegerField(null=True, blank=True)
     warmup_growth_factor = models.FloatField(default=1.5)
     warmup_started_on = models.DateField(null=True, blank=True)

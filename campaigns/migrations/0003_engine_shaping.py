@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             model_name="campaign",
             name="max_error_rate",
             field=models.FloatField(
-                blank=True, help_text="Fraction 0–1; empty uses the default.", null=True
+                blank=True, help_text="Fraction from 0 to 1; empty uses the default.", null=True
             ),
         ),
         migrations.AddField(
