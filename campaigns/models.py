@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from delivery.models import SmtpServer
 
 
 class Template(models.Model):
@@ -43,7 +48,7 @@ class Campaign(models.Model):
     smtp_server = models.ForeignKey(
         "delivery.SmtpServer", null=True, on_delete=models.PROTECT, related_name="campaigns"
     )
-    extra_smtp_servers = models.ManyToManyField(
+    extra_smtp_servers: models.ManyToManyField[SmtpServer, CampaignServer] = models.ManyToManyField(
         "delivery.SmtpServer",
         through="CampaignServer",
         related_name="+",

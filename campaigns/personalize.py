@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -11,20 +12,35 @@ from campaigns.models import Campaign
 from subscribers.models import Subscriber
 from subscribers.tokens import Purpose, make_token
 
+_LINK_SLOT = "LINK-SLOT"
+
+
+@lru_cache(maxsize=8)
+def _path(name: str) -> tuple[str, str]:
+    """The URL path around a link's token, resolved once per process."""
+    before, _, after = reverse(name, args=[_LINK_SLOT]).partition(_LINK_SLOT)
+    return before, after
+
+
+def _url(name: str, token: str) -> str:
+    before, after = _path(name)
+    return f"{settings.BASE_URL}{before}{token}{after}"
+
 
 def subscriber_links(*, subscriber_id: int, campaign_id: int | None) -> dict[str, str]:
     """Absolute, signed URLs for the links in a message (BASE_URL based)."""
-    base = settings.BASE_URL
-
-    def url(name: str, purpose: Purpose) -> str:
-        token = make_token(purpose, subscriber_id=subscriber_id, campaign_id=campaign_id)
-        return base + reverse(name, args=[token])
-
+    unsubscribe = make_token(
+        Purpose.UNSUBSCRIBE, subscriber_id=subscriber_id, campaign_id=campaign_id
+    )
+    preferences = make_token(
+        Purpose.PREFERENCES, subscriber_id=subscriber_id, campaign_id=campaign_id
+    )
+    webview = make_token(Purpose.WEBVIEW, subscriber_id=subscriber_id, campaign_id=campaign_id)
     return {
-        "unsubscribe_url": url("public:unsubscribe", Purpose.UNSUBSCRIBE),
-        "one_click_url": url("public:one_click", Purpose.UNSUBSCRIBE),
-        "preferences_url": url("public:preferences", Purpose.PREFERENCES),
-        "webview_url": url("public:webview", Purpose.WEBVIEW),
+        "unsubscribe_url": _url("public:unsubscribe", unsubscribe),
+        "one_click_url": _url("public:one_click", unsubscribe),
+        "preferences_url": _url("public:preferences", preferences),
+        "webview_url": _url("public:webview", webview),
     }
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from delivery.models import Delivery, SmtpServer
+from delivery.models import Delivery, SendingDomain, SmtpServer
 
 
 @admin.register(SmtpServer)
@@ -27,3 +27,12 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(SendingDomain)
+class SendingDomainAdmin(admin.ModelAdmin):
+    # Private keys are not editable fields, so they never appear here; keys are
+    # generated, imported and shown as DNS records on the Sending domains pages.
+    list_display = ("domain", "dkim_selector", "return_path_domain", "updated_at")
+    search_fields = ("domain",)
+    fields = ("domain", "dkim_selector", "return_path_domain")

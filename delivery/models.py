@@ -150,3 +150,61 @@ class CaughtMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.rcpt_to)}"
+
+
+class SendingDomain(models.Model):
+    """A domain we send From, with its DKIM keys (encrypted at rest).
+
+    RSA signs with the selector ``dkim_selector`` and Ed25519 with
+    ``<dkim_selector>-ed``, so both can be published and used at once.
+    """
+
+    domain = models.CharField(max_length=253, unique=True, help_text="Lower-case, e.g. example.com")
+    dkim_selector = models.CharField(max_length=60, default="postino")
+    rsa_private_key_encrypted = models.TextField(blank=True, editable=False)
+    ed25519_private_key_encrypted = models.TextField(blank=True, editable=False)
+    return_path_domain = models.CharField(
+        max_length=253,
+        blank=True,
+        help_text="Bounce (Return-Path) domain for this sender; empty: the global BOUNCE_DOMAIN.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    @property
+    def rsa_selector(self) -> str:
+        return self.dkim_selector
+
+    @property
+    def ed25519_selector(self) -> str:
+        return f"{self.dkim_selector}-ed"
+
+    @property
+    def has_rsa_key(self) -> bool:
+        return bool(self.rsa_private_key_encrypted)
+
+    @property
+    def has_ed25519_key(self) -> bool:
+        return bool(self.ed25519_private_key_encrypted)
+
+    @property
+    def rsa_private_key_pem(self) -> str:
+        return crypto.decrypt(self.rsa_private_key_encrypted)
+
+    @rsa_private_key_pem.setter
+    def rsa_private_key_pem(self, value: str) -> None:
+        self.rsa_private_key_encrypted = crypto.encrypt(value)
+
+    @property
+    def ed25519_private_key_pem(self) -> str:
+        return crypto.decrypt(self.ed25519_private_key_encrypted)
+
+    @ed25519_private_key_pem.setter
+    def ed25519_private_key_pem(self, value: str) -> None:
+        self.ed25519_private_key_encrypted = crypto.encrypt(value)

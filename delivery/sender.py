@@ -20,9 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-import time
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -30,23 +28,23 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.personalize import build_context, subscriber_links
 from campaigns.rendering import (
     CompiledCampaign,
-    TemplateValidationError,
     compiled_for,
     sample_context,
 )
 from campaigns.services import start_due_scheduled_campaigns
 from delivery import verp
+from delivery.ledger import recover_claim
 from delivery.mime import build_message, format_address, format_address_header, new_message_id
-from delivery.models import Delivery, SmtpServer
+from delivery.models import Delivery
 from delivery.ratelimit import RateLimiter
-from delivery.smtp import POOL, Outcome, SendResult, SmtpConnectError, SmtpSettings, send_message
+from delivery.smtp import POOL, Outcome, SmtpConnectError, SmtpSettings, send_message
 from postino.redis import redis_client
 from subscribers.models import Subscriber
 
@@ -138,68 +136,27 @@ def release_claim(token: uuid.UUID) -> int:
     )
 
 
-def reclaim_expired_leases() -> int:
-    """Rows whose worker died mid-chunk go back to pending."""
-    now = timezone.now()
-    return Delivery.objects.filter(status=Delivery.Status.CLAIMED, lease_until__lt=now).update(
-        status=Delivery.Status.PENDING, claim_token=None, lease_until=None, updated_at=now
+def renew_lease(token: uuid.UUID) -> None:
+    Delivery.objects.filter(claim_token=token, status=Delivery.Status.CLAIMED).update(
+        lease_until=timezone.now() + timedelta(seconds=int(_conf("LEASE_SECONDS")))
     )
 
 
-@dataclass
-class _Recorder:
-    """Writes each outcome to the ledger as soon as the server has answered."""
+def _still_running(campaign_id: int) -> bool:
+    return Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).exists()
 
-    token: uuid.UUID
 
-    def sent(self, row: Delivery, message_id: str, result: SendResult) -> None:
-        now = timezone.now()
-        Delivery.objects.filter(pk=row.pk, claim_token=self.token).update(
-            status=Delivery.Status.SENT,
-            attempts=F("attempts") + 1,
-            smtp_code=result.code,
-            smtp_reply=result.reply[:1000],
-            message_id=message_id,
-            sent_at=now,
-            claim_token=None,
-            lease_until=None,
-            next_attempt_at=None,
-            updated_at=now,
-        )
-
-    def failed(self, row: Delivery, code: int | None, reply: str) -> None:
-        now = timezone.now()
-        Delivery.objects.filter(pk=row.pk, claim_token=self.token).update(
-            status=Delivery.Status.FAILED,
-            attempts=F("attempts") + 1,
-            smtp_code=code,
-            smtp_reply=reply[:1000],
-            claim_token=None,
-            lease_until=None,
-            updated_at=now,
-        )
-
-    def transient(self, row: Delivery, code: int | None, reply: str) -> None:
-        attempts = row.attempts + 1
-        if attempts >= int(_conf("MAX_ATTEMPTS")):
-            self.failed(row, code, f"gave up after {attempts} attempts: {reply}")
-            return
-        now = timezone.now()
-        Delivery.objects.filter(pk=row.pk, claim_token=self.token).update(
-            status=Delivery.Status.PENDING,
-            attempts=attempts,
-            smtp_code=code,
-            smtp_reply=reply[:1000],
-            next_attempt_at=now + retry_delay(attempts),
-            claim_token=None,
-            lease_until=None,
-            updated_at=now,
-        )
-
-    def renew_lease(self) -> None:
-        Delivery.objects.filter(claim_token=self.token, status=Delivery.Status.CLAIMED).update(
-            lease_until=timezone.now() + timedelta(seconds=int(_conf("LEASE_SECONDS")))
-        )
+def reclaim_expired_leases() -> int:
+    """Claims whose worker died go back to pending, after replaying what the
+    worker had journaled (so messages it did send are not sent again)."""
+    now = timezone.now()
+    expired = Delivery.objects.filter(status=Delivery.Status.CLAIMED, lease_until__lt=now)
+    for claim in set(expired.values_list("claim_token", flat=True)):
+        if claim is not None:
+            recover_claim(claim)
+    return Delivery.objects.filter(status=Delivery.Status.CLAIMED, lease_until__lt=now).update(
+        status=Delivery.Status.PENDING, claim_token=None, lease_until=None, updated_at=now
+    )
 
 
 class MessageFactory:
@@ -214,6 +171,10 @@ class MessageFactory:
         self.reply_to = format_address_header(campaign.reply_to) if campaign.reply_to else ""
         self.bounce_domain = _conf("BOUNCE_DOMAIN")
         self.mailto_local = _conf("UNSUBSCRIBE_MAILTO_LOCALPART")
+        # The From domain's DKIM keys, decrypted once per process (delivery.domains).
+        from delivery.domains import keys_for
+
+        self.dkim_keys = keys_for(self.from_domain)
 
     def build(
         self,
@@ -271,6 +232,10 @@ class MessageFactory:
             reply_to=self.reply_to,
             extra_headers=extra,
         )
+        if self.dkim_keys:
+            from delivery.dkim import sign
+
+            data = sign(data, self.dkim_keys)
         return envelope_from, message_id, data
 
     def build_test(self, email: str, subscriber: Subscriber | None) -> tuple[str, str, bytes]:
@@ -309,113 +274,11 @@ def _load_campaign(campaign_id: int) -> Campaign | None:
 
 
 def run_chunk(campaign_id: int) -> int:
-    """Claim one chunk and send it. Returns the number of messages accepted."""
-    from delivery.tasks import send_chunk
+    """Claim one chunk and send it (see ``delivery.chunk``)."""
+    # Imported here: delivery.chunk builds on MessageFactory above.
+    from delivery.chunk import run_chunk as run
 
-    campaign = _load_campaign(campaign_id)
-    if campaign is None or campaign.status != Campaign.Status.RUNNING:
-        return 0
-    server = campaign.smtp_server
-    if server is None:
-        from campaigns.services import pause_campaign
-
-        pause_campaign(campaign=campaign, reason="No SMTP server is set for this campaign.")
-        return 0
-    token = claim_chunk(campaign_id, _chunk_size(server))
-    if token is None:
-        _clear_active(campaign_id)
-        maybe_finish(campaign_id)
-        return 0
-    _mark_active(campaign_id)
-    try:
-        sent, more = _send_claimed(campaign, server, token)
-    finally:
-        release_claim(token)
-    if more and Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).exists():
-        send_chunk.delay(campaign_id)
-    else:
-        maybe_finish(campaign_id)
-    return sent
-
-
-def _chunk_size(server: SmtpServer) -> int:
-    # A slow server gets smaller chunks so leases and pauses stay responsive.
-    by_rate = max(10, int(server.messages_per_second * 60))
-    return min(int(_conf("CHUNK_SIZE")), by_rate)
-
-
-def _send_claimed(campaign: Campaign, server: SmtpServer, token: uuid.UUID) -> tuple[int, bool]:
-    """Send every row of a claim. Returns (accepted count, whether to continue)."""
-    rows = list(
-        Delivery.objects.filter(claim_token=token, status=Delivery.Status.CLAIMED)
-        .select_related("subscriber")
-        .order_by("id")
-    )
-    recorder = _Recorder(token)
-    factory = MessageFactory(campaign)
-    cfg = SmtpSettings.from_server(server)
-    limiter = RateLimiter(f"smtp:{server.pk}", server.messages_per_second)
-    status_every = float(_conf("STATUS_CHECK_SECONDS"))
-    renew_every = max(1.0, int(_conf("LEASE_SECONDS")) / 3)
-    next_status_check = time.monotonic() + status_every
-    next_renewal = time.monotonic() + renew_every
-    sent = 0
-    with POOL.connection(cfg) as handle:
-        for row in rows:
-            now = time.monotonic()
-            if now >= next_status_check:
-                next_status_check = now + status_every
-                if not _still_running(campaign.pk):
-                    return sent, False
-                _mark_active(campaign.pk)
-            if now >= next_renewal:
-                next_renewal = now + renew_every
-                recorder.renew_lease()
-            subscriber = row.subscriber
-            try:
-                envelope_from, message_id, data = factory.build(
-                    subscriber=subscriber, delivery_id=row.pk
-                )
-            except TemplateValidationError as exc:
-                # Templates are validated on save and start; a runtime error
-                # specific to one subscriber's data fails that row only.
-                recorder.failed(row, None, f"template error: {exc}")
-                continue
-            limiter.acquire()
-            try:
-                result = send_message(
-                    handle, envelope_from=envelope_from, recipient=subscriber.email, message=data
-                )
-            except SmtpConnectError as exc:
-                # The server is unreachable: this row counts an attempt; the
-                # rest of the claim is released untouched and retried later.
-                log.warning("campaign %s: %s", campaign.pk, exc)
-                recorder.transient(row, None, str(exc))
-                _defer_claim(token)
-                return sent, False
-            if result.outcome is Outcome.SENT:
-                recorder.sent(row, message_id, result)
-                sent += 1
-            elif result.outcome is Outcome.PERMANENT:
-                recorder.failed(row, result.code, result.reply)
-            else:
-                recorder.transient(row, result.code, result.reply)
-    return sent, True
-
-
-def _defer_claim(token: uuid.UUID) -> None:
-    now = timezone.now()
-    Delivery.objects.filter(claim_token=token, status=Delivery.Status.CLAIMED).update(
-        status=Delivery.Status.PENDING,
-        claim_token=None,
-        lease_until=None,
-        next_attempt_at=now + retry_delay(1),
-        updated_at=now,
-    )
-
-
-def _still_running(campaign_id: int) -> bool:
-    return Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).exists()
+    return run(campaign_id)
 
 
 def maybe_finish(campaign_id: int) -> bool:

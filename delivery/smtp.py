@@ -10,6 +10,7 @@ server's ``max_connections``.
 from __future__ import annotations
 
 import contextlib
+import os
 import smtplib
 import socket
 import ssl
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 
@@ -210,6 +211,18 @@ def check_connection(cfg: SmtpSettings) -> ConnectionCheck:
     return ConnectionCheck(ok=True, steps=steps, message="Connection, TLS and login all work.")
 
 
+class NoConnectionSlot(Exception):
+    """Every connection the server allows (across all workers) is in use."""
+
+
+class SlotKeeper(Protocol):
+    """The cross-worker cap on connections (``delivery.shaping.ConnectionSlots``)."""
+
+    def acquire(self, member: str) -> bool: ...
+
+    def release(self, member: str) -> None: ...
+
+
 @dataclass
 class _Pooled:
     conn: smtplib.SMTP
@@ -248,11 +261,18 @@ class SmtpPool:
             _close_quietly(pooled.conn)
 
     @contextmanager
-    def connection(self, cfg: SmtpSettings) -> Iterator[PooledConnection]:
-        """Borrow a connection; it returns to the pool unless marked broken."""
+    def connection(
+        self, cfg: SmtpSettings, slots: SlotKeeper | None = None
+    ) -> Iterator[PooledConnection]:
+        """Borrow a connection; it returns to the pool unless marked broken.
+
+        With ``slots``, a connection also holds one of the server's slots
+        shared by every worker, so the server never sees more than its
+        ``max_connections`` from all of us together.
+        """
         slot = self._slot(cfg)
         slot.acquire()
-        handle = PooledConnection(self, cfg)
+        handle = PooledConnection(self, cfg, slots)
         try:
             yield handle
         finally:
@@ -277,20 +297,52 @@ class SmtpPool:
 class PooledConnection:
     """A borrowed connection slot: opens lazily, reopens after ``discard()``."""
 
-    def __init__(self, pool: SmtpPool, cfg: SmtpSettings) -> None:
+    def __init__(self, pool: SmtpPool, cfg: SmtpSettings, slots: SlotKeeper | None) -> None:
         self._pool = pool
         self._cfg = cfg
+        self._slots = slots
         self.conn: smtplib.SMTP | None = None
 
     def get(self) -> smtplib.SMTP:
         if self.conn is None:
-            self.conn = self._pool._take_idle(self._cfg) or open_connection(self._cfg)
+            conn = self._pool._take_idle(self._cfg)
+            if conn is None:
+                if self._slots is not None and not self._slots.acquire(_member(self._cfg, None)):
+                    raise NoConnectionSlot(f"all {self._cfg.max_connections} connections in use")
+                try:
+                    conn = open_connection(self._cfg)
+                except SmtpConnectError:
+                    if self._slots is not None:
+                        self._slots.release(_member(self._cfg, None))
+                    raise
+                if self._slots is not None:
+                    # Re-key the slot by the connection now that it exists.
+                    self._slots.release(_member(self._cfg, None))
+                    self._slots.acquire(_member(self._cfg, conn))
+            elif self._slots is not None and not self._slots.acquire(_member(self._cfg, conn)):
+                # Our idle connection's slot lapsed and others took them all.
+                _close_quietly(conn)
+                raise NoConnectionSlot(f"all {self._cfg.max_connections} connections in use")
+            self.conn = conn
         return self.conn
+
+    def refresh_slot(self) -> None:
+        """Keep a long-held connection's shared slot from expiring."""
+        if self.conn is not None and self._slots is not None:
+            self._slots.acquire(_member(self._cfg, self.conn))
 
     def discard(self) -> None:
         if self.conn is not None:
+            if self._slots is not None:
+                self._slots.release(_member(self._cfg, self.conn))
             _close_quietly(self.conn)
             self.conn = None
+
+
+def _member(cfg: SmtpSettings, conn: smtplib.SMTP | None) -> str:
+    """A name for a connection, unique across worker machines and processes."""
+    suffix = f"{id(conn):x}" if conn is not None else "opening"
+    return f"{socket.gethostname()}:{os.getpid()}:{cfg.key}:{suffix}"
 
 
 # One pool per worker process (Celery prefork children each get their own

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from delivery import views
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("outbox/clear/", views.outbox_clear, name="outbox_clear"),
     path("outbox/<int:message_id>/", views.outbox_detail, name="outbox_detail"),
     path("outbox/<int:message_id>/raw/", views.outbox_raw, name="outbox_raw"),
+    path("domains/", include("delivery.domain_urls")),
 ]

@@ -209,6 +209,11 @@ POSTINO: dict[str, Any] = {
     # How often a running chunk re-reads its campaign's status (pause/cancel).
     "STATUS_CHECK_SECONDS": env_float("SEND_STATUS_CHECK_SECONDS", 1.0),
     "TICK_SECONDS": env_float("SEND_TICK_SECONDS", 5.0),
+    # Circuit breaker defaults (a campaign can override the first two).
+    "MAX_CONSECUTIVE_FAILURES": env_int("SEND_MAX_CONSECUTIVE_FAILURES", 100, minimum=1),
+    "MAX_ERROR_RATE": env_float("SEND_MAX_ERROR_RATE", 0.25),
+    "ERROR_RATE_MIN_SAMPLE": env_int("SEND_ERROR_RATE_MIN_SAMPLE", 200, minimum=1),
+    "MAX_CONNECT_FAILURES": env_int("SEND_MAX_CONNECT_FAILURES", 5, minimum=1),
     "BOUNCE_DOMAIN": env_str("BOUNCE_DOMAIN", _mail_domain(BASE_HOST)),
     "BOUNCE_LOCALPART": env_str("BOUNCE_LOCALPART", "bounces"),
     "UNSUBSCRIBE_MAILTO_LOCALPART": env_str("UNSUBSCRIBE_MAILTO_LOCALPART", "unsubscribe"),

@@ -1,16 +1,26 @@
 """Signed, unforgeable tokens for the links a subscriber receives.
 
-Each purpose has its own salt, so a token minted for one link (say, the web
-view) is rejected by another (say, unsubscribe). Tokens never expire: a
-newsletter from last year must still unsubscribe its reader.
+A token is ``<payload>.<mac>``: the payload names the subscriber (and the
+campaign) in hex, the MAC is a truncated HMAC-SHA256 (128 bits) keyed per
+purpose from ``SECRET_KEY``. Each purpose has its own key, so a token minted
+for one link (say, the web view) is rejected by another (say, unsubscribe).
+Tokens never expire: a newsletter from last year must still unsubscribe its
+reader. ``SECRET_KEY_FALLBACKS`` keep old links working across a key rotation.
+
+Every message carries three of these, so making one costs a single HMAC over
+a few bytes with a key derived once per process.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
-from django.core import signing
+from django.conf import settings
 
 
 class Purpose(StrEnum):
@@ -29,23 +39,36 @@ class SubscriberLink:
     campaign_id: int | None
 
 
-def _signer(purpose: Purpose) -> signing.Signer:
-    return signing.Signer(salt=f"postino.link.{purpose.value}", sep=".")
+@lru_cache(maxsize=32)
+def _key(purpose: Purpose, secret: str) -> bytes:
+    return hmac.new(
+        secret.encode(), f"postino.link.{purpose.value}".encode(), hashlib.sha256
+    ).digest()
+
+
+def _mac(purpose: Purpose, payload: str, secret: str) -> str:
+    digest = hmac.new(_key(purpose, secret), payload.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
 def make_token(purpose: Purpose, *, subscriber_id: int, campaign_id: int | None = None) -> str:
     payload = f"{subscriber_id:x}-{campaign_id:x}" if campaign_id else f"{subscriber_id:x}"
-    return _signer(purpose).sign(payload)
+    return f"{payload}.{_mac(purpose, payload, settings.SECRET_KEY)}"
 
 
 def read_token(purpose: Purpose, token: str) -> SubscriberLink:
+    payload, _, mac = token.rpartition(".")
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    if not payload or not any(
+        hmac.compare_digest(mac, _mac(purpose, payload, secret)) for secret in secrets
+    ):
+        raise InvalidToken("bad signature")
     try:
-        payload = _signer(purpose).unsign(token)
         parts = payload.split("-")
         if len(parts) > 2:
             raise ValueError(payload)
         subscriber_id = int(parts[0], 16)
         campaign_id = int(parts[1], 16) if len(parts) == 2 else None
-    except (signing.BadSignature, ValueError) as exc:
+    except ValueError as exc:
         raise InvalidToken(str(exc)) from exc
     return SubscriberLink(subscriber_id=subscriber_id, campaign_id=campaign_id)

@@ -20,6 +20,7 @@ def test_our_models_are_in_the_admin() -> None:
         "campaigns_campaign",
         "campaigns_template",
         "delivery_delivery",
+        "delivery_sendingdomain",
         "delivery_smtpserver",
         "subscribers_mailinglist",
         "subscribers_subscriber",

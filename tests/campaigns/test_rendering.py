@@ -103,3 +103,16 @@ def test_a_subject_is_always_one_line() -> None:
 def test_html_to_text_skips_scripts_and_keeps_paragraphs() -> None:
     text = html_to_text("<p>One</p><script>var x;</script><p>Two<br>Three</p>")
     assert text == "One\n\nTwo\nThree\n"
+
+
+def test_html_to_text_keeps_no_break_spaces_and_collapses_the_rest() -> None:
+    assert html_to_text("<p>a&nbsp;&nbsp;b \t\n c</p>") == "a\u00a0\u00a0b c\n"
+
+
+def test_html_to_text_treats_script_content_as_text_not_markup() -> None:
+    assert html_to_text("<p>x</p><script>if (a<b) {}</script><p>y</p>") == "x\n\ny\n"
+
+
+def test_html_to_text_decodes_entities_in_text_and_links() -> None:
+    text = html_to_text('<p>A &amp; B</p><a href="https://x.example/?a=1&amp;b=2">go</a>')
+    assert text == "A & B\n\ngo (https://x.example/?a=1&b=2)\n"

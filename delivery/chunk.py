@@ -1,0 +1,453 @@
+"""One chunk of a campaign: claim, then for each recipient render, pass the
+shared gate (rates, quotas, domain limits), send, and record the outcome.
+
+The pieces it relies on: ``sender.claim_chunk`` (atomic claims with leases),
+``sender.MessageFactory`` (render and build once-compiled templates),
+``shaping`` (limits and server health in Redis), ``smtp`` (pooled
+connections and reply classification) and ``ledger`` (batched, journaled
+outcomes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.rendering import TemplateValidationError
+from delivery import sender, shaping
+from delivery.ledger import LedgerWriter, Outcome
+from delivery.models import Delivery, SmtpServer
+from delivery.shaping import ConnectionSlots, Gate, ServerLimits, Verdict
+from delivery.smtp import (
+    POOL,
+    NoConnectionSlot,
+    SmtpConnectError,
+    SmtpSettings,
+    send_message,
+)
+from delivery.smtp import (
+    Outcome as SmtpOutcome,
+)
+from postino.redis import redis_client
+
+log = logging.getLogger(__name__)
+
+STAGES_KEY = "postino:stats:stages"
+EVENTS_KEY = "postino:events"
+
+
+def _conf(name: str) -> Any:
+    return settings.POSTINO[name]
+
+
+class StageClock:
+    """Where a chunk's time goes, per stage; published to Redis per chunk."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.messages = 0
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] += now - self._last
+        self._last = now
+
+    def publish(self) -> None:
+        if not self.seconds:
+            return
+        try:
+            pipe = redis_client().pipeline(transaction=False)
+            for stage, seconds in self.seconds.items():
+                pipe.hincrbyfloat(STAGES_KEY, stage, seconds)
+            pipe.hincrby(STAGES_KEY, "messages", self.messages)
+            pipe.execute()
+        except redis.RedisError:
+            pass
+
+
+def record_event(kind: str, message: str) -> None:
+    """Keep the last errors that have no ledger row (connections, quotas)."""
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        pipe.lpush(EVENTS_KEY, f"{timezone.now().isoformat()} {kind} {message}"[:500])
+        pipe.ltrim(EVENTS_KEY, 0, 199)
+        pipe.execute()
+    except redis.RedisError:
+        pass
+
+
+# --- which server ------------------------------------------------------------
+
+
+def campaign_servers(campaign: Campaign) -> list[tuple[SmtpServer, int]]:
+    """The campaign's SMTP servers with their weights, main server first."""
+    servers: list[tuple[SmtpServer, int]] = []
+    if campaign.smtp_server is not None:
+        servers.append((campaign.smtp_server, max(1, campaign.smtp_weight)))
+    for link in campaign.server_links.select_related("smtp_server").order_by("id"):
+        if link.smtp_server_id != campaign.smtp_server_id:
+            servers.append((link.smtp_server, link.weight))
+    return servers
+
+
+def choose_server(candidates: list[tuple[SmtpServer, int]]) -> tuple[SmtpServer | None, float]:
+    """Weighted choice among servers in rotation; else (None, seconds to wait)."""
+    available = []
+    soonest = float("inf")
+    for server, weight in candidates:
+        unavailable = shaping.server_unavailable_for(server.pk)
+        if unavailable > 0:
+            soonest = min(soonest, unavailable)
+        else:
+            available.append((server, weight))
+    if not available:
+        return None, soonest if soonest != float("inf") else 0.0
+    total = sum(weight for _, weight in available)
+    pick = random.uniform(0, total)
+    for server, weight in available:
+        pick -= weight
+        if pick <= 0:
+            return server, 0.0
+    return available[-1][0], 0.0
+
+
+# --- circuit breaker ---------------------------------------------------------
+
+
+def _tally_key(campaign_id: int) -> str:
+    return f"postino:campaign:{campaign_id}:tally"
+
+
+def check_error_thresholds(campaign: Campaign, attempts: int, failures: int, streak: int) -> None:
+    """Add a batch's counts to the campaign's tally; pause when errors pile up.
+
+    ``streak`` is the run of failures at the end of the batch, or -1 when the
+    batch ended with none (a success resets the campaign's streak).
+    """
+    if not attempts:
+        return
+    try:
+        pipe = redis_client().pipeline(transaction=True)
+        key = _tally_key(campaign.pk)
+        pipe.hincrby(key, "attempts", attempts)
+        pipe.hincrby(key, "failures", failures)
+        if streak < 0 or streak < failures:
+            pipe.hset(key, "streak", max(0, streak))
+            pipe.hget(key, "streak")
+        else:
+            pipe.hincrby(key, "streak", streak)
+        pipe.expire(key, 7 * 24 * 3600)
+        total_attempts, total_failures, *_rest, _ = pipe.execute()
+        current_streak = int(_rest[-1]) if _rest else 0
+    except redis.RedisError:
+        return
+    max_errors = campaign.max_errors or int(_conf("MAX_CONSECUTIVE_FAILURES"))
+    max_rate = (
+        campaign.max_error_rate
+        if campaign.max_error_rate is not None
+        else float(_conf("MAX_ERROR_RATE"))
+    )
+    min_sample = int(_conf("ERROR_RATE_MIN_SAMPLE"))
+    reason = ""
+    if current_streak >= max_errors:
+        reason = f"Paused automatically: {current_streak} messages in a row failed."
+    elif int(total_attempts) >= min_sample and int(total_failures) / int(total_attempts) > max_rate:
+        rate = int(total_failures) / int(total_attempts)
+        reason = (
+            f"Paused automatically: {rate:.0%} of {int(total_attempts)} attempts failed "
+            f"(threshold {max_rate:.0%})."
+        )
+    if reason:
+        from campaigns.services import CampaignStateError, pause_campaign
+
+        try:
+            pause_campaign(campaign=campaign, reason=reason)
+            log.warning("campaign %s: %s", campaign.pk, reason)
+        except CampaignStateError:
+            pass
+
+
+# --- the chunk ---------------------------------------------------------------
+
+
+def run_chunk(campaign_id: int) -> int:
+    """Claim one chunk and send it. Returns the number of messages accepted."""
+    from delivery.tasks import send_chunk
+
+    campaign = sender._load_campaign(campaign_id)
+    if campaign is None or campaign.status != Campaign.Status.RUNNING:
+        return 0
+    candidates = campaign_servers(campaign)
+    if not candidates:
+        from campaigns.services import pause_campaign
+
+        pause_campaign(campaign=campaign, reason="No SMTP server is set for this campaign.")
+        return 0
+    server, wait = choose_server(candidates)
+    if server is None:
+        # Every server is down or out of quota; tick re-dispatches later.
+        sender._clear_active(campaign_id)
+        log.info("campaign %s: no SMTP server available for %.0fs", campaign_id, wait)
+        return 0
+    token = sender.claim_chunk(campaign_id, chunk_size(server))
+    if token is None:
+        sender._clear_active(campaign_id)
+        sender.maybe_finish(campaign_id)
+        return 0
+    sender._mark_active(campaign_id)
+    run = ChunkRun(campaign, server, token, multiple_servers=len(candidates) > 1)
+    try:
+        run.send()
+    finally:
+        run.close()
+    if run.continue_campaign and sender._still_running(campaign_id):
+        send_chunk.delay(campaign_id)
+    else:
+        sender.maybe_finish(campaign_id)
+    return run.sent
+
+
+def chunk_size(server: SmtpServer) -> int:
+    # A slow server gets smaller chunks so leases and pauses stay responsive.
+    by_rate = max(10, int(server.messages_per_second * 60))
+    return min(int(_conf("CHUNK_SIZE")), by_rate)
+
+
+class ChunkRun:
+    def __init__(
+        self, campaign: Campaign, server: SmtpServer, token: uuid.UUID, *, multiple_servers: bool
+    ) -> None:
+        self.campaign = campaign
+        self.server = server
+        self.token = token
+        self.multiple_servers = multiple_servers
+        self.writer = LedgerWriter(token)
+        self.clock = StageClock()
+        self.sent = 0
+        self.continue_campaign = True
+        self._attempts = 0
+        self._failures = 0
+        self._streak = -1
+        self._max_attempts = int(_conf("MAX_ATTEMPTS"))
+
+    # Outcomes -----------------------------------------------------------------
+
+    def _outcome_for(self, row: Delivery, result_status: SmtpOutcome, code: int | None,
+                     reply: str, message_id: str) -> Outcome:  # fmt: skip
+        now = timezone.now()
+        attempts = row.attempts + 1
+        self._attempts += 1
+        if result_status is SmtpOutcome.SENT:
+            self.sent += 1
+            self._streak = -1
+            return Outcome(
+                row.pk, Delivery.Status.SENT, attempts, code, reply, message_id, now, None,
+                self.server.pk,
+            )  # fmt: skip
+        self._failures += 1
+        self._streak = max(0, self._streak) + 1
+        if result_status is SmtpOutcome.PERMANENT:
+            return Outcome(row.pk, Delivery.Status.FAILED, attempts, code, reply,
+                           server_id=self.server.pk)  # fmt: skip
+        if attempts >= self._max_attempts:
+            return Outcome(
+                row.pk, Delivery.Status.FAILED, attempts, code,
+                f"gave up after {attempts} attempts: {reply}", server_id=self.server.pk,
+            )  # fmt: skip
+        return Outcome(
+            row.pk, Delivery.Status.PENDING, attempts, code, reply,
+            next_attempt_at=now + sender.retry_delay(attempts), server_id=self.server.pk,
+        )  # fmt: skip
+
+    def _deferred(self, row: Delivery, seconds: float, reason: str) -> Outcome:
+        """Not attempted (a limit said "later"): no attempt is counted."""
+        return Outcome(
+            row.pk, Delivery.Status.PENDING, row.attempts, row.smtp_code, reason,
+            next_attempt_at=timezone.now() + timedelta(seconds=seconds),
+        )  # fmt: skip
+
+    def _flush(self) -> None:
+        self.writer.flush()
+        check_error_thresholds(self.campaign, self._attempts, self._failures, self._streak)
+        self._attempts = self._failures = 0
+        self._streak = -1 if self._streak < 0 else 0
+
+    def _defer_rest(self, seconds: float | None) -> None:
+        """Give the unsent rest of the claim back, available after ``seconds``."""
+        self.writer.flush()
+        now = timezone.now()
+        Delivery.objects.filter(claim_token=self.token, status=Delivery.Status.CLAIMED).update(
+            status=Delivery.Status.PENDING,
+            claim_token=None,
+            lease_until=None,
+            next_attempt_at=now + timedelta(seconds=seconds) if seconds else None,
+            updated_at=now,
+        )
+
+    # The loop -------------------------------------------------------------------
+
+    def send(self) -> None:
+        rows = list(
+            Delivery.objects.filter(claim_token=self.token, status=Delivery.Status.CLAIMED)
+            .select_related("subscriber")
+            .order_by("id")
+        )
+        self.clock.lap("audience")
+        factory = sender.MessageFactory(self.campaign)
+        cfg = SmtpSettings.from_server(self.server)
+        gate = Gate(ServerLimits.for_server(self.server), claim=self.token)
+        slots = ConnectionSlots(self.server.pk, self.server.max_connections)
+        status_every = float(_conf("STATUS_CHECK_SECONDS"))
+        renew_every = max(1.0, int(_conf("LEASE_SECONDS")) / 3)
+        next_status_check = time.monotonic() + status_every
+        next_renewal = time.monotonic() + renew_every
+        journal_entry = ""
+        degraded = False
+        self.clock.lap("setup")
+        with POOL.connection(cfg, slots) as handle:
+            for row in rows:
+                now = time.monotonic()
+                if now >= next_status_check:
+                    next_status_check = now + status_every
+                    if not sender._still_running(self.campaign.pk):
+                        self.continue_campaign = False
+                        return
+                    sender._mark_active(self.campaign.pk)
+                if now >= next_renewal:
+                    next_renewal = now + renew_every
+                    sender.renew_lease(self.token)
+                    handle.refresh_slot()
+                self.clock.lap("control")
+
+                subscriber = row.subscriber
+                try:
+                    envelope_from, message_id, data = factory.build(
+                        subscriber=subscriber, delivery_id=row.pk
+                    )
+                except TemplateValidationError as exc:
+                    # Validated on save and start; a runtime error specific to
+                    # one subscriber's data fails that row only.
+                    self.writer.add(Outcome(row.pk, Delivery.Status.FAILED, row.attempts + 1,
+                                            None, f"template error: {exc}"))  # fmt: skip
+                    continue
+                self.clock.lap("render")
+
+                domain = subscriber.email.rpartition("@")[2].lower()
+                verdict = Verdict.OK
+                while not degraded:
+                    try:
+                        gate_result = gate.check(
+                            domain=domain, inflight=str(row.pk), journal_entry=journal_entry
+                        )
+                    except redis.RedisError as exc:
+                        # Redis is away (restart, failover): write outcomes
+                        # straight to the database and pace this process alone.
+                        log.warning(
+                            "chunk %s: Redis unavailable (%s); degraded mode", self.token, exc
+                        )
+                        degraded = True
+                        break
+                    journal_entry = ""
+                    verdict = gate_result.verdict
+                    if verdict is Verdict.WAIT:
+                        self.clock.lap("gate")
+                        time.sleep(gate_result.wait_ms / 1000.0)
+                        self.clock.lap("throttled")
+                        continue
+                    break
+                if degraded:
+                    self.writer.flush()
+                    time.sleep(1.0 / self.server.messages_per_second)
+                self.clock.lap("gate")
+                if verdict is Verdict.DOMAIN:
+                    reason = f"deferred: {domain} is at its sending limit"
+                    seconds = gate_result.wait_ms / 1000.0 + 0.05
+                    self.writer.add(self._deferred(row, seconds, reason))
+                    continue
+                if verdict is Verdict.QUOTA:
+                    seconds = gate_result.wait_ms / 1000.0
+                    shaping.mark_server_exhausted(self.server.pk, gate_result.wait_ms)
+                    record_event(
+                        "quota", f"server {self.server.name}: quota spent for {seconds:.0f}s"
+                    )
+                    self._defer_rest(None if self.multiple_servers else seconds)
+                    return
+
+                try:
+                    result = send_message(
+                        handle,
+                        envelope_from=envelope_from,
+                        recipient=subscriber.email,
+                        message=data,
+                    )
+                except (SmtpConnectError, NoConnectionSlot) as exc:
+                    self.clock.lap("smtp")
+                    self._connection_failed(exc)
+                    return
+                self.clock.lap("smtp")
+                outcome = self._outcome_for(
+                    row, result.outcome, result.code, result.reply, message_id
+                )
+                self.writer.add(outcome)
+                self.clock.messages += 1
+                journal_entry = "" if degraded else outcome.to_json()
+                if degraded or self.writer.due():
+                    self._flush()
+                    journal_entry = ""
+                self.clock.lap("ledger")
+            self._flush()
+            self.clock.lap("ledger")
+        shaping.mark_server_up(self.server.pk)
+
+    def _connection_failed(self, exc: Exception) -> None:
+        if isinstance(exc, NoConnectionSlot):
+            # Busy, not broken: give the rows back for another worker shortly.
+            self._defer_rest(2.0)
+            return
+        seconds = shaping.mark_server_down(self.server.pk, str(exc))
+        record_event("connection", f"server {self.server.name}: {exc}")
+        log.warning(
+            "campaign %s: %s (server out of rotation for %.0fs)", self.campaign.pk, exc, seconds
+        )
+        # With another server in rotation the rows are free at once; alone,
+        # they wait for this one to come back.
+        self._defer_rest(None if self.multiple_servers else seconds)
+        self._connection_failures(str(exc))
+
+    def _connection_failures(self, message: str) -> None:
+        key = f"postino:campaign:{self.campaign.pk}:connect-failures"
+        try:
+            count = int(redis_client().incr(key))
+            redis_client().expire(key, 24 * 3600)
+        except redis.RedisError:
+            return
+        if count >= int(_conf("MAX_CONNECT_FAILURES")):
+            from campaigns.services import CampaignStateError, pause_campaign
+
+            with contextlib.suppress(CampaignStateError):
+                pause_campaign(
+                    campaign=self.campaign,
+                    reason=f"Paused automatically: cannot reach the SMTP server ({message}).",
+                )
+
+    def close(self) -> None:
+        try:
+            self.writer.flush()
+        finally:
+            sender.release_claim(self.token)
+            if self.sent:
+                with contextlib.suppress(redis.RedisError):
+                    redis_client().delete(f"postino:campaign:{self.campaign.pk}:connect-failures")
+            self.clock.publish()
