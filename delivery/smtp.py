@@ -385,6 +385,11 @@ def send_message(
         refused = conn.sendmail(envelope_from, [recipient], message, mail_options=options)
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = exc.recipients.get(recipient, (0, b"recipient refused"))
+        if code == 421:
+            # "Service not available, closing transmission channel": this
+            # connection is finished even though only the recipient was refused.
+            handle.discard()
+            return _classify(code, reply, broken=True)
         return _classify(code, reply)
     except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
         result = _classify(exc.smtp_code, exc.smtp_error)

@@ -58,6 +58,14 @@ class RecordingHandler:
     # Recipients whose DATA is held until the client goes away, then refused:
     # lets a test kill a worker while a message is in flight, deterministically.
     stall_until_disconnect: set[str] = field(default_factory=set)
+    # Misbehaviours of real servers, each happening once per listed recipient:
+    # a 421 "closing channel" reply at RCPT, or a DATA reply that never comes in
+    # time (the message is then not accepted). And a server that drops the
+    # connection after every Nth accepted message.
+    reply_421_once: set[str] = field(default_factory=set)
+    stall_once: set[str] = field(default_factory=set)
+    stall_seconds: float = 3.0
+    drop_every: int = 0
     stalled: threading.Event = field(default_factory=threading.Event)
     stall_over: threading.Event = field(default_factory=threading.Event)
 
@@ -65,6 +73,10 @@ class RecordingHandler:
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         with self.lock:
+            if address in self.reply_421_once:
+                self.reply_421_once.discard(address)
+                asyncio.get_running_loop().call_later(0.01, server.transport.close)
+                return "421 4.3.2 Service shutting down, closing channel"
             if address in self.refuse_always:
                 return self.refuse_always[address]
             remaining = self.refuse_times.get(address)
@@ -85,10 +97,20 @@ class RecordingHandler:
             finally:
                 # aiosmtpd cancels this coroutine when the connection drops.
                 self.stall_over.set()
+        stalled = self.stall_once.intersection(envelope.rcpt_tos)
+        if stalled:
+            with self.lock:
+                self.stall_once.difference_update(stalled)
+            await asyncio.sleep(self.stall_seconds)
+            return "451 4.4.1 Took too long, not accepted"
         with self.lock:
             self.messages.append(
                 ReceivedMessage(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.content)
             )
+            drop = self.drop_every and len(self.messages) % self.drop_every == 0
+        if drop:
+            # Accept, then hang up: the client finds out on its next command.
+            asyncio.get_running_loop().call_later(0.01, server.transport.close)
         return "250 2.0.0 Message accepted"
 
     def recipients(self) -> Counter[str]:
