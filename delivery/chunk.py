@@ -130,53 +130,64 @@ def _tally_key(campaign_id: int) -> str:
     return f"postino:campaign:{campaign_id}:tally"
 
 
-def check_error_thresholds(campaign: Campaign, attempts: int, failures: int, streak: int) -> None:
-    """Add a batch's counts to the campaign's tally; pause when errors pile up.
+def error_limits(campaign: Campaign) -> tuple[int, float]:
+    """(failures in a row, failure rate) at which the campaign pauses itself."""
+    max_errors = campaign.max_errors or int(_conf("MAX_CONSECUTIVE_FAILURES"))
+    max_rate = campaign.max_error_rate
+    if max_rate is None:
+        max_rate = float(_conf("MAX_ERROR_RATE"))
+    return max_errors, max_rate
 
-    ``streak`` is the run of failures at the end of the batch, or -1 when the
-    batch ended with none (a success resets the campaign's streak).
+
+def check_error_thresholds(campaign: Campaign, attempts: int, failures: int, streak: int) -> bool:
+    """Add a batch's counts to the campaign's tally (shared by all workers, in
+    Redis) and pause the campaign when errors pile up. Returns True if paused.
+
+    ``streak`` is the run of failures that ended the batch; when it is shorter
+    than the batch's attempts, a message got through in between and the
+    campaign's run of failures starts again from there.
     """
     if not attempts:
-        return
+        return False
+    key = _tally_key(campaign.pk)
     try:
         pipe = redis_client().pipeline(transaction=True)
-        key = _tally_key(campaign.pk)
         pipe.hincrby(key, "attempts", attempts)
         pipe.hincrby(key, "failures", failures)
-        if streak < 0 or streak < failures:
-            pipe.hset(key, "streak", max(0, streak))
-            pipe.hget(key, "streak")
-        else:
-            pipe.hincrby(key, "streak", streak)
+        if streak < attempts:
+            pipe.hset(key, "streak", streak)
+        pipe.hincrby(key, "streak", 0 if streak < attempts else streak)
         pipe.expire(key, 7 * 24 * 3600)
-        total_attempts, total_failures, *_rest, _ = pipe.execute()
-        current_streak = int(_rest[-1]) if _rest else 0
+        results = pipe.execute()
     except redis.RedisError:
-        return
-    max_errors = campaign.max_errors or int(_conf("MAX_CONSECUTIVE_FAILURES"))
-    max_rate = (
-        campaign.max_error_rate
-        if campaign.max_error_rate is not None
-        else float(_conf("MAX_ERROR_RATE"))
+        return False
+    total_attempts, total_failures, current_streak = (
+        int(results[0]),
+        int(results[1]),
+        int(results[-2]),
     )
-    min_sample = int(_conf("ERROR_RATE_MIN_SAMPLE"))
+    max_errors, max_rate = error_limits(campaign)
     reason = ""
     if current_streak >= max_errors:
         reason = f"Paused automatically: {current_streak} messages in a row failed."
-    elif int(total_attempts) >= min_sample and int(total_failures) / int(total_attempts) > max_rate:
-        rate = int(total_failures) / int(total_attempts)
+    elif (
+        total_attempts >= int(_conf("ERROR_RATE_MIN_SAMPLE"))
+        and total_failures / total_attempts > max_rate
+    ):
         reason = (
-            f"Paused automatically: {rate:.0%} of {int(total_attempts)} attempts failed "
-            f"(threshold {max_rate:.0%})."
+            f"Paused automatically: {total_failures / total_attempts:.0%} of {total_attempts} "
+            f"attempts failed (threshold {max_rate:.0%})."
         )
-    if reason:
-        from campaigns.services import CampaignStateError, pause_campaign
+    if not reason:
+        return False
+    from campaigns.services import CampaignStateError, pause_campaign
 
-        try:
-            pause_campaign(campaign=campaign, reason=reason)
-            log.warning("campaign %s: %s", campaign.pk, reason)
-        except CampaignStateError:
-            pass
+    try:
+        pause_campaign(campaign=campaign, reason=reason)
+    except CampaignStateError:
+        return False
+    log.warning("campaign %s: %s", campaign.pk, reason)
+    return True
 
 
 # --- the chunk ---------------------------------------------------------------
@@ -239,8 +250,9 @@ class ChunkRun:
         self.continue_campaign = True
         self._attempts = 0
         self._failures = 0
-        self._streak = -1
+        self._streak = 0
         self._max_attempts = int(_conf("MAX_ATTEMPTS"))
+        self._max_errors, _ = error_limits(campaign)
 
     # Outcomes -----------------------------------------------------------------
 
@@ -251,13 +263,13 @@ class ChunkRun:
         self._attempts += 1
         if result_status is SmtpOutcome.SENT:
             self.sent += 1
-            self._streak = -1
+            self._streak = 0
             return Outcome(
                 row.pk, Delivery.Status.SENT, attempts, code, reply, message_id, now, None,
                 self.server.pk,
             )  # fmt: skip
         self._failures += 1
-        self._streak = max(0, self._streak) + 1
+        self._streak += 1
         if result_status is SmtpOutcome.PERMANENT:
             return Outcome(row.pk, Delivery.Status.FAILED, attempts, code, reply,
                            server_id=self.server.pk)  # fmt: skip
@@ -278,11 +290,12 @@ class ChunkRun:
             next_attempt_at=timezone.now() + timedelta(seconds=seconds),
         )  # fmt: skip
 
-    def _flush(self) -> None:
+    def _flush(self) -> bool:
+        """Write the buffered outcomes; True when the error thresholds paused us."""
         self.writer.flush()
-        check_error_thresholds(self.campaign, self._attempts, self._failures, self._streak)
-        self._attempts = self._failures = 0
-        self._streak = -1 if self._streak < 0 else 0
+        paused = check_error_thresholds(self.campaign, self._attempts, self._failures, self._streak)
+        self._attempts = self._failures = self._streak = 0
+        return paused
 
     def _defer_rest(self, seconds: float | None) -> None:
         """Give the unsent rest of the claim back, available after ``seconds``."""
@@ -403,9 +416,13 @@ class ChunkRun:
                 self.writer.add(outcome)
                 self.clock.messages += 1
                 journal_entry = "" if degraded else outcome.to_json()
-                if degraded or self.writer.due():
-                    self._flush()
+                # A run of failures long enough to trip the breaker is checked
+                # at once rather than at the next periodic flush.
+                if degraded or self.writer.due() or self._streak >= self._max_errors:
                     journal_entry = ""
+                    if self._flush():
+                        self.continue_campaign = False
+                        return
                 self.clock.lap("ledger")
             self._flush()
             self.clock.lap("ledger")

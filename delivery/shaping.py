@@ -174,8 +174,16 @@ def _domain_limits_cached(version: int) -> dict[str, int]:
 
 
 def domain_limits() -> dict[str, int]:
-    """Domain → messages per minute; re-read from the database every 30 seconds."""
+    """Domain → messages per minute; re-read from the database every 30 seconds.
+
+    A changed limit therefore reaches every worker within half a minute.
+    """
     return _domain_limits_cached(int(time.monotonic() // 30))
+
+
+def forget_domain_limits() -> None:
+    """Drop this process's copy (after an edit, and between tests)."""
+    _domain_limits_cached.cache_clear()
 
 
 class Gate:

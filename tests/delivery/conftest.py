@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from delivery.shaping import forget_domain_limits
 from postino.redis import redis_client
 from tests.support.certs import CertificateFiles, make_certificates
 from tests.support.smtpd import RunningSmtpServer, smtp_server
@@ -30,6 +31,14 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Certifica
 def smtpd(certificates: CertificateFiles) -> Iterator[RunningSmtpServer]:
     with smtp_server(certificates) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_domain_limits() -> Iterator[None]:
+    # Workers cache domain limits for 30 s; each test starts from the database.
+    forget_domain_limits()
+    yield
+    forget_domain_limits()
 
 
 @pytest.fixture

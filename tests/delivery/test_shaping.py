@@ -1,0 +1,210 @@
+"""Shaping and failover, with the chunk run in-process against real Redis
+and a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignServer
+from campaigns.services import snapshot_audience
+from delivery import chunk, sender, shaping
+from delivery.models import Delivery, DomainLimit, SmtpServer
+from delivery.shaping import ConnectionSlots, Gate, ServerLimits, Verdict, warmup_daily_limit
+from delivery.smtp import NoConnectionSlot, SmtpPool, SmtpSettings
+from tests.support.factories import add_audience, make_campaign, make_list, make_smtp_server
+from tests.support.smtpd import RunningSmtpServer, free_port
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fast_settings(settings: Any) -> Any:
+    settings.POSTINO = {**settings.POSTINO, "RETRY_BASE_SECONDS": 60.0, "CHUNK_SIZE": 100}
+    return settings
+
+
+def running(campaign: Campaign) -> Campaign:
+    snapshot_audience(campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def statuses(campaign: Campaign) -> dict[str, int]:
+    result: dict[str, int] = {}
+    for status in Delivery.objects.filter(campaign=campaign).values_list("status", flat=True):
+        result[status] = result.get(status, 0) + 1
+    return result
+
+
+def test_the_warm_up_ramp_grows_daily_and_never_exceeds_the_fixed_cap() -> None:
+    server = SmtpServer(
+        messages_per_second=10, warmup_start_per_day=100, warmup_growth_factor=2.0,
+        warmup_started_on=date(2026, 1, 1), messages_per_day=1000,
+    )  # fmt: skip
+    limits = [warmup_daily_limit(server, date(2026, 1, 1) + timedelta(days=d)) for d in range(6)]
+    assert limits == [100, 200, 400, 800, 1000, 1000]
+    assert warmup_daily_limit(SmtpServer(messages_per_second=1), date(2026, 1, 1)) is None
+
+
+def test_a_daily_quota_sends_that_many_then_defers_the_rest(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    server = make_smtp_server(smtpd)
+    SmtpServer.objects.filter(pk=server.pk).update(messages_per_day=7)
+    server.refresh_from_db()
+    news = make_list()
+    add_audience(news, 12)
+    campaign = running(make_campaign(lists=[news], server=server))
+
+    assert sender.run_chunk(campaign.pk) == 7
+
+    assert statuses(campaign) == {"sent": 7, "pending": 5}
+    deferred = Delivery.objects.filter(campaign=campaign, status="pending")
+    assert all(row.next_attempt_at and row.next_attempt_at > timezone.now() for row in deferred)
+    assert all(row.attempts == 0 for row in deferred)
+    assert "quota" in shaping.server_down_reason(server.pk)
+
+
+def test_a_throttled_domain_is_deferred_while_other_domains_go_on(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    DomainLimit.objects.create(domain="slowmail.example", messages_per_minute=1)
+    news = make_list()
+    add_audience(news, 4, prefix="slow", domain="slowmail.example")
+    add_audience(news, 4, prefix="fast", domain="example.org")
+    campaign = running(make_campaign(lists=[news], server=make_smtp_server(smtpd)))
+
+    assert sender.run_chunk(campaign.pk) == 5
+
+    sent = set(
+        Delivery.objects.filter(campaign=campaign, status="sent").values_list(
+            "subscriber__email", flat=True
+        )
+    )
+    assert sent == {"slow0@slowmail.example"} | {f"fast{i}@example.org" for i in range(4)}
+    waiting = Delivery.objects.filter(campaign=campaign, status="pending")
+    assert {row.smtp_reply for row in waiting} == {
+        "deferred: slowmail.example is at its sending limit"
+    }
+    assert all(row.attempts == 0 for row in waiting)
+
+
+def test_an_unreachable_server_fails_over_to_the_others(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    dead = SmtpServer.objects.create(
+        name="Dead", host="127.0.0.1", port=free_port(), security="none", messages_per_second=100
+    )
+    alive = make_smtp_server(smtpd, name="Alive")
+    news = make_list()
+    add_audience(news, 30)
+    campaign = make_campaign(lists=[news], server=dead)
+    # The dead server is (almost surely) picked first, and then out of rotation.
+    Campaign.objects.filter(pk=campaign.pk).update(smtp_weight=10_000)
+    CampaignServer.objects.create(campaign=campaign, smtp_server=alive, weight=1)
+    campaign = running(Campaign.objects.get(pk=campaign.pk))
+
+    assert sender.run_chunk(campaign.pk) == 0
+    assert statuses(campaign) == {"pending": 30}
+    assert sender.run_chunk(campaign.pk) == 30
+
+    assert statuses(campaign) == {"sent": 30}
+    assert set(Delivery.objects.values_list("smtp_server_id", flat=True)) == {alive.pk}
+    assert shaping.server_unavailable_for(dead.pk) > 0
+    assert len(smtpd.handler.messages) == 30
+
+
+def test_weights_share_the_traffic_between_servers() -> None:
+    first = SmtpServer(pk=1, name="a", messages_per_second=1)
+    second = SmtpServer(pk=2, name="b", messages_per_second=1)
+    picks = [chunk.choose_server([(first, 3), (second, 1)])[0] for _ in range(4000)]
+    share = sum(1 for server in picks if server is first) / len(picks)
+    assert 0.70 < share < 0.80
+
+
+def test_a_campaign_whose_messages_keep_failing_pauses_itself(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    news = make_list()
+    add_audience(news, 30)
+    for i in range(30):
+        smtpd.handler.refuse_always[f"reader{i}@example.org"] = "550 5.7.1 Rejected as spam"
+    campaign = make_campaign(lists=[news], server=make_smtp_server(smtpd))
+    Campaign.objects.filter(pk=campaign.pk).update(max_errors=10)
+    campaign = running(Campaign.objects.get(pk=campaign.pk))
+
+    sender.run_chunk(campaign.pk)
+
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.PAUSED
+    assert campaign.status_reason == "Paused automatically: 10 messages in a row failed."
+    # It stopped soon after the threshold instead of burning the whole list.
+    assert statuses(campaign)["failed"] < 30
+
+
+def test_a_high_error_rate_pauses_the_campaign(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    fast_settings.POSTINO = {**fast_settings.POSTINO, "ERROR_RATE_MIN_SAMPLE": 20}
+    news = make_list()
+    add_audience(news, 40)
+    for i in range(0, 40, 2):
+        smtpd.handler.refuse_always[f"reader{i}@example.org"] = "550 5.1.1 No such user"
+    campaign = make_campaign(lists=[news], server=make_smtp_server(smtpd))
+    Campaign.objects.filter(pk=campaign.pk).update(max_error_rate=0.3)
+    campaign = running(Campaign.objects.get(pk=campaign.pk))
+
+    sender.run_chunk(campaign.pk)
+
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.PAUSED
+    assert campaign.status_reason.startswith("Paused automatically: 50% of 40 attempts failed")
+
+
+def test_a_gate_allows_then_makes_the_next_message_wait(clean_redis: None) -> None:
+    import uuid
+
+    gate = Gate(
+        ServerLimits(server_id=9001, interval_ms=100.0, burst_ms=0.0, per_hour=0, per_day=0),
+        claim=uuid.uuid4(),
+    )
+    assert gate.check(domain="example.org", inflight="1").verdict is Verdict.OK
+    second = gate.check(domain="example.org", inflight="2")
+    assert second.verdict is Verdict.WAIT
+    assert 0 < second.wait_ms <= 100
+
+
+def test_the_connection_cap_holds_across_processes(clean_redis: None) -> None:
+    slots = ConnectionSlots(server_id=9002, maximum=2)
+    assert slots.acquire("worker-a:1") and slots.acquire("worker-b:1")
+    assert not slots.acquire("worker-c:1")
+    assert slots.acquire("worker-a:1"), "refreshing a held slot always works"
+    slots.release("worker-b:1")
+    assert slots.acquire("worker-c:1")
+    assert slots.in_use() == 2
+
+
+def test_a_pool_refuses_to_open_beyond_the_shared_cap(
+    smtpd: RunningSmtpServer, clean_redis: None
+) -> None:
+    cfg = SmtpSettings(
+        host=smtpd.host, port=smtpd.port, security="starttls", username=smtpd.username,
+        password=smtpd.password, timeout=5, max_connections=1, key="cap-test",
+    )  # fmt: skip
+    slots = ConnectionSlots(server_id=9003, maximum=1)
+    assert slots.acquire("someone-else")
+    pool = SmtpPool()
+    with pool.connection(cfg, slots) as handle, pytest.raises(NoConnectionSlot):
+        handle.get()
+    slots.release("someone-else")
+    with pool.connection(cfg, slots) as handle:
+        handle.get()
+        assert slots.in_use() == 1
+        handle.discard()
+    assert slots.in_use() == 0
+    pool.close_all()
