@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -145,7 +146,7 @@ def test_server_and_domain_rates_hold_across_workers(
     arrivals: dict[str, list[float]] = {"all": [], "bigmail.example": []}
     original = smtpd.handler.handle_DATA
 
-    async def timed(server, session, envelope):  # type: ignore[no-untyped-def]
+    async def timed(server: Any, session: Any, envelope: Any) -> str:
         reply = await original(server, session, envelope)
         now = time.monotonic()
         arrivals["all"].append(now)
