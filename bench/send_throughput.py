@@ -127,8 +127,8 @@ def main() -> None:
     from campaigns.services import create_campaign, start_campaign
     from delivery.chunk import STAGES_KEY
     from delivery.domains import create_sending_domain
+    from delivery.messages import MessageFactory
     from delivery.models import Delivery
-    from delivery.sender import MessageFactory
     from delivery.services import create_smtp_server
     from postino.redis import redis_client
     from subscribers.models import MailingList, Subscriber, Subscription

@@ -2,7 +2,7 @@
 shared gate (rates, quotas, domain limits), send, and record the outcome.
 
 The pieces it relies on: ``sender.claim_chunk`` (atomic claims with leases),
-``sender.MessageFactory`` (render and build once-compiled templates),
+``messages.MessageFactory`` (render and build once-compiled templates),
 ``shaping`` (limits and server health in Redis), ``smtp`` (pooled
 connections and reply classification) and ``ledger`` (batched, journaled
 outcomes).
@@ -27,6 +27,7 @@ from campaigns.models import Campaign
 from campaigns.rendering import TemplateValidationError
 from delivery import sender, shaping
 from delivery.ledger import LedgerWriter, Outcome
+from delivery.messages import MessageFactory
 from delivery.models import Delivery, SmtpServer
 from delivery.shaping import ConnectionSlots, Gate, ServerLimits, Verdict
 from delivery.smtp import (
@@ -318,7 +319,7 @@ class ChunkRun:
             .order_by("id")
         )
         self.clock.lap("audience")
-        factory = sender.MessageFactory(self.campaign)
+        factory = MessageFactory(self.campaign)
         cfg = SmtpSettings.from_server(self.server)
         gate = Gate(ServerLimits.for_server(self.server), claim=self.token)
         slots = ConnectionSlots(self.server.pk, self.server.max_connections)

@@ -22,7 +22,6 @@ import logging
 import random
 import uuid
 from datetime import timedelta
-from email.utils import parseaddr
 from typing import Any
 
 import redis
@@ -32,16 +31,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from campaigns.personalize import build_context, subscriber_links
-from campaigns.rendering import (
-    CompiledCampaign,
-    compiled_for,
-    sample_context,
-)
 from campaigns.services import start_due_scheduled_campaigns
-from delivery import verp
 from delivery.ledger import recover_claim
-from delivery.mime import build_message, format_address, format_address_header, new_message_id
+from delivery.messages import MessageFactory
 from delivery.models import Delivery
 from delivery.ratelimit import RateLimiter
 from delivery.smtp import POOL, Outcome, SmtpConnectError, SmtpSettings, send_message
@@ -157,116 +149,6 @@ def reclaim_expired_leases() -> int:
     return Delivery.objects.filter(status=Delivery.Status.CLAIMED, lease_until__lt=now).update(
         status=Delivery.Status.PENDING, claim_token=None, lease_until=None, updated_at=now
     )
-
-
-class MessageFactory:
-    """Everything per-campaign computed once; ``build`` renders one recipient."""
-
-    def __init__(self, campaign: Campaign) -> None:
-        self.campaign = campaign
-        self.compiled: CompiledCampaign = compiled_for(campaign)
-        name, address = parseaddr(campaign.from_email)
-        self.from_header = format_address(name, address)
-        self.from_domain = address.rpartition("@")[2] or settings.BASE_HOST
-        self.reply_to = format_address_header(campaign.reply_to) if campaign.reply_to else ""
-        self.bounce_domain = _conf("BOUNCE_DOMAIN")
-        self.mailto_local = _conf("UNSUBSCRIBE_MAILTO_LOCALPART")
-        # The From domain's DKIM keys, decrypted once per process (delivery.domains).
-        from delivery.domains import keys_for
-
-        self.dkim_keys = keys_for(self.from_domain)
-
-    def build(
-        self,
-        *,
-        subscriber: Subscriber,
-        delivery_id: int | None,
-        links: dict[str, str] | None = None,
-    ) -> tuple[str, str, bytes]:
-        """Returns (envelope sender, Message-ID, message bytes)."""
-        if links is None:
-            links = subscriber_links(subscriber_id=subscriber.pk, campaign_id=self.campaign.pk)
-        rendered = self.compiled.render(build_context(self.campaign, subscriber, links))
-        return self._assemble(
-            subject=rendered.subject,
-            html=rendered.html,
-            text=rendered.text,
-            to_header=format_address(subscriber.name, subscriber.email),
-            links=links,
-            delivery_id=delivery_id,
-        )
-
-    def _assemble(
-        self,
-        *,
-        subject: str,
-        html: str,
-        text: str,
-        to_header: str,
-        links: dict[str, str],
-        delivery_id: int | None,
-    ) -> tuple[str, str, bytes]:
-        envelope_from = verp.envelope_sender(delivery_id)
-        message_id = new_message_id(self.from_domain)
-        unsubscribe_token = links["one_click_url"].rstrip("/").rpartition("/")[2]
-        mailto = (
-            f"mailto:{self.mailto_local}+{unsubscribe_token}@{self.bounce_domain}"
-            "?subject=unsubscribe"
-        )
-        extra = [
-            ("List-Unsubscribe", f"<{links['one_click_url']}>, <{mailto}>"),
-            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-            ("Feedback-ID", f"{self.campaign.pk}:campaign:postino"),
-            ("X-Postino-Campaign", str(self.campaign.pk)),
-        ]
-        if delivery_id is not None:
-            # Lets complaint reports that redact the recipient still be matched.
-            extra.append(("X-Postino-Ref", verp.make_token(delivery_id)))
-        data = build_message(
-            from_header=self.from_header,
-            to_header=to_header,
-            subject=subject,
-            html=html,
-            text=text,
-            message_id=message_id,
-            reply_to=self.reply_to,
-            extra_headers=extra,
-        )
-        if self.dkim_keys:
-            from delivery.dkim import sign
-
-            data = sign(data, self.dkim_keys)
-        return envelope_from, message_id, data
-
-    def build_test(self, email: str, subscriber: Subscriber | None) -> tuple[str, str, bytes]:
-        """A test message: the subscriber's own rendering if the address is one,
-        else sample data; the subject is marked [Test]."""
-        if subscriber is not None:
-            links = subscriber_links(subscriber_id=subscriber.pk, campaign_id=self.campaign.pk)
-            context = build_context(self.campaign, subscriber, links)
-            to_header = format_address(subscriber.name, subscriber.email)
-        else:
-            context = sample_context(
-                campaign_name=self.campaign.name, campaign_subject=self.campaign.subject
-            )
-            context["subscriber"] = {"id": 0, "email": email, "name": "", "attributes": {}}
-            context["campaign"]["id"] = self.campaign.pk
-            links = {
-                "one_click_url": context["unsubscribe_url"],
-                "unsubscribe_url": context["unsubscribe_url"],
-                "preferences_url": context["preferences_url"],
-                "webview_url": context["webview_url"],
-            }
-            to_header = email
-        rendered = self.compiled.render(context)
-        return self._assemble(
-            subject="[Test] " + rendered.subject,
-            html=rendered.html,
-            text=rendered.text,
-            to_header=to_header,
-            links=links,
-            delivery_id=None,
-        )
 
 
 def _load_campaign(campaign_id: int) -> Campaign | None:

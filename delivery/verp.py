@@ -38,11 +38,14 @@ def read_token(token: str) -> int | None:
 
 
 def envelope_sender(delivery_id: int | None) -> str:
+    return envelope_sender_for(make_token(delivery_id) if delivery_id is not None else None)
+
+
+def envelope_sender_for(token: str | None) -> str:
+    """``bounces+<token>@<bounce domain>``, or the plain bounce address."""
     local = settings.POSTINO["BOUNCE_LOCALPART"]
     domain = settings.POSTINO["BOUNCE_DOMAIN"]
-    if delivery_id is None:
-        return f"{local}@{domain}"
-    return f"{local}+{make_token(delivery_id)}@{domain}"
+    return f"{local}+{token}@{domain}" if token else f"{local}@{domain}"
 
 
 def parse_envelope_recipient(address: str) -> int | None:
