@@ -26,13 +26,16 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from campaigns.rendering import TemplateValidationError
 from delivery import sender, shaping
+from delivery.esp import EspTransport
 from delivery.ledger import LedgerWriter, Outcome
-from delivery.messages import MessageFactory
+from delivery.messages import MessageFactory, PreparedMessage
 from delivery.models import Delivery, SmtpServer
 from delivery.shaping import ConnectionSlots, Gate, ServerLimits, Verdict
 from delivery.smtp import (
     POOL,
     NoConnectionSlot,
+    PooledConnection,
+    SendResult,
     SmtpConnectError,
     SmtpSettings,
     send_message,
@@ -237,6 +240,73 @@ def chunk_size(server: SmtpServer) -> int:
     return min(int(_conf("CHUNK_SIZE")), by_rate)
 
 
+class SmtpChannel:
+    """An SMTP server through the per-process pool, under the shared cap."""
+
+    def __init__(self, server: SmtpServer, factory: MessageFactory) -> None:
+        self.factory = factory
+        self._context = POOL.connection(
+            SmtpSettings.from_server(server), ConnectionSlots(server.pk, server.max_connections)
+        )
+        self._handle: PooledConnection | None = None
+
+    def __enter__(self) -> SmtpChannel:
+        self._handle = self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._context.__exit__(*exc_info)
+
+    def payload(self, prepared: PreparedMessage) -> bytes:
+        return self.factory.as_bytes(prepared)  # MIME and DKIM signature
+
+    def deliver(self, prepared: PreparedMessage, payload: bytes | None) -> SendResult:
+        assert self._handle is not None and payload is not None
+        return send_message(
+            self._handle,
+            envelope_from=prepared.envelope_from,
+            recipient=prepared.recipient,
+            message=payload,
+        )
+
+    def keepalive(self) -> None:
+        if self._handle is not None:
+            self._handle.refresh_slot()
+
+
+class EspChannel:
+    """An email service provider's API through django-anymail."""
+
+    def __init__(self, server: SmtpServer, campaign: Campaign) -> None:
+        self.transport = EspTransport(server.esp, server.esp_credentials)
+        self.campaign_id = campaign.pk
+
+    def __enter__(self) -> EspChannel:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.transport.close()
+
+    def payload(self, prepared: PreparedMessage) -> None:
+        return None  # the ESP builds (and signs) the MIME itself
+
+    def deliver(self, prepared: PreparedMessage, payload: bytes | None) -> SendResult:
+        # Metadata comes back in the ESP's webhooks: it names the ledger row.
+        ref = dict(prepared.headers).get("X-Postino-Ref", "")
+        return self.transport.send(
+            prepared, metadata={"postino_ref": ref, "postino_campaign": str(self.campaign_id)}
+        )
+
+    def keepalive(self) -> None:
+        pass
+
+
+def open_channel(server: SmtpServer, factory: MessageFactory) -> SmtpChannel | EspChannel:
+    if server.kind == SmtpServer.Kind.ESP:
+        return EspChannel(server, factory.campaign)
+    return SmtpChannel(server, factory)
+
+
 class ChunkRun:
     def __init__(
         self, campaign: Campaign, server: SmtpServer, token: uuid.UUID, *, multiple_servers: bool
@@ -257,17 +327,17 @@ class ChunkRun:
 
     # Outcomes -----------------------------------------------------------------
 
-    def _outcome_for(self, row: Delivery, result_status: SmtpOutcome, code: int | None,
-                     reply: str, message_id: str) -> Outcome:  # fmt: skip
+    def _outcome_for(self, row: Delivery, result: SendResult, message_id: str) -> Outcome:
         now = timezone.now()
         attempts = row.attempts + 1
+        result_status, code, reply = result.outcome, result.code, result.reply
         self._attempts += 1
         if result_status is SmtpOutcome.SENT:
             self.sent += 1
             self._streak = 0
             return Outcome(
                 row.pk, Delivery.Status.SENT, attempts, code, reply, message_id, now, None,
-                self.server.pk,
+                self.server.pk, result.provider_id,
             )  # fmt: skip
         self._failures += 1
         self._streak += 1
@@ -320,9 +390,7 @@ class ChunkRun:
         )
         self.clock.lap("audience")
         factory = MessageFactory(self.campaign)
-        cfg = SmtpSettings.from_server(self.server)
         gate = Gate(ServerLimits.for_server(self.server), claim=self.token)
-        slots = ConnectionSlots(self.server.pk, self.server.max_connections)
         status_every = float(_conf("STATUS_CHECK_SECONDS"))
         renew_every = max(1.0, int(_conf("LEASE_SECONDS")) / 3)
         next_status_check = time.monotonic() + status_every
@@ -330,7 +398,12 @@ class ChunkRun:
         journal_entry = ""
         degraded = False
         self.clock.lap("setup")
-        with POOL.connection(cfg, slots) as handle:
+        try:
+            channel = open_channel(self.server, factory)
+        except SmtpConnectError as exc:
+            self._connection_failed(exc)
+            return
+        with channel:
             for row in rows:
                 now = time.monotonic()
                 if now >= next_status_check:
@@ -342,14 +415,13 @@ class ChunkRun:
                 if now >= next_renewal:
                     next_renewal = now + renew_every
                     sender.renew_lease(self.token)
-                    handle.refresh_slot()
+                    channel.keepalive()
                 self.clock.lap("control")
 
                 subscriber = row.subscriber
                 try:
-                    envelope_from, message_id, data = factory.build(
-                        subscriber=subscriber, delivery_id=row.pk
-                    )
+                    prepared = factory.prepare(subscriber=subscriber, delivery_id=row.pk)
+                    payload = channel.payload(prepared)
                 except TemplateValidationError as exc:
                     # Validated on save and start; a runtime error specific to
                     # one subscriber's data fails that row only.
@@ -400,20 +472,13 @@ class ChunkRun:
                     return
 
                 try:
-                    result = send_message(
-                        handle,
-                        envelope_from=envelope_from,
-                        recipient=subscriber.email,
-                        message=data,
-                    )
+                    result = channel.deliver(prepared, payload)
                 except (SmtpConnectError, NoConnectionSlot) as exc:
                     self.clock.lap("smtp")
                     self._connection_failed(exc)
                     return
                 self.clock.lap("smtp")
-                outcome = self._outcome_for(
-                    row, result.outcome, result.code, result.reply, message_id
-                )
+                outcome = self._outcome_for(row, result, prepared.message_id)
                 self.writer.add(outcome)
                 self.clock.messages += 1
                 journal_entry = "" if degraded else outcome.to_json()

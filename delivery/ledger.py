@@ -49,6 +49,7 @@ class Outcome:
     sent_at: datetime | None = None
     next_attempt_at: datetime | None = None
     server_id: int | None = None
+    provider_message_id: str = ""
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -69,7 +70,7 @@ class Outcome:
 _UPDATE_SQL = f"""
     UPDATE {Delivery._meta.db_table}
     SET status = %s, attempts = %s, smtp_code = %s, smtp_reply = %s, message_id = %s,
-        sent_at = %s, next_attempt_at = %s, smtp_server_id = %s,
+        provider_message_id = %s, sent_at = %s, next_attempt_at = %s, smtp_server_id = %s,
         claim_token = NULL, lease_until = NULL, updated_at = %s
     WHERE id = %s AND claim_token = %s AND status = %s
 """  # noqa: S608 - the table name comes from model metadata; values are parameters
@@ -77,15 +78,16 @@ _UPDATE_SQL = f"""
 
 _PG_ROW = (
     "(%s::bigint, %s::varchar, %s::integer, %s::integer, %s::text, %s::varchar,"
-    " %s::timestamptz, %s::timestamptz, %s::bigint)"
+    " %s::varchar, %s::timestamptz, %s::timestamptz, %s::bigint)"
 )
 _PG_UPDATE_SQL = f"""
     UPDATE {Delivery._meta.db_table} AS d
     SET status = v.status, attempts = v.attempts, smtp_code = v.code, smtp_reply = v.reply,
-        message_id = v.message_id, sent_at = v.sent_at, next_attempt_at = v.next_attempt_at,
+        message_id = v.message_id, provider_message_id = v.provider_message_id,
+        sent_at = v.sent_at, next_attempt_at = v.next_attempt_at,
         smtp_server_id = v.server_id, claim_token = NULL, lease_until = NULL, updated_at = %s
-    FROM (VALUES {{rows}}) AS v(id, status, attempts, code, reply, message_id, sent_at,
-                                next_attempt_at, server_id)
+    FROM (VALUES {{rows}}) AS v(id, status, attempts, code, reply, message_id,
+                                provider_message_id, sent_at, next_attempt_at, server_id)
     WHERE d.id = v.id AND d.claim_token = %s AND d.status = %s
 """  # noqa: S608 - the table name comes from model metadata; values are parameters
 
@@ -114,7 +116,7 @@ def apply_outcomes(claim: uuid.UUID, outcomes: list[Outcome]) -> None:
         for o in outcomes:
             params.extend(
                 (o.delivery_id, o.status, o.attempts, o.code, o.reply[:1000], o.message_id,
-                 o.sent_at, o.next_attempt_at, o.server_id)
+                 o.provider_message_id, o.sent_at, o.next_attempt_at, o.server_id)
             )  # fmt: skip
         params.extend((claim_value, claimed))
         with connection.cursor() as cursor:
@@ -130,7 +132,8 @@ def _row_params(
     o: Outcome, when: Callable[[Any], Any], now: Any, claim: Any, claimed: str
 ) -> tuple[Any, ...]:
     return (
-        o.status, o.attempts, o.code, o.reply[:1000], o.message_id, when(o.sent_at),
+        o.status, o.attempts, o.code, o.reply[:1000], o.message_id, o.provider_message_id,
+        when(o.sent_at),
         when(o.next_attempt_at), o.server_id, now, o.delivery_id, claim, claimed,
     )  # fmt: skip
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from django.db import models
 
 from postino import crypto
@@ -11,8 +13,19 @@ class SmtpServer(models.Model):
         STARTTLS = "starttls", "STARTTLS"
         TLS = "tls", "Implicit TLS"
 
+    class Kind(models.TextChoices):
+        SMTP = "smtp", "SMTP server"
+        ESP = "esp", "Email service provider API"
+
     name = models.CharField(max_length=200, unique=True)
-    host = models.CharField(max_length=253)
+    # A sending channel: an SMTP server, or an ESP's HTTP API through
+    # django-anymail (limits, weights and failover apply to both alike).
+    kind = models.CharField(max_length=4, choices=Kind.choices, default=Kind.SMTP)
+    esp = models.CharField(
+        max_length=32, blank=True, help_text="django-anymail ESP name, e.g. sendgrid, postmark."
+    )
+    esp_credentials_encrypted = models.TextField(blank=True, editable=False)
+    host = models.CharField(max_length=253, blank=True)
     port = models.PositiveIntegerField(default=587)
     security = models.CharField(max_length=8, choices=Security.choices, default=Security.STARTTLS)
     username = models.CharField(max_length=320, blank=True, help_text="Empty means no AUTH.")
@@ -60,6 +73,16 @@ class SmtpServer(models.Model):
     @password.setter
     def password(self, value: str) -> None:
         self.password_encrypted = crypto.encrypt(value)
+
+    @property
+    def esp_credentials(self) -> dict[str, str]:
+        """The ESP's settings (API keys...), decrypted; never shown back in the UI."""
+        raw = crypto.decrypt(self.esp_credentials_encrypted)
+        return dict(json.loads(raw)) if raw else {}
+
+    @esp_credentials.setter
+    def esp_credentials(self, value: dict[str, str]) -> None:
+        self.esp_credentials_encrypted = crypto.encrypt(json.dumps(value)) if value else ""
 
 
 class DomainLimit(models.Model):
@@ -109,6 +132,13 @@ class Delivery(models.Model):
     smtp_code = models.PositiveIntegerField(null=True, blank=True)
     smtp_reply = models.TextField(blank=True)
     message_id = models.CharField(max_length=255, blank=True)
+    provider_message_id = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The ESP's id for the message, for its webhooks.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

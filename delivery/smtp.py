@@ -362,6 +362,7 @@ class SendResult:
     code: int | None
     reply: str
     connection_broken: bool = False
+    provider_id: str = ""
 
 
 def send_message(

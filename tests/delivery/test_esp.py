@@ -1,0 +1,180 @@
+"""Sending through ESP APIs with django-anymail. Only the ESPs' HTTP APIs are
+faked (they are outside our machine); everything else is real."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+
+from campaigns.models import Campaign
+from campaigns.services import snapshot_audience
+from delivery import sender, shaping
+from delivery.esp import EspConfigurationError, validate_credentials
+from delivery.models import Delivery, SmtpServer
+from tests.support.factories import add_audience, make_campaign, make_list
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class FakeApi:
+    """Stands in for an ESP's HTTP API at the requests boundary."""
+
+    respond: Callable[[dict[str, Any]], tuple[int, dict[str, Any] | str]]
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    sessions: set[int] = field(default_factory=set)
+
+    def request(self, session: requests.Session, method: str, url: str, **kwargs: Any) -> Any:
+        body = kwargs.get("data") or kwargs.get("json") or "{}"
+        payload = json.loads(body) if isinstance(body, str | bytes) else body
+        self.calls.append({"url": url, "payload": payload, "headers": kwargs.get("headers")})
+        self.sessions.add(id(session))
+        status, content = self.respond(payload)
+        response = requests.Response()
+        response.status_code = status
+        response._content = (content if isinstance(content, str) else json.dumps(content)).encode()
+        response.headers["Content-Type"] = "application/json"
+        response.url = url
+        return response
+
+
+@pytest.fixture
+def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeApi]]:
+    def install(respond: Callable[[dict[str, Any]], tuple[int, dict[str, Any] | str]]) -> FakeApi:
+        api = FakeApi(respond)
+        monkeypatch.setattr(
+            requests.Session,
+            "request",
+            lambda self, method, url, **kw: api.request(self, method, url, **kw),
+        )
+        return api
+
+    yield install
+
+
+def esp_campaign(esp: str, credentials: dict[str, str], count: int) -> Campaign:
+    server = SmtpServer(
+        name=f"{esp} channel", kind="esp", esp=esp, messages_per_second=1000, max_connections=2
+    )
+    server.esp_credentials = credentials
+    server.save()
+    news = make_list()
+    add_audience(news, count)
+    campaign = make_campaign(lists=[news], server=server)
+    snapshot_audience(campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
+    return Campaign.objects.get(pk=campaign.pk)
+
+
+def postmark_ok(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    return 200, {
+        "To": payload["To"], "SubmittedAt": "2026-11-27T10:00:00Z",
+        "MessageID": f"pm-{payload['To'].split('<')[-1].rstrip('>')}", "ErrorCode": 0,
+        "Message": "OK",
+    }  # fmt: skip
+
+
+def test_a_campaign_goes_out_through_the_esp_api_one_session_for_all(
+    fake_api: Callable[..., FakeApi], clean_redis: None
+) -> None:
+    api = fake_api(postmark_ok)
+    campaign = esp_campaign("postmark", {"server_token": "pm-token"}, 5)
+
+    assert sender.run_chunk(campaign.pk) == 5
+
+    assert len(api.calls) == 5
+    assert len(api.sessions) == 1, "the HTTP session (keep-alive) is reused"
+    first = api.calls[0]
+    assert first["url"] == "https://api.postmarkapp.com/email"
+    assert first["headers"]["X-Postmark-Server-Token"] == "pm-token"
+    payload = first["payload"]
+    assert payload["Subject"] == "News for Reader reader 0"
+    assert "Hello Reader reader 0" in payload["HtmlBody"]
+    assert "Your city: City-0." in payload["TextBody"]
+    headers = {h["Name"]: h["Value"] for h in payload["Headers"]}
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Unsubscribe"].startswith("<https://postino.example.com/s/one-click/")
+    rows = Delivery.objects.filter(campaign=campaign).order_by("id")
+    assert [row.status for row in rows] == ["sent"] * 5
+    assert rows[0].provider_message_id == "pm-reader0@example.org"
+    assert payload["Metadata"]["postino_ref"]
+
+
+def test_refused_messages_fail_alone_and_nothing_is_sent_twice(
+    fake_api: Callable[..., FakeApi], clean_redis: None
+) -> None:
+    def respond(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if "reader2@" in payload["To"]:
+            message = "Invalid 'To' address: 'reader2@example.org'."
+            return 422, {"ErrorCode": 300, "Message": message}
+        if "reader3@" in payload["To"]:
+            return 400, {"ErrorCode": 1234, "Message": "Something about this message"}
+        return postmark_ok(payload)
+
+    api = fake_api(respond)
+    campaign = esp_campaign("postmark", {"server_token": "pm-token"}, 5)
+
+    assert sender.run_chunk(campaign.pk) == 3
+
+    assert len(api.calls) == 5
+    refused = Delivery.objects.get(campaign=campaign, subscriber__email="reader2@example.org")
+    assert refused.status == "failed"
+    assert "refused the recipient" in refused.smtp_reply
+    bad_request = Delivery.objects.get(campaign=campaign, subscriber__email="reader3@example.org")
+    assert (bad_request.status, bad_request.smtp_code) == ("failed", 400)
+    assert Delivery.objects.filter(campaign=campaign, status="sent").count() == 3
+
+
+def test_an_esp_server_error_is_retried_later(
+    fake_api: Callable[..., FakeApi], clean_redis: None
+) -> None:
+    fake_api(lambda payload: (503, "Service Unavailable"))
+    campaign = esp_campaign("brevo", {"api_key": "xkeysib-key"}, 2)
+
+    assert sender.run_chunk(campaign.pk) == 0
+
+    rows = Delivery.objects.filter(campaign=campaign)
+    assert all(r.status == "pending" and r.attempts == 1 and r.next_attempt_at for r in rows)
+    assert {r.smtp_code for r in rows} == {503}
+
+
+def test_rejected_credentials_take_the_channel_out_of_rotation(
+    fake_api: Callable[..., FakeApi], clean_redis: None
+) -> None:
+    api = fake_api(lambda payload: (401, {"code": "unauthorized", "message": "Key not found"}))
+    campaign = esp_campaign("brevo", {"api_key": "xkeysib-wrong"}, 3)
+
+    assert sender.run_chunk(campaign.pk) == 0
+
+    assert len(api.calls) == 1, "one refusal is enough to stop using the channel"
+    rows = Delivery.objects.filter(campaign=campaign)
+    assert all(r.status == "pending" and r.attempts == 0 for r in rows)
+    assert campaign.smtp_server is not None
+    assert shaping.server_unavailable_for(campaign.smtp_server.pk) > 0
+
+
+def test_esp_credentials_are_encrypted_at_rest() -> None:
+    server = SmtpServer(name="SG", kind="esp", esp="sendgrid", messages_per_second=10)
+    server.esp_credentials = {"api_key": "SG.very-secret"}
+    server.save()
+    stored = SmtpServer.objects.values_list("esp_credentials_encrypted", flat=True).get()
+    assert "very-secret" not in stored
+    assert SmtpServer.objects.get().esp_credentials == {"api_key": "SG.very-secret"}
+
+
+@pytest.mark.parametrize(
+    ("esp", "credentials", "message"),
+    [
+        ("nosuchesp", {}, "Unknown ESP"),
+        ("mailjet", {"api_key": "k"}, "Mailjet needs secret_key."),
+        ("sendgrid", {"api_key": "k", "colour": "blue"}, "SendGrid does not take colour"),
+    ],
+)
+def test_esp_settings_are_validated(esp: str, credentials: dict[str, str], message: str) -> None:
+    with pytest.raises(EspConfigurationError, match=message):
+        validate_credentials(esp, credentials)
