@@ -29,6 +29,7 @@ from delivery import sender, shaping
 from delivery.esp import EspTransport
 from delivery.ledger import LedgerWriter, Outcome
 from delivery.messages import MessageFactory, PreparedMessage
+from delivery.mime import ascii_address
 from delivery.models import Delivery, SmtpServer
 from delivery.shaping import ConnectionSlots, Gate, ServerLimits, Verdict
 from delivery.smtp import (
@@ -430,7 +431,8 @@ class ChunkRun:
                     continue
                 self.clock.lap("render")
 
-                domain = subscriber.email.rpartition("@")[2].lower()
+                # Domain limits are stored in IDNA form, as the address is sent.
+                domain = ascii_address(subscriber.email).rpartition("@")[2].lower()
                 verdict = Verdict.OK
                 while not degraded:
                     try:

@@ -208,3 +208,15 @@ def test_a_pool_refuses_to_open_beyond_the_shared_cap(
         handle.discard()
     assert slots.in_use() == 0
     pool.close_all()
+
+
+def test_a_limit_on_an_internationalised_domain_applies_to_its_recipients(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    DomainLimit.objects.create(domain="xn--bcher-kva.example", messages_per_minute=1)
+    news = make_list()
+    add_audience(news, 3, prefix="leser", domain="bücher.example")
+    campaign = running(make_campaign(lists=[news], server=make_smtp_server(smtpd)))
+
+    assert sender.run_chunk(campaign.pk) == 1
+    assert statuses(campaign) == {"sent": 1, "pending": 2}
