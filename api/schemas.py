@@ -1,14 +1,16 @@
-"""Request and response bodies of API v1. Passwords appear only in inputs."""
+"""Request and response bodies of API v1. Passwords and ESP credentials appear only
+in inputs."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ninja import Field, Schema
 
 from campaigns.models import Campaign
 from campaigns.selectors import CampaignStats, campaign_stats
+from delivery.limit_selectors import effective_daily_limit
 from delivery.models import SmtpServer
 from subscribers.models import MailingList, Subscriber
 
@@ -106,13 +108,61 @@ class SmtpServerIn(Schema):
     security: SmtpServer.Security = SmtpServer.Security.STARTTLS
     username: str = Field(default="", description="Empty means no AUTH.")
     password: str = ""
-    max_connections: int = 4
+    max_connections: int = Field(default=4, description="Open connections across all workers.")
     messages_per_second: float = 50.0
+    messages_per_hour: int | None = Field(
+        default=None, description="Per UTC clock hour; null: no hourly limit."
+    )
+    messages_per_day: int | None = Field(
+        default=None, description="Per UTC calendar day; null: no daily limit."
+    )
+    warmup_start_per_day: int | None = Field(
+        default=None, description="Daily limit on the warm-up's first day; null: no warm-up."
+    )
+    warmup_growth_factor: float = Field(
+        default=1.5, description="Each day allows this many times the day before (1 to 10)."
+    )
+    warmup_started_on: date | None = Field(
+        default=None, description="The warm-up's first day (UTC); default today when it has one."
+    )
+
+
+class EspServerIn(Schema):
+    name: str
+    esp: str = Field(
+        description="django-anymail's name for the ESP: postmark, sendgrid, amazon_ses…"
+    )
+    credentials: dict[str, Any] = Field(
+        description="anymail's settings for the ESP, by their lower-case names "
+        '(Postmark: {"server_token": "…"}); stored encrypted, never returned.'
+    )
+    max_connections: int = Field(default=4, description="API calls in flight across all workers.")
+    messages_per_second: float = 50.0
+    messages_per_hour: int | None = Field(
+        default=None, description="Per UTC clock hour; null: no hourly limit."
+    )
+    messages_per_day: int | None = Field(
+        default=None, description="Per UTC calendar day; null: no daily limit."
+    )
+    warmup_start_per_day: int | None = Field(
+        default=None, description="Daily limit on the warm-up's first day; null: no warm-up."
+    )
+    warmup_growth_factor: float = Field(
+        default=1.5, description="Each day allows this many times the day before (1 to 10)."
+    )
+    warmup_started_on: date | None = Field(
+        default=None, description="The warm-up's first day (UTC); default today when it has one."
+    )
 
 
 class SmtpServerOut(Schema):
+    """A sending server of either kind; ``host`` to ``has_password`` are SMTP's."""
+
     id: int
     name: str
+    kind: SmtpServer.Kind
+    esp: str = Field(description="The ESP's anymail name; empty for an SMTP server.")
+    has_credentials: bool = Field(description="ESP credentials are stored (never returned).")
     host: str
     port: int
     security: str
@@ -120,18 +170,57 @@ class SmtpServerOut(Schema):
     has_password: bool
     max_connections: int
     messages_per_second: float
+    messages_per_hour: int | None
+    messages_per_day: int | None
+    warmup_start_per_day: int | None
+    warmup_growth_factor: float
+    warmup_started_on: date | None
+    effective_daily_limit: int | None = Field(
+        description="Read-only: today's (UTC) daily limit after the warm-up; null: none."
+    )
     created_at: datetime
 
     @staticmethod
     def resolve_has_password(obj: SmtpServer) -> bool:
         return bool(obj.password_encrypted)
 
+    @staticmethod
+    def resolve_has_credentials(obj: SmtpServer) -> bool:
+        return bool(obj.esp_credentials_encrypted)
+
+    @staticmethod
+    def resolve_effective_daily_limit(obj: SmtpServer) -> int | None:
+        # Computed from the row, as the sender does: no query per server.
+        return effective_daily_limit(obj)
+
 
 class SmtpServerCollection(Schema):
     items: list[SmtpServerOut]
 
 
+# --- Domain limits ----------------------------------------------------------
+class DomainLimitIn(Schema):
+    domain: str = Field(description="Recipient domain; stored lower-case, in IDNA form.")
+    messages_per_minute: int = Field(description="Across all servers and workers; at least 1.")
+
+
+class DomainLimitOut(Schema):
+    id: int
+    domain: str
+    messages_per_minute: int
+    updated_at: datetime
+
+
+class DomainLimitCollection(Schema):
+    items: list[DomainLimitOut]
+
+
 # --- Campaigns --------------------------------------------------------------
+class CampaignServerRef(Schema):
+    id: int = Field(description="SMTP server id.")
+    weight: int = Field(default=1, description="Share of the traffic, at least 1.")
+
+
 class CampaignIn(Schema):
     name: str
     subject: str
@@ -141,6 +230,16 @@ class CampaignIn(Schema):
     reply_to: str = ""
     lists: list[int] = []
     smtp_server: int | None = None
+    smtp_weight: int = Field(default=1, description="The main server's share of the traffic.")
+    extra_smtp_servers: list[CampaignServerRef] = Field(
+        default=[], description="More servers sharing the traffic, each with a weight."
+    )
+    max_error_rate: float | None = Field(
+        default=None, description="Pause above this fraction of failures (0 to 1); null: default."
+    )
+    max_errors: int | None = Field(
+        default=None, description="Pause after this many failures in a row; null: default."
+    )
 
 
 class CampaignOut(Schema):
@@ -152,6 +251,10 @@ class CampaignOut(Schema):
     status_reason: str
     lists: list[int]
     smtp_server: int | None
+    smtp_weight: int
+    extra_smtp_servers: list[CampaignServerRef]
+    max_error_rate: float | None
+    max_errors: int | None
     created_at: datetime
     scheduled_at: datetime | None
     started_at: datetime | None
@@ -164,6 +267,12 @@ class CampaignOut(Schema):
     @staticmethod
     def resolve_smtp_server(obj: Campaign) -> int | None:
         return obj.smtp_server_id
+
+    @staticmethod
+    def resolve_extra_smtp_servers(obj: Campaign) -> list[dict[str, int]]:
+        # .all() reads the prefetch cache when the selector prefetched it.
+        links = sorted(obj.server_links.all(), key=lambda link: link.pk)
+        return [{"id": link.smtp_server_id, "weight": link.weight} for link in links]
 
 
 class CampaignStatsOut(Schema):

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, Prefetch
 from django.http import Http404
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignServer
 from delivery.models import SmtpServer
 from subscribers.models import MailingList, Subscriber, Subscription
 
@@ -44,6 +44,18 @@ def smtp_server_by_id(pk: int | None, *, field: str = "smtp_server") -> SmtpServ
     return server
 
 
+def smtp_servers_by_ids(ids: Iterable[int], *, field: str) -> dict[int, SmtpServer]:
+    """Servers by id, or a ValidationError on ``field`` naming the unknown ids."""
+    wanted = list(dict.fromkeys(ids))
+    found = SmtpServer.objects.in_bulk(wanted)
+    missing = [pk for pk in wanted if pk not in found]
+    if missing:
+        raise ValidationError(
+            {field: f"Unknown SMTP server id(s): {', '.join(str(pk) for pk in missing)}."}
+        )
+    return found
+
+
 def subscribers_page(*, email: str | None, after: int | None, limit: int) -> list[Subscriber]:
     """Up to ``limit + 1`` subscribers by id (the extra one tells there is a next page).
 
@@ -69,7 +81,11 @@ def subscribers_page(*, email: str | None, after: int | None, limit: int) -> lis
 def campaigns_page(*, before: int | None, limit: int) -> list[Campaign]:
     """Newest first, up to ``limit + 1`` campaigns, keyset-paginated on id."""
     qs = Campaign.objects.order_by("-id").prefetch_related(
-        Prefetch("lists", queryset=MailingList.objects.only("id"))
+        Prefetch("lists", queryset=MailingList.objects.only("id")),
+        Prefetch(
+            "server_links",
+            queryset=CampaignServer.objects.only("id", "campaign_id", "smtp_server_id", "weight"),
+        ),
     )
     if before is not None:
         qs = qs.filter(id__lt=before)

@@ -10,13 +10,20 @@ from ninja import NinjaAPI
 
 from api import errors
 from api.auth import StaffToken
-from api.endpoints import campaigns, lists, smtp_servers, subscribers
+from api.endpoints import (
+    campaigns,
+    domain_limits,
+    esp_servers,
+    lists,
+    smtp_servers,
+    subscribers,
+)
 
 api = NinjaAPI(
     title="Postino API",
     version="1",
-    description="Lists, subscribers, SMTP servers and campaigns. "
-    "Create a token with `manage.py create_api_token <username>`.",
+    description="Lists, subscribers, sending servers (SMTP and ESP), domain limits and "
+    "campaigns. Create a token with `manage.py create_api_token <username>`.",
     urls_namespace="api",
     auth=StaffToken(),
 )
@@ -24,4 +31,6 @@ errors.install(api, body_params={"payload"})
 api.add_router("", lists.router)
 api.add_router("", subscribers.router)
 api.add_router("", smtp_servers.router)
+api.add_router("", esp_servers.router)
+api.add_router("", domain_limits.router)
 api.add_router("", campaigns.router)

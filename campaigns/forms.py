@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
-from campaigns.models import Template
+from campaigns.models import Campaign, Template
+from campaigns.services import extra_servers_of
 from delivery.models import SmtpServer
 from postino.forms import ServiceForm
 from subscribers.models import MailingList
+
+# Blank rows offered for more servers below the ones already chosen.
+EXTRA_SERVER_BLANK_ROWS = 2
+MAX_EXTRA_SERVERS = 50
 
 STARTER_HTML = """<h1>Hello {{ subscriber.name or "there" }},</h1>
 <p>Write your message here.</p>
@@ -31,6 +40,20 @@ class CampaignForm(ServiceForm):
         required=False,
         empty_label="— choose a server —",
     )
+    smtp_weight = forms.IntegerField(
+        label="Weight",
+        initial=1,
+        required=False,
+        help_text="The main server's share of the traffic, against the weights below.",
+    )
+    max_error_rate = forms.DecimalField(
+        label="Pause above this error rate (%)",
+        required=False,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=2,
+    )
+    max_errors = forms.IntegerField(label="Pause after failures in a row", required=False)
     template = forms.ModelChoiceField(
         label="Layout",
         queryset=Template.objects.all(),
@@ -58,9 +81,122 @@ class CampaignForm(ServiceForm):
     service_field_aliases = {"layout": "template"}
     default_error_field = None
 
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        initial: dict[str, Any] | None = None,
+        server_rows: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(data, initial=initial)
+        conf = settings.POSTINO
+        self.fields["max_error_rate"].help_text = (
+            f"Counted once {conf['ERROR_RATE_MIN_SAMPLE']} messages were attempted. "
+            f"Empty: the default, {percent(float(conf['MAX_ERROR_RATE']))}%."
+        )
+        self.fields[
+            "max_errors"
+        ].help_text = f"Empty: the default, {conf['MAX_CONSECUTIVE_FAILURES']}."
+        # One query for the choices of every row (a ModelChoiceField per row
+        # would query once per row).
+        self._servers = {server.pk: server for server in SmtpServer.objects.all()}
+        choices = [("", "— none —"), *((pk, str(s)) for pk, s in self._servers.items())]
+        self.servers = ExtraServerFormSet(
+            data, prefix="servers", initial=server_rows, form_kwargs={"choices": choices}
+        )
+        # Service errors about the extra servers, shown beside their rows.
+        self.server_errors: list[str] = []
+
     @classmethod
     def blank(cls) -> CampaignForm:
         return cls(initial={"from_email": settings.DEFAULT_FROM_EMAIL, "html": STARTER_HTML})
+
+    @classmethod
+    def for_campaign(cls, campaign: Campaign) -> CampaignForm:
+        return cls(
+            initial={
+                "name": campaign.name,
+                "subject": campaign.subject,
+                "from_email": campaign.from_email,
+                "reply_to": campaign.reply_to,
+                "lists": list(campaign.lists.all()),
+                "smtp_server": campaign.smtp_server,
+                "smtp_weight": campaign.smtp_weight,
+                "template": campaign.template,
+                "html": campaign.html,
+                "text": campaign.text,
+                "max_error_rate": (
+                    None if campaign.max_error_rate is None else percent(campaign.max_error_rate)
+                ),
+                "max_errors": campaign.max_errors,
+            },
+            server_rows=[
+                {"smtp_server": server.pk, "weight": weight}
+                for server, weight in extra_servers_of(campaign)
+            ],
+        )
+
+    def is_valid(self) -> bool:
+        # Both, always: every row's errors must show, not only the first part's.
+        form_ok = super().is_valid()
+        rows_ok = self.servers.is_valid()
+        return form_ok and rows_ok
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """Arguments for create/update_campaign: the rate as a fraction, rows as servers."""
+        data = dict(self.cleaned_data)
+        if data["smtp_weight"] is None:
+            data["smtp_weight"] = 1
+        rate = data["max_error_rate"]
+        data["max_error_rate"] = None if rate is None else float(rate / 100)
+        data["extra_servers"] = [
+            (self._servers[row["smtp_server"]], row["weight"])
+            for row in self.servers.cleaned_data
+            if row.get("smtp_server") is not None
+        ]
+        return data
+
+    def add_service_error(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict") and "extra_smtp_servers" in exc.error_dict:
+            for key, messages in exc.message_dict.items():
+                if key == "extra_smtp_servers":
+                    self.server_errors.extend(messages)
+                else:
+                    self.add_error(self._target(key), messages)
+            return
+        super().add_service_error(exc)
+
+
+def percent(fraction: float) -> str:
+    """0.075 → "7.5": a fraction as a percentage without float noise."""
+    return f"{fraction * 100:.2f}".rstrip("0").rstrip(".")
+
+
+class ExtraServerForm(forms.Form):
+    smtp_server = forms.TypedChoiceField(
+        label="Server", required=False, coerce=int, empty_value=None
+    )
+    weight = forms.IntegerField(label="Weight", required=False, initial=1)
+
+    def __init__(self, *args: Any, choices: list[tuple[Any, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["smtp_server"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = choices
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("smtp_server") is not None and data.get("weight") is None:
+            self.add_error("weight", "Give this server a weight (1 or more).")
+        return data
+
+
+ExtraServerFormSet = forms.formset_factory(
+    ExtraServerForm,
+    extra=EXTRA_SERVER_BLANK_ROWS,
+    max_num=MAX_EXTRA_SERVERS,
+    absolute_max=MAX_EXTRA_SERVERS,
+)
 
 
 class StartForm(forms.Form):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import getaddresses, parseaddr
 from typing import Any
@@ -12,9 +14,10 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign, Template
+from campaigns.models import Campaign, CampaignServer, Template
 from campaigns.rendering import validate_templates
 from delivery.models import Delivery, SmtpServer
+from delivery.services import KEEP, Keep
 from subscribers.models import MailingList, Subscriber, Subscription
 
 MAX_TEST_RECIPIENTS = 20
@@ -44,6 +47,101 @@ def _check_templates(*, subject: str, html: str, text: str, template: Template |
     )
 
 
+# Integer columns are 32-bit signed in PostgreSQL.
+MAX_INT = 2**31 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Which servers a campaign sends through, by weight, and when it pauses itself."""
+
+    smtp_weight: int
+    extra_servers: list[tuple[SmtpServer, int]]
+    max_error_rate: float | None
+    max_errors: int | None
+
+
+def _weight_ok(weight: int) -> bool:
+    return isinstance(weight, int) and not isinstance(weight, bool) and 1 <= weight <= MAX_INT
+
+
+def validate_routing(
+    *,
+    smtp_server: SmtpServer | None,
+    smtp_weight: int,
+    extra_servers: Sequence[tuple[SmtpServer, int]],
+    max_error_rate: float | None,
+    max_errors: int | None,
+) -> Routing:
+    """Check the servers, weights and circuit-breaker thresholds; all problems at once.
+
+    Weights are relative shares: 3 and 1 send three messages through the first
+    server for each one through the second (among servers in rotation).
+    """
+    errors: dict[str, list[str]] = {}
+    if not _weight_ok(smtp_weight):
+        errors["smtp_weight"] = ["A weight is a whole number of at least 1."]
+    extras: list[tuple[SmtpServer, int]] = []
+    problems: list[str] = []
+    seen: set[int] = set()
+    if extra_servers and smtp_server is None:
+        problems.append("Choose the main SMTP server first; extra servers share its traffic.")
+    for server, weight in extra_servers:
+        if smtp_server is not None and server.pk == smtp_server.pk:
+            problems.append(
+                f"{server.name} is already the main server; "
+                "raise the main server's weight instead of adding it again."
+            )
+        elif server.pk in seen:
+            problems.append(f"{server.name} is listed more than once.")
+        elif not _weight_ok(weight):
+            problems.append(f"{server.name}: a weight is a whole number of at least 1.")
+        seen.add(server.pk)
+        extras.append((server, weight))
+    if problems:
+        errors["extra_smtp_servers"] = problems
+    if max_error_rate is not None and not (
+        math.isfinite(max_error_rate) and 0.0 <= max_error_rate <= 1.0
+    ):
+        errors["max_error_rate"] = ["The error rate is a fraction from 0 to 1 (0.25 means 25%)."]
+    if max_errors is not None and not _weight_ok(max_errors):
+        errors["max_errors"] = [
+            "Pause after at least 1 failure in a row, or leave it empty for the default."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return Routing(
+        smtp_weight=smtp_weight,
+        extra_servers=extras,
+        max_error_rate=None if max_error_rate is None else float(max_error_rate),
+        max_errors=max_errors,
+    )
+
+
+def _apply_routing(campaign: Campaign, routing: Routing) -> None:
+    """Set the fields; call inside the transaction that saves the campaign."""
+    campaign.smtp_weight = routing.smtp_weight
+    campaign.max_error_rate = routing.max_error_rate
+    campaign.max_errors = routing.max_errors
+
+
+def _write_server_links(campaign: Campaign, routing: Routing) -> None:
+    # Rewritten whole: rows keep the order given (delivery.chunk reads them by id).
+    CampaignServer.objects.filter(campaign=campaign).delete()
+    CampaignServer.objects.bulk_create(
+        CampaignServer(campaign=campaign, smtp_server=server, weight=weight)
+        for server, weight in routing.extra_servers
+    )
+
+
+def extra_servers_of(campaign: Campaign) -> list[tuple[SmtpServer, int]]:
+    """The campaign's additional servers with their weights, in the order they were given."""
+    return [
+        (link.smtp_server, link.weight)
+        for link in campaign.server_links.select_related("smtp_server").order_by("id")
+    ]
+
+
 def create_campaign(
     *,
     name: str,
@@ -56,7 +154,12 @@ def create_campaign(
     reply_to: str = "",
     template: Template | None = None,
     actor: Any = None,
+    extra_servers: Sequence[tuple[SmtpServer, int]] = (),
+    smtp_weight: int = 1,
+    max_error_rate: float | None = None,
+    max_errors: int | None = None,
 ) -> Campaign:
+    """A draft. ``max_error_rate``/``max_errors`` None: the POSTINO defaults apply."""
     from_email = validate_from_address(from_email)
     if reply_to:
         reply_to = validate_from_address(reply_to, "reply_to")
@@ -64,9 +167,16 @@ def create_campaign(
         raise ValidationError({"name": "A campaign needs a name."})
     if not subject.strip():
         raise ValidationError({"subject": "A campaign needs a subject."})
+    routing = validate_routing(
+        smtp_server=smtp_server,
+        smtp_weight=smtp_weight,
+        extra_servers=extra_servers,
+        max_error_rate=max_error_rate,
+        max_errors=max_errors,
+    )
     _check_templates(subject=subject, html=html, text=text, template=template)
     with transaction.atomic():
-        campaign = Campaign.objects.create(
+        campaign = Campaign(
             name=name.strip(),
             subject=subject,
             from_email=from_email,
@@ -77,7 +187,10 @@ def create_campaign(
             smtp_server=smtp_server,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
+        _apply_routing(campaign, routing)
+        campaign.save()
         campaign.lists.set(list(lists))
+        _write_server_links(campaign, routing)
     return campaign
 
 
@@ -93,12 +206,29 @@ def update_campaign(
     text: str = "",
     reply_to: str = "",
     template: Template | None = None,
+    extra_servers: Sequence[tuple[SmtpServer, int]] | Keep = KEEP,
+    smtp_weight: int | Keep = KEEP,
+    max_error_rate: float | Keep | None = KEEP,
+    max_errors: int | Keep | None = KEEP,
 ) -> Campaign:
+    """Edit a draft or scheduled campaign. Routing arguments left out (``KEEP``) keep
+    their stored values; ``None`` thresholds mean the POSTINO defaults."""
     if not campaign.is_editable:
         raise CampaignStateError(f"a {campaign.status} campaign can no longer be edited")
     from_email = validate_from_address(from_email)
     if reply_to:
         reply_to = validate_from_address(reply_to, "reply_to")
+    routing = validate_routing(
+        smtp_server=smtp_server,
+        smtp_weight=campaign.smtp_weight if isinstance(smtp_weight, Keep) else smtp_weight,
+        extra_servers=(
+            extra_servers_of(campaign) if isinstance(extra_servers, Keep) else extra_servers
+        ),
+        max_error_rate=(
+            campaign.max_error_rate if isinstance(max_error_rate, Keep) else max_error_rate
+        ),
+        max_errors=campaign.max_errors if isinstance(max_errors, Keep) else max_errors,
+    )
     _check_templates(subject=subject, html=html, text=text, template=template)
     with transaction.atomic():
         campaign.name = name.strip()
@@ -109,8 +239,10 @@ def update_campaign(
         campaign.text = text
         campaign.template = template
         campaign.smtp_server = smtp_server
+        _apply_routing(campaign, routing)
         campaign.save()
         campaign.lists.set(list(lists))
+        _write_server_links(campaign, routing)
     return campaign
 
 
@@ -129,8 +261,8 @@ def snapshot_audience(campaign: Campaign) -> int:
     sql = f"""
         INSERT INTO {delivery}
             (campaign_id, subscriber_id, status, attempts, smtp_reply, message_id,
-             created_at, updated_at)
-        SELECT %s, s.id, %s, 0, '', '', %s, %s
+             provider_message_id, created_at, updated_at)
+        SELECT %s, s.id, %s, 0, '', '', '', %s, %s
         FROM {subscriber} s
         WHERE s.status = %s AND EXISTS (
             SELECT 1 FROM {subscription} sub

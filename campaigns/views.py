@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns import services
-from campaigns.forms import CampaignForm, PreviewForm, StartForm, TestSendForm
+from campaigns.forms import CampaignForm, PreviewForm, StartForm, TestSendForm, percent
 from campaigns.models import Campaign
 from campaigns.personalize import build_context
 from campaigns.rendering import (
@@ -23,6 +24,7 @@ from campaigns.rendering import (
 )
 from campaigns.selectors import campaign_stats
 from delivery import selectors as delivery_selectors
+from delivery.chunk import campaign_servers
 from postino.charts import bar_chart
 from postino.permissions import staff_required
 from postino.views import keyset_page
@@ -82,7 +84,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST) if request.method == "POST" else CampaignForm.blank()
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = services.create_campaign(**form.cleaned_data, actor=request.user)
+            campaign = services.create_campaign(**form.service_kwargs(), actor=request.user)
         except TemplateValidationError as exc:
             form.add_template_problems(exc)
         except ValidationError as exc:
@@ -105,22 +107,10 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if request.method == "POST":
         form = CampaignForm(request.POST)
     else:
-        form = CampaignForm(
-            initial={
-                "name": campaign.name,
-                "subject": campaign.subject,
-                "from_email": campaign.from_email,
-                "reply_to": campaign.reply_to,
-                "lists": list(campaign.lists.all()),
-                "smtp_server": campaign.smtp_server,
-                "template": campaign.template,
-                "html": campaign.html,
-                "text": campaign.text,
-            }
-        )
+        form = CampaignForm.for_campaign(campaign)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_campaign(campaign=campaign, **form.cleaned_data)
+            services.update_campaign(campaign=campaign, **form.service_kwargs())
         except TemplateValidationError as exc:
             form.add_template_problems(exc)
         except ValidationError as exc:
@@ -146,12 +136,36 @@ def _render_detail(
         **_activity_context(campaign),
         "campaign": campaign,
         "lists": campaign.lists.all(),
+        "servers": _server_shares(campaign),
+        "thresholds": _thresholds(campaign),
         "stats": _stats_payload(campaign),
         "live_statuses": sorted(LIVE_STATUSES),
         "start_form": start_form or StartForm(),
         "test_form": test_form or TestSendForm(),
     }
     return render(request, "campaigns/campaign_detail.html", context, status=status)
+
+
+def _server_shares(campaign: Campaign) -> list[dict[str, Any]]:
+    """The servers the sender will use (``delivery.chunk.campaign_servers``), with shares."""
+    servers = campaign_servers(campaign)
+    total = sum(weight for _, weight in servers)
+    return [
+        {"server": server, "weight": weight, "share": round(100 * weight / total)}
+        for server, weight in servers
+    ]
+
+
+def _thresholds(campaign: Campaign) -> dict[str, Any]:
+    conf = settings.POSTINO
+    rate = campaign.max_error_rate
+    return {
+        "rate_percent": percent(float(conf["MAX_ERROR_RATE"]) if rate is None else rate),
+        "rate_is_default": rate is None,
+        "min_sample": conf["ERROR_RATE_MIN_SAMPLE"],
+        "errors": campaign.max_errors or conf["MAX_CONSECUTIVE_FAILURES"],
+        "errors_is_default": campaign.max_errors is None,
+    }
 
 
 def _activity_context(campaign: Campaign) -> dict[str, Any]:

@@ -64,7 +64,17 @@ class SmtpServer(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.ESP:
+            return f"{self.esp_label} (ESP): {self.name}"
         return f"{self.name} ({self.host}:{self.port})"
+
+    @property
+    def esp_label(self) -> str:
+        """The ESP's display name ("Postmark"); empty for an SMTP server."""
+        from delivery.esp import ESPS  # anymail's import chain stays out of the models
+
+        spec = ESPS.get(self.esp)
+        return spec.label if spec else self.esp
 
     @property
     def password(self) -> str:

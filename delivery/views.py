@@ -1,4 +1,5 @@
-"""Marketer pages for SMTP servers and the development Outbox."""
+"""Marketer pages for sending servers (SMTP and ESP), recipient-domain limits and the
+development Outbox."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delivery import services
-from delivery.forms import SmtpServerForm
-from delivery.models import CaughtMessage, SmtpServer
+from delivery.esp import ESPS
+from delivery.forms import DomainLimitForm, EspServerForm, SmtpServerForm
+from delivery.limit_selectors import effective_daily_limit, utc_today, warmup_ramp
+from delivery.models import CaughtMessage, DomainLimit, SmtpServer
 from postino.permissions import mailcatcher_required, staff_required
 from postino.views import keyset_page
 
@@ -31,7 +34,46 @@ STAGE_LABELS = {
 @require_GET
 @staff_required
 def smtp_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "delivery/smtp_index.html", {"servers": SmtpServer.objects.all()})
+    # Both kinds of server; the effective limit is computed in Python from the
+    # row: one query in all.
+    servers = list(SmtpServer.objects.all())
+    today = utc_today()
+    rows = [(server, effective_daily_limit(server, today=today)) for server in servers]
+    return render(request, "delivery/smtp_index.html", {"servers": servers, "rows": rows})
+
+
+def _limits_context(server: SmtpServer | None) -> dict[str, object]:
+    """For a saved server, its limits as the workers see them today."""
+    if server is None:
+        return {}
+    # Read back from the database: an invalid POST must not show unsaved values.
+    saved = SmtpServer.objects.get(pk=server.pk)
+    today = utc_today()
+    return {
+        "today": today,
+        "effective_daily_limit": effective_daily_limit(saved, today=today),
+        "ramp": warmup_ramp(saved, today=today),
+    }
+
+
+def _render_form(
+    request: HttpRequest,
+    form: SmtpServerForm,
+    server: SmtpServer | None,
+    **extra: object,
+) -> HttpResponse:
+    """The SMTP server's add/edit page."""
+    context: dict[str, object] = {"form": form, "server": server, **_limits_context(server)}
+    return render(request, "delivery/smtp_form.html", {**context, **extra})
+
+
+def _render_esp_form(
+    request: HttpRequest, form: EspServerForm, server: SmtpServer | None
+) -> HttpResponse:
+    """The ESP channel's add/edit page, with the settings each ESP takes."""
+    specs = sorted(ESPS.items(), key=lambda item: item[1].label)
+    context = {"form": form, "server": server, "esp_specs": specs, **_limits_context(server)}
+    return render(request, "delivery/esp_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -46,13 +88,31 @@ def smtp_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"SMTP server “{server.name}” added.")
             return redirect("delivery:smtp_edit", server.pk)
-    return render(request, "delivery/smtp_form.html", {"form": form, "server": None})
+    return _render_form(request, form, None)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def esp_create(request: HttpRequest) -> HttpResponse:
+    form = EspServerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            server = services.create_esp_server(**form.service_kwargs())  # type: ignore[arg-type]
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, f"ESP channel “{server.name}” added.")
+            return redirect("delivery:smtp_edit", server.pk)
+    return _render_esp_form(request, form, None)
 
 
 @require_http_methods(["GET", "POST"])
 @staff_required
 def smtp_edit(request: HttpRequest, server_id: int) -> HttpResponse:
+    """Edit either kind of server: each has its own form, at one address."""
     server = get_object_or_404(SmtpServer, pk=server_id)
+    if server.kind == SmtpServer.Kind.ESP:
+        return _esp_edit(request, server)
     if request.method == "POST":
         form = SmtpServerForm(request.POST, editing=True)
         if form.is_valid():
@@ -65,24 +125,95 @@ def smtp_edit(request: HttpRequest, server_id: int) -> HttpResponse:
                 return redirect("delivery:smtp_edit", server.pk)
     else:
         form = SmtpServerForm.for_server(server)
-    return render(request, "delivery/smtp_form.html", {"form": form, "server": server})
+    return _render_form(request, form, server)
+
+
+def _esp_edit(request: HttpRequest, server: SmtpServer) -> HttpResponse:
+    if request.method == "POST":
+        form = EspServerForm(request.POST, editing=True)
+        if form.is_valid():
+            try:
+                services.update_esp_server(server=server, **form.service_kwargs())  # type: ignore[arg-type]
+            except ValidationError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, f"ESP channel “{server.name}” saved.")
+                return redirect("delivery:smtp_edit", server.pk)
+    else:
+        form = EspServerForm.for_server(server)
+    return _render_esp_form(request, form, server)
 
 
 @require_POST
 @staff_required
 def smtp_test(request: HttpRequest, server_id: int) -> HttpResponse:
     server = get_object_or_404(SmtpServer, pk=server_id)
-    check = services.check_smtp_server(server)
-    return render(
+    try:
+        check = services.check_smtp_server(server)
+    except services.WrongServerKind as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("delivery:smtp_edit", server.pk)
+    return _render_form(
         request,
-        "delivery/smtp_form.html",
-        {
-            "form": SmtpServerForm.for_server(server),
-            "server": server,
-            "check": check,
-            "check_stage": STAGE_LABELS.get(check.stage, check.stage.upper()),
-        },
+        SmtpServerForm.for_server(server),
+        server,
+        check=check,
+        check_stage=STAGE_LABELS.get(check.stage, check.stage.upper()),
     )
+
+
+@require_GET
+@staff_required
+def domain_limit_index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "delivery/domain_limits.html", {"limits": DomainLimit.objects.order_by("domain")}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def domain_limit_create(request: HttpRequest) -> HttpResponse:
+    form = DomainLimitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain_limit = services.create_domain_limit(**form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, f"Limit for {domain_limit.domain} added.")
+            return redirect("delivery:domain_limit_index")
+    return render(request, "delivery/domain_limits_form.html", {"form": form, "limit": None})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def domain_limit_edit(request: HttpRequest, limit_id: int) -> HttpResponse:
+    domain_limit = get_object_or_404(DomainLimit, pk=limit_id)
+    if request.method == "POST":
+        form = DomainLimitForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_domain_limit(domain_limit=domain_limit, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, f"Limit for {domain_limit.domain} saved.")
+                return redirect("delivery:domain_limit_index")
+    else:
+        form = DomainLimitForm.for_limit(domain_limit)
+    return render(
+        request, "delivery/domain_limits_form.html", {"form": form, "limit": domain_limit}
+    )
+
+
+@require_POST
+@staff_required
+def domain_limit_delete(request: HttpRequest, limit_id: int) -> HttpResponse:
+    domain_limit = get_object_or_404(DomainLimit, pk=limit_id)
+    domain = domain_limit.domain
+    services.delete_domain_limit(domain_limit=domain_limit)
+    messages.success(request, f"Limit for {domain} removed: it is now limited by the servers only.")
+    return redirect("delivery:domain_limit_index")
 
 
 def _parse(message: CaughtMessage) -> EmailMessage:

@@ -6,11 +6,15 @@ import os
 
 from celery import Celery
 
+from postino.worker_heartbeat import WorkerHeartbeat
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postino.settings")
 
 app = Celery("postino")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Each worker's main process publishes its own heartbeat (see worker_heartbeat).
+app.steps["worker"].add(WorkerHeartbeat)
 
 
 @app.on_after_finalize.connect

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from postino.redis import redis_client
 from postino.tasks import HEARTBEAT_KEY
+from postino.worker_heartbeat import read_heartbeats
 
 CHECK_TIMEOUT = 2.0
 Check = dict[str, Any]
@@ -69,17 +70,23 @@ def check_redis() -> Check:
 
 
 def check_workers() -> Check:
+    """Alive when a worker consumed the beat-scheduled heartbeat task in the
+    last minute, or when any worker's own heartbeat is fresh (beat may be down
+    while workers are not); ``count`` is the number of workers beating."""
     beat = redis_client().get(HEARTBEAT_KEY)
-    if beat is None:
-        return {"ok": False, "alive": False}
-    value = beat.decode() if isinstance(beat, bytes) else str(beat)
-    return {"ok": True, "alive": True, "heartbeat": value}
+    count = len(read_heartbeats())
+    if beat is None and not count:
+        return {"ok": False, "alive": False, "count": 0}
+    report: Check = {"ok": True, "alive": True, "count": count}
+    if beat is not None:
+        report["heartbeat"] = beat.decode() if isinstance(beat, bytes) else str(beat)
+    return report
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 "ok" (all up) or "degraded" (no worker heartbeat); 503 "down" when
+    """200 "ok" (all up) or "degraded" (no worker heartbeat of either kind); 503 "down" when
     the database or Redis is unreachable."""
     # Started together with one deadline: the whole probe takes at most CHECK_TIMEOUT.
     deadline = time.monotonic() + CHECK_TIMEOUT

@@ -235,6 +235,9 @@ DEFAULT_SMTP: dict[str, Any] = {
     "MESSAGES_PER_SECOND": env_float("SMTP_MESSAGES_PER_SECOND", 50.0),
 }
 
+# Bearer token Prometheus presents to /metrics (staff sessions work too).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Postino <postino@{_mail_domain(BASE_HOST)}>")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from postino import health
+from postino import health, worker_heartbeat
 from postino.redis import redis_client
 from postino.tasks import HEARTBEAT_KEY
 
@@ -31,9 +31,29 @@ def worker_alive(db: None) -> Iterator[None]:
     redis_client().delete(HEARTBEAT_KEY)
 
 
+def forget_all_workers() -> None:
+    redis_client().delete(HEARTBEAT_KEY)
+    for beat in worker_heartbeat.read_heartbeats():
+        worker_heartbeat.remove_heartbeat(beat.hostname)
+
+
 @pytest.fixture
 def no_worker(db: None) -> None:
-    redis_client().delete(HEARTBEAT_KEY)
+    forget_all_workers()
+
+
+@pytest.fixture
+def only_a_worker_heartbeat(db: None) -> Iterator[None]:
+    """A worker's own heartbeat, but beat's heartbeat task has not run."""
+    forget_all_workers()
+    now = time.time()
+    worker_heartbeat.write_heartbeat(
+        worker_heartbeat.Heartbeat(
+            hostname="celery@w1", pid=1, concurrency=4, started_at=now, last_seen=now
+        )
+    )
+    yield
+    forget_all_workers()
 
 
 def closed_port() -> int:
@@ -62,7 +82,21 @@ def test_no_worker_heartbeat_is_degraded_but_still_200(no_worker: None) -> None:
     status, body = get_health()
     assert status == 200
     assert body["status"] == "degraded"
-    assert body["workers"] == {"ok": False, "alive": False, "latency_ms": pytest.approx(0, abs=1e3)}
+    assert body["workers"] == {
+        "ok": False,
+        "alive": False,
+        "count": 0,
+        "latency_ms": pytest.approx(0, abs=1e3),
+    }
+
+
+def test_a_worker_heartbeat_alone_is_ok_and_counted(only_a_worker_heartbeat: None) -> None:
+    status, body = get_health()
+    assert status == 200
+    assert body["status"] == "ok"
+    assert body["workers"]["alive"] is True  # type: ignore[index]
+    assert body["workers"]["count"] == 1  # type: ignore[index]
+    assert "heartbeat" not in body["workers"]  # type: ignore[operator]
 
 
 def test_redis_down_is_503(db: None, settings: Any) -> None:

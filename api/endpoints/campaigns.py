@@ -11,14 +11,22 @@ from api.schemas import (
     CampaignIn,
     CampaignOut,
     CampaignPage,
+    CampaignServerRef,
     ErrorOut,
     StartIn,
     TestSendIn,
     TestSendOut,
 )
-from api.selectors import campaigns_page, get_or_404, lists_by_ids, smtp_server_by_id
+from api.selectors import (
+    campaigns_page,
+    get_or_404,
+    lists_by_ids,
+    smtp_server_by_id,
+    smtp_servers_by_ids,
+)
 from campaigns import services
 from campaigns.models import Campaign
+from delivery.models import SmtpServer
 
 router = Router(tags=["campaigns"])
 
@@ -42,9 +50,18 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Any]:
         reply_to=payload.reply_to,
         lists=lists_by_ids(payload.lists),
         smtp_server=smtp_server_by_id(payload.smtp_server),
+        smtp_weight=payload.smtp_weight,
+        extra_servers=extra_servers(payload.extra_smtp_servers),
+        max_error_rate=payload.max_error_rate,
+        max_errors=payload.max_errors,
         actor=request.auth,  # type: ignore[attr-defined]
     )
     return Status(201, campaign)
+
+
+def extra_servers(refs: list[CampaignServerRef]) -> list[tuple[SmtpServer, int]]:
+    servers = smtp_servers_by_ids((ref.id for ref in refs), field="extra_smtp_servers")
+    return [(servers[ref.id], ref.weight) for ref in refs]
 
 
 @router.get("/campaigns", response={200: CampaignPage, 400: ErrorOut})

@@ -23,6 +23,11 @@ def create_smtp_server(request: HttpRequest, payload: SmtpServerIn) -> Status[An
         password=payload.password,
         max_connections=payload.max_connections,
         messages_per_second=payload.messages_per_second,
+        messages_per_hour=payload.messages_per_hour,
+        messages_per_day=payload.messages_per_day,
+        warmup_start_per_day=payload.warmup_start_per_day,
+        warmup_growth_factor=payload.warmup_growth_factor,
+        warmup_started_on=payload.warmup_started_on,
     )
     return Status(201, server)
 

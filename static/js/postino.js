@@ -7,6 +7,9 @@
  *    Its [data-activity-url] fragment (rate chart, recent failures) is
  *    re-fetched every 10 seconds on the same condition.
  * 2. Confirmation for destructive forms: <form data-confirm="…">.
+ * 3. Live operations page: a [data-ops-live] root re-fetches its
+ *    [data-live-url] fragment every [data-poll-ms] (3 seconds) and swaps it
+ *    in, while the tab is visible.
  */
 (function () {
   "use strict";
@@ -130,8 +133,41 @@
     });
   }
 
+  function refreshOperations(root) {
+    var url = root.getAttribute("data-live-url");
+    var every = parseInt(root.getAttribute("data-poll-ms"), 10) || 3000;
+    if (!url || typeof window.fetch !== "function") return;
+
+    function tick() {
+      if (document.hidden) {
+        window.setTimeout(tick, every);
+        return;
+      }
+      window
+        .fetch(url, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.text();
+        })
+        .then(function (html) {
+          root.innerHTML = html;
+          root.removeAttribute("data-stale");
+        })
+        .catch(function () {
+          // Keep the last view, marked stale; retried on the next tick.
+          root.setAttribute("data-stale", "");
+        })
+        .then(function () {
+          window.setTimeout(tick, every);
+        });
+    }
+
+    window.setTimeout(tick, every);
+  }
+
   function init() {
     document.querySelectorAll("[data-campaign-live]").forEach(startPolling);
+    document.querySelectorAll("[data-ops-live]").forEach(refreshOperations);
     confirmForms();
   }
 

@@ -36,6 +36,18 @@ class ApiClient:
             secure=True,
         )
 
+    def put(self, path: str, body: Any) -> Any:
+        return self._client.put(
+            PREFIX + path,
+            json.dumps(body),
+            content_type="application/json",
+            headers=self._headers(),
+            secure=True,
+        )
+
+    def delete(self, path: str) -> Any:
+        return self._client.delete(PREFIX + path, headers=self._headers(), secure=True)
+
     def request(self, method: str, path: str) -> Any:
         call = getattr(self._client, method.lower())
         return call(PREFIX + path, headers=self._headers(), secure=True)

@@ -17,7 +17,7 @@ from tests.api.routes import ROUTES
 
 
 def concrete(path: str) -> str:
-    return path.replace("{campaign_id}", "1")
+    return path.replace("{campaign_id}", "1").replace("{domain_limit_id}", "1")
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

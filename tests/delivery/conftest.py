@@ -5,11 +5,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from delivery.shaping import forget_domain_limits
 from postino.redis import redis_client
 from tests.support.certs import CertificateFiles, make_certificates
+from tests.support.redis import assert_redis_is_disposable
 from tests.support.smtpd import RunningSmtpServer, smtp_server
 
 
@@ -44,8 +44,7 @@ def _fresh_domain_limits() -> Iterator[None]:
 @pytest.fixture
 def clean_redis() -> None:
     """An empty test Redis database: no stale broker messages or rate state."""
-    # Never wipe database 0, where a developer's `make run` may keep its state.
-    assert not settings.REDIS_URL.rstrip("/").endswith(("/0", ":6379")), settings.REDIS_URL
+    assert_redis_is_disposable()
     redis_client().flushdb()
 
 

@@ -3,56 +3,26 @@ faked (they are outside our machine); everything else is real."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import requests
 
 from campaigns.models import Campaign
 from campaigns.services import snapshot_audience
 from delivery import sender, shaping
 from delivery.esp import EspConfigurationError, validate_credentials
 from delivery.models import Delivery, SmtpServer
+from tests.support.esp import FakeApi, Responder, install_fake_api, postmark_ok
 from tests.support.factories import add_audience, make_campaign, make_list
 
 pytestmark = pytest.mark.django_db
 
 
-@dataclass
-class FakeApi:
-    """Stands in for an ESP's HTTP API at the requests boundary."""
-
-    respond: Callable[[dict[str, Any]], tuple[int, dict[str, Any] | str]]
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    sessions: set[int] = field(default_factory=set)
-
-    def request(self, session: requests.Session, method: str, url: str, **kwargs: Any) -> Any:
-        body = kwargs.get("data") or kwargs.get("json") or "{}"
-        payload = json.loads(body) if isinstance(body, str | bytes) else body
-        self.calls.append({"url": url, "payload": payload, "headers": kwargs.get("headers")})
-        self.sessions.add(id(session))
-        status, content = self.respond(payload)
-        response = requests.Response()
-        response.status_code = status
-        response._content = (content if isinstance(content, str) else json.dumps(content)).encode()
-        response.headers["Content-Type"] = "application/json"
-        response.url = url
-        return response
-
-
 @pytest.fixture
 def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeApi]]:
-    def install(respond: Callable[[dict[str, Any]], tuple[int, dict[str, Any] | str]]) -> FakeApi:
-        api = FakeApi(respond)
-        monkeypatch.setattr(
-            requests.Session,
-            "request",
-            lambda self, method, url, **kw: api.request(self, method, url, **kw),
-        )
-        return api
+    def install(respond: Responder) -> FakeApi:
+        return install_fake_api(monkeypatch, respond)
 
     yield install
 
@@ -69,14 +39,6 @@ def esp_campaign(esp: str, credentials: dict[str, str], count: int) -> Campaign:
     snapshot_audience(campaign)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
     return Campaign.objects.get(pk=campaign.pk)
-
-
-def postmark_ok(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    return 200, {
-        "To": payload["To"], "SubmittedAt": "2026-11-27T10:00:00Z",
-        "MessageID": f"pm-{payload['To'].split('<')[-1].rstrip('>')}", "ErrorCode": 0,
-        "Message": "OK",
-    }  # fmt: skip
 
 
 def test_a_campaign_goes_out_through_the_esp_api_one_session_for_all(

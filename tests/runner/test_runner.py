@@ -87,6 +87,7 @@ class Runner:
         self.port = free_port()
         self.log_path = tmp_path / "runner.log"
         env = bare_environment(self.var_dir, port=self.port, catcher_port=free_port())
+        self.env = env
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "postino.runner"],
@@ -115,6 +116,18 @@ class Runner:
     def redis_port(self) -> int | None:
         found = re.search(r"Redis +embedded, 127\.0\.0\.1:(\d+)", self.output)
         return int(found.group(1)) if found else None
+
+    def manage_shell(self, code: str) -> str:
+        """Run Python in ``manage.py shell`` beside the runner, as a user would
+        in a second terminal (it finds the instance's keys in var/)."""
+        env = dict(self.env, REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0")
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", code],
+            cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.strip().splitlines()
+        return lines[-1] if lines else ""
 
     def children(self) -> list[str]:
         return processes_started_for(self.var_dir, self.redis_port)
@@ -159,6 +172,21 @@ def test_it_serves_the_app_and_stops_every_child_on_ctrl_c(runner: Runner) -> No
     assert runner.url("/outbox/") in banner
     assert "Log in as    admin / " in banner
     assert any("redis-server" in p for p in runner.children())
+
+    # The demo campaign goes out on SQLite and the embedded Redis, into the Outbox.
+    runner.manage_shell(
+        "from campaigns.models import Campaign; from campaigns.services import start_campaign;"
+        "start_campaign(campaign=Campaign.objects.get(name='Welcome to Postino'))"
+    )
+    count_caught = "from delivery.models import CaughtMessage; print(CaughtMessage.objects.count())"
+    deadline = time.monotonic() + 60
+    while runner.manage_shell(count_caught) != "5":
+        assert time.monotonic() < deadline, "demo campaign not delivered:\n" + runner.output
+        time.sleep(1)
+    status_of = "from campaigns.models import Campaign; print(Campaign.objects.get().status)"
+    while runner.manage_shell(status_of) != "finished":
+        assert time.monotonic() < deadline, "demo campaign not finished:\n" + runner.output
+        time.sleep(1)
 
     runner.proc.send_signal(signal.SIGINT)
     assert runner.proc.wait(timeout=20) == 0, runner.output

@@ -212,3 +212,62 @@ def test_a_running_campaign_updates_live_without_reloading(page: Any, staff: Use
     expect(page.get_by_role("button", name="Resume")).to_be_hidden()
     expect(page.get_by_role("button", name="Cancel campaign")).to_be_hidden()
     assert page.evaluate("window.__notReloaded") is True
+
+
+def test_a_marketer_shapes_traffic_with_limits_warm_up_and_extra_servers(
+    page: Any, staff: User
+) -> None:
+    newsletter = create_list(name="Newsletter")
+    create_smtp_server(name="Backup", host="127.0.0.1", port=2525, security="none")
+    log_in(page, "/smtp/")
+
+    # A domain limit, reached from the SMTP servers page; errors sit beside the field.
+    page.get_by_role("link", name="Domain limits").click()
+    expect(page.get_by_role("heading", name="Domain limits")).to_be_visible()
+    page.get_by_role("link", name="Add domain limit").click()
+    page.fill("#id_domain", "someone@example.org")
+    page.fill("#id_messages_per_minute", "45")
+    page.get_by_role("button", name="Add limit").click()
+    expect(page.locator("#field-domain .field-errors")).to_contain_text("Enter a domain name")
+    page.fill("#id_domain", "Example.ORG")
+    page.get_by_role("button", name="Add limit").click()
+    expect(page.locator(".flash-success")).to_have_text("Limit for example.org added.")
+    expect(page.get_by_role("link", name="example.org")).to_be_visible()
+
+    # A server warming up: the hourly limit may not exceed the daily one.
+    page.goto("/smtp/new/")
+    page.fill("#id_name", "Fresh IP")
+    page.fill("#id_host", "127.0.0.1")
+    page.fill("#id_port", "1025")
+    page.select_option("#id_security", "none")
+    page.fill("#id_messages_per_hour", "5000")
+    page.fill("#id_messages_per_day", "1000")
+    page.fill("#id_warmup_start_per_day", "100")
+    page.fill("#id_warmup_growth_factor", "2")
+    page.get_by_role("button", name="Add server").click()
+    expect(page.locator("#field-messages_per_hour .field-errors")).to_contain_text(
+        "cannot be more than the daily limit (1000)"
+    )
+    page.fill("#id_messages_per_hour", "500")
+    page.get_by_role("button", name="Add server").click()
+    expect(page.locator(".flash-success")).to_have_text("SMTP server “Fresh IP” added.")
+    expect(page.locator('[data-role="effective-daily-limit"]')).to_have_text("100 messages")
+    expect(page.locator('[data-role="warmup-ramp"] tbody tr')).to_have_count(7)
+    page.screenshot(path=str(SCREENSHOTS / "postino-smtp-warmup.png"), full_page=True)
+
+    # A campaign sharing its traffic with the backup server, 3 to 1.
+    page.goto("/campaigns/new/")
+    page.fill("#id_name", "Spread out")
+    page.fill("#id_subject", "Hello")
+    page.get_by_label(newsletter.name).check()
+    page.select_option("#id_smtp_server", label="Fresh IP (127.0.0.1:1025)")
+    page.fill("#id_smtp_weight", "3")
+    page.select_option("#id_servers-0-smtp_server", label="Backup (127.0.0.1:2525)")
+    page.fill("#id_max_error_rate", "10")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".flash-success")).to_contain_text("saved as a draft")
+    servers = page.locator('[data-role="campaign-servers"]')
+    expect(servers).to_contain_text("weight 3 · about 75% · main")
+    expect(servers).to_contain_text("weight 1 · about 25%")
+    expect(page.locator('[data-role="thresholds"]')).to_contain_text("more than 10% of attempts")
+    page.screenshot(path=str(SCREENSHOTS / "postino-campaign-servers.png"), full_page=True)

@@ -28,6 +28,12 @@ def _form_data(newsletter: MailingList, smtp_server: SmtpServer, **overrides: An
         "template": "",
         "html": "<p>Hello {{ subscriber.name }}</p>",
         "text": "",
+        "smtp_weight": "1",
+        "max_error_rate": "",
+        "max_errors": "",
+        # The (empty) formset of extra SMTP servers.
+        "servers-TOTAL_FORMS": "0",
+        "servers-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data

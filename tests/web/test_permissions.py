@@ -10,10 +10,15 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Campaign
-from delivery.models import CaughtMessage, SmtpServer
+from delivery.models import CaughtMessage, DomainLimit, SmtpServer
 from subscribers.models import MailingList, Subscriber
 
 pytestmark = pytest.mark.usefixtures("mailcatcher_on")
+
+
+def _gmail_limit_id() -> int:
+    # One of the defaults the data migration adds.
+    return DomainLimit.objects.get(domain="gmail.com").pk
 
 
 @pytest.fixture
@@ -46,6 +51,9 @@ def page_urls(
         reverse("delivery:smtp_index"),
         reverse("delivery:smtp_create"),
         reverse("delivery:smtp_edit", args=[smtp_server.pk]),
+        reverse("delivery:domain_limit_index"),
+        reverse("delivery:domain_limit_create"),
+        reverse("delivery:domain_limit_edit", args=[_gmail_limit_id()]),
         reverse("delivery:outbox"),
         reverse("delivery:outbox_detail", args=[caught.pk]),
         reverse("delivery:outbox_raw", args=[caught.pk]),
@@ -65,6 +73,8 @@ def action_urls(campaign: Campaign, smtp_server: SmtpServer) -> list[str]:
         reverse("campaigns:send_test", args=[campaign.pk]),
         reverse("delivery:smtp_create"),
         reverse("delivery:smtp_test", args=[smtp_server.pk]),
+        reverse("delivery:domain_limit_create"),
+        reverse("delivery:domain_limit_delete", args=[_gmail_limit_id()]),
         reverse("delivery:outbox_clear"),
     ]
 
@@ -107,6 +117,7 @@ def test_actions_refuse_anonymous_and_outsiders(
         assert outsider_client.post(url).status_code == 403, url
     assert Campaign.objects.values_list("status", flat=True).get() == campaign_status
     assert CaughtMessage.objects.exists()
+    assert DomainLimit.objects.filter(domain="gmail.com").exists()
 
 
 def test_actions_need_a_csrf_token(teammate: User, campaign: Campaign) -> None:

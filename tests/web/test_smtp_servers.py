@@ -34,7 +34,7 @@ def _form(**overrides: Any) -> dict[str, Any]:
 
 def test_the_smtp_page_invites_you_to_add_a_server(teammate_client: Client, db: None) -> None:
     response = teammate_client.get(reverse("delivery:smtp_index"))
-    assert b"No SMTP servers yet" in response.content
+    assert b"No sending servers yet" in response.content
 
 
 def test_adding_a_server_stores_the_password_encrypted(teammate_client: Client, db: None) -> None:

@@ -1,0 +1,549 @@
+"""Reads for the live operations view and ``/metrics``: what is sending, how
+fast, what is holding it back, and what is going wrong.
+
+Every function costs a fixed number of SQL queries (and Redis round trips),
+however many campaigns, servers, domains or workers there are, because the
+page polls them every few seconds and Prometheus scrapes them too. The Redis
+keys read here are the ones ``delivery.shaping``, ``delivery.chunk`` and
+``postino.worker_heartbeat`` write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import redis
+from django.conf import settings
+from django.db.models import Case, Count, Max, Q, Value, When
+from django.db.models.functions import TruncMinute
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.selectors import stats_for_campaigns
+from delivery import shaping
+from delivery.chunk import EVENTS_KEY, STAGES_KEY
+from delivery.models import Delivery, DomainLimit, SmtpServer
+from postino import worker_heartbeat
+from postino.redis import redis_client
+
+RATE_WINDOW = timedelta(seconds=60)
+LIVE_STATUSES = (Campaign.Status.RUNNING, Campaign.Status.PAUSED)
+# Bounds on what one poll reads; beyond these the page says "and more".
+MAX_CAMPAIGNS = 50
+MAX_ERROR_CODES = 20
+EVENTS_SHOWN = 20
+# The order a message goes through a chunk (see delivery.chunk.ChunkRun.send).
+STAGE_ORDER = ("audience", "setup", "control", "render", "gate", "throttled", "smtp", "ledger")
+QUOTA_SPENT = "hourly or daily quota spent"  # the reason shaping.mark_server_exhausted stores
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _int(value: bytes | str | None) -> int:
+    return int(_text(value)) if value is not None else 0
+
+
+# --- campaigns -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignOverview:
+    id: int
+    name: str
+    status: str
+    status_label: str
+    total: int
+    sent: int
+    failed: int
+    pending: int
+    sent_last_minute: int
+    retry_backlog: int
+
+    @property
+    def rate(self) -> float:
+        """Messages accepted per second over the last minute."""
+        return self.sent_last_minute / RATE_WINDOW.total_seconds()
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Time left at the current rate; None when nothing is moving."""
+        if not self.pending:
+            return 0.0
+        if self.status != Campaign.Status.RUNNING or self.rate <= 0:
+            return None
+        return self.pending / self.rate
+
+    @property
+    def percent(self) -> int:
+        return round(100 * (self.sent + self.failed) / self.total) if self.total else 0
+
+
+def running_campaigns_overview(*, now: datetime | None = None) -> list[CampaignOverview]:
+    """Running and paused campaigns: counts, rate, ETA, retry backlog (4 queries)."""
+    now = now or timezone.now()
+    campaigns = list(
+        Campaign.objects.filter(status__in=LIVE_STATUSES)
+        .order_by("-started_at", "-id")
+        .only("id", "name", "status")[:MAX_CAMPAIGNS]
+    )
+    if not campaigns:
+        return []
+    ids = [campaign.pk for campaign in campaigns]
+    stats = stats_for_campaigns(ids)
+    # Both use the (campaign, sent_at) and (campaign, status, id) indexes.
+    recent = dict(
+        Delivery.objects.filter(campaign_id__in=ids, sent_at__gte=now - RATE_WINDOW)
+        .order_by()
+        .values_list("campaign_id")
+        .annotate(n=Count("id"))
+        .values_list("campaign_id", "n")
+    )
+    backlog = dict(
+        Delivery.objects.filter(
+            campaign_id__in=ids, status=Delivery.Status.PENDING, next_attempt_at__gt=now
+        )
+        .order_by()
+        .values_list("campaign_id")
+        .annotate(n=Count("id"))
+        .values_list("campaign_id", "n")
+    )
+    return [
+        CampaignOverview(
+            id=campaign.pk,
+            name=campaign.name,
+            status=campaign.status,
+            status_label=campaign.get_status_display(),
+            sent_last_minute=recent.get(campaign.pk, 0),
+            retry_backlog=backlog.get(campaign.pk, 0),
+            **stats[campaign.pk],
+        )
+        for campaign in campaigns
+    ]
+
+
+# --- SMTP servers --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOverview:
+    id: int
+    name: str
+    messages_per_second: float
+    per_hour: int | None
+    per_day: int | None  # as configured
+    effective_per_day: int | None  # with the warm-up ramp
+    warming_up: bool
+    hour_used: int
+    day_used: int
+    down_reason: str
+    down_seconds: float
+    pacing: bool  # its rate limiter makes the next message wait
+    connections_in_use: int
+    max_connections: int
+    sent_last_minute: int
+
+    @property
+    def state(self) -> str:
+        """ok, pacing, exhausted (quota spent) or down (connection failures)."""
+        if self.down_seconds > 0:
+            return "exhausted" if self.down_reason == QUOTA_SPENT else "down"
+        return "pacing" if self.pacing else "ok"
+
+    @property
+    def rate(self) -> float:
+        return self.sent_last_minute / RATE_WINDOW.total_seconds()
+
+
+def servers_overview(*, now: datetime | None = None) -> list[ServerOverview]:
+    """Every SMTP server with its limits and live state (2 queries, 1 Redis round trip)."""
+    now = now or timezone.now()
+    servers = list(SmtpServer.objects.order_by("name"))
+    if not servers:
+        return []
+    recent = dict(
+        Delivery.objects.filter(sent_at__gte=now - RATE_WINDOW, smtp_server__isnull=False)
+        .order_by()
+        .values_list("smtp_server_id")
+        .annotate(n=Count("id"))
+        .values_list("smtp_server_id", "n")
+    )
+    utc_now = now.astimezone(UTC)
+    # One pipeline for all servers, reading the keys delivery.shaping writes.
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.time()
+    for server in servers:
+        hour_key, day_key, _, _ = shaping._window_keys(server.pk, utc_now)
+        down_key = shaping._down_key(server.pk)
+        pipe.get(hour_key)
+        pipe.get(day_key)
+        pipe.get(down_key)
+        pipe.pttl(down_key)
+        pipe.get(f"{shaping.PREFIX}:rate:smtp:{server.pk}")
+        pipe.zcount(
+            shaping.ConnectionSlots(server.pk, server.max_connections).key,
+            utc_now.timestamp() * 1000,
+            "+inf",
+        )
+    replies = pipe.execute()
+    redis_now_ms = _redis_ms(replies[0])
+    today = utc_now.date()
+    overviews = []
+    for index, server in enumerate(servers):
+        hour, day, reason, pttl, tat, in_use = replies[1 + index * 6 : 7 + index * 6]
+        effective = shaping.warmup_daily_limit(server, today)
+        down_seconds = int(pttl) / 1000.0 if reason is not None and int(pttl) > 0 else 0.0
+        overviews.append(
+            ServerOverview(
+                id=server.pk,
+                name=server.name,
+                messages_per_second=server.messages_per_second,
+                per_hour=server.messages_per_hour,
+                per_day=server.messages_per_day,
+                effective_per_day=effective,
+                warming_up=bool(server.warmup_start_per_day and server.warmup_started_on)
+                and effective != server.messages_per_day,
+                hour_used=_int(hour),
+                day_used=_int(day),
+                down_reason=_text(reason) if reason is not None else "",
+                down_seconds=down_seconds,
+                pacing=tat is not None and float(_text(tat)) > redis_now_ms,
+                connections_in_use=int(in_use),
+                max_connections=server.max_connections,
+                sent_last_minute=recent.get(server.pk, 0),
+            )
+        )
+    return overviews
+
+
+def _redis_ms(time_reply: Sequence[int]) -> float:
+    """Redis's clock in milliseconds: the limiters store times on that clock."""
+    seconds, micros = time_reply
+    return int(seconds) * 1000 + int(micros) / 1000
+
+
+# --- recipient domains -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DomainOverview:
+    domain: str
+    messages_per_minute: int
+    sent_last_minute: int
+    throttled_for: float  # seconds until its limiter lets the next message through
+
+    @property
+    def throttled(self) -> bool:
+        return self.throttled_for > 0
+
+    @property
+    def percent_of_limit(self) -> int:
+        return min(100, round(100 * self.sent_last_minute / self.messages_per_minute))
+
+
+def domains_overview(*, now: datetime | None = None) -> list[DomainOverview]:
+    """Each domain limit, what was sent to it in the last minute, and whether it
+    is throttled now (2 queries, 1 Redis round trip)."""
+    now = now or timezone.now()
+    limits = list(
+        DomainLimit.objects.order_by("domain").values_list("domain", "messages_per_minute")
+    )
+    if not limits:
+        return []
+    domains = [domain for domain, _ in limits]
+    # One query: a CASE names the configured domain each recent row went to
+    # (the same test the sender applies: the part after the last "@").
+    domain_of = Case(
+        *(When(subscriber__email__endswith=f"@{domain}", then=Value(domain)) for domain in domains),
+        default=None,
+    )
+    sent = dict(
+        Delivery.objects.filter(sent_at__gte=now - RATE_WINDOW)
+        .annotate(domain=domain_of)
+        .filter(domain__isnull=False)
+        .order_by()
+        .values_list("domain")
+        .annotate(n=Count("id"))
+        .values_list("domain", "n")
+    )
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.time()
+    for domain in domains:
+        pipe.get(f"{shaping.PREFIX}:rate:domain:{domain}")
+    replies = pipe.execute()
+    redis_now_ms = _redis_ms(replies[0])
+    result = []
+    for (domain, per_minute), tat in zip(limits, replies[1:], strict=True):
+        wait_ms = float(_text(tat)) - redis_now_ms if tat is not None else 0.0
+        result.append(
+            DomainOverview(
+                domain=domain,
+                messages_per_minute=per_minute,
+                sent_last_minute=sent.get(domain, 0),
+                throttled_for=max(0.0, wait_ms / 1000.0),
+            )
+        )
+    return result
+
+
+# --- the Celery queue and the workers ----------------------------------------------
+
+# kombu's Redis transport keeps priorities 3, 6 and 9 in lists named
+# "<queue>\x06\x16<priority>"; priority 0 (the default) is the queue's own name.
+_PRIORITY_SEPARATOR = "\x06\x16"
+_PRIORITY_STEPS = (3, 6, 9)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueDepth:
+    name: str
+    waiting: int  # messages in the broker's list, not yet taken by a worker
+    unacked: int  # taken by a worker (running or prefetched), not yet acknowledged
+
+
+@cache
+def _broker_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
+def broker_client() -> redis.Redis:
+    url = settings.CELERY_BROKER_URL
+    return redis_client() if url == settings.REDIS_URL else _broker_client(url)
+
+
+def queue_depth() -> QueueDepth:
+    """LLEN of the Celery queue in the broker, and its unacknowledged messages."""
+    name = settings.CELERY_TASK_DEFAULT_QUEUE
+    pipe = broker_client().pipeline(transaction=False)
+    pipe.llen(name)
+    for step in _PRIORITY_STEPS:
+        pipe.llen(f"{name}{_PRIORITY_SEPARATOR}{step}")
+    pipe.hlen("unacked")
+    *lengths, unacked = pipe.execute()
+    return QueueDepth(name=name, waiting=sum(int(n) for n in lengths), unacked=int(unacked))
+
+
+def workers() -> list[worker_heartbeat.Heartbeat]:
+    """Live Celery workers, from their heartbeats (see postino.worker_heartbeat)."""
+    return worker_heartbeat.read_heartbeats()
+
+
+# --- errors and events --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorGroup:
+    code: int | None  # None: no SMTP reply (timeout, refused connection, template)
+    count: int
+    failed: int
+    deferred: int
+    last_at: datetime
+    sample_reply: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    at: datetime | None
+    kind: str
+    message: str
+
+
+def recent_errors(hours: int = 1, *, now: datetime | None = None) -> list[ErrorGroup]:
+    """Failed rows, and deferred rows with an SMTP code, updated in the last
+    ``hours``, grouped by reply code, biggest group first (2 queries).
+
+    Only campaigns that are live or changed state in the window are looked at,
+    so the ledger's (campaign, status, id) index bounds the scan.
+    """
+    now = now or timezone.now()
+    since = now - timedelta(hours=hours)
+    campaigns = Campaign.objects.filter(Q(status__in=LIVE_STATUSES) | Q(updated_at__gte=since))
+    groups = list(
+        Delivery.objects.filter(campaign__in=campaigns.values("id"), updated_at__gte=since)
+        .filter(
+            Q(status=Delivery.Status.FAILED)
+            | Q(status=Delivery.Status.PENDING, smtp_code__isnull=False)
+        )
+        .order_by()
+        .values("smtp_code")
+        .annotate(
+            n=Count("id"),
+            failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
+            last_at=Max("updated_at"),
+            sample_id=Max("id"),
+        )
+        .order_by("-n", "smtp_code")[:MAX_ERROR_CODES]
+    )
+    samples = dict(
+        Delivery.objects.filter(pk__in=[group["sample_id"] for group in groups]).values_list(
+            "id", "smtp_reply"
+        )
+    )
+    return [
+        ErrorGroup(
+            code=group["smtp_code"],
+            count=group["n"],
+            failed=group["failed"],
+            deferred=group["n"] - group["failed"],
+            last_at=group["last_at"],
+            sample_reply=samples.get(group["sample_id"], ""),
+        )
+        for group in groups
+    ]
+
+
+def recent_events(limit: int = EVENTS_SHOWN) -> list[Event]:
+    """The last connection and quota events recorded by the chunks, newest first."""
+    events = []
+    for raw in redis_client().lrange(EVENTS_KEY, 0, limit - 1):
+        stamp, _, rest = _text(raw).partition(" ")
+        kind, _, message = rest.partition(" ")
+        try:
+            at: datetime | None = datetime.fromisoformat(stamp)
+        except ValueError:
+            at, kind, message = None, "", _text(raw)
+        events.append(Event(at=at, kind=kind, message=message))
+    return events
+
+
+# --- where the time goes, and throughput -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StageCost:
+    stage: str
+    seconds: float  # in total, since the counters were last reset
+
+    def micros_per_message(self, messages: int) -> float:
+        return self.seconds * 1_000_000 / messages if messages else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class StageCosts:
+    messages: int
+    stages: list[StageCost]
+
+    @property
+    def rows(self) -> list[tuple[str, float, float]]:
+        """(stage, total seconds, µs per message), in pipeline order."""
+        return [
+            (cost.stage, cost.seconds, cost.micros_per_message(self.messages))
+            for cost in self.stages
+        ]
+
+    @property
+    def total_micros_per_message(self) -> float:
+        return sum(cost.micros_per_message(self.messages) for cost in self.stages)
+
+
+def stage_costs() -> StageCosts:
+    """Seconds per chunk stage, summed by every worker (``StageClock.publish``)."""
+    raw = {_text(k): _text(v) for k, v in redis_client().hgetall(STAGES_KEY).items()}
+    messages = int(float(raw.pop("messages", "0")))
+    order = {stage: index for index, stage in enumerate(STAGE_ORDER)}
+    stages = sorted(
+        (StageCost(stage=stage, seconds=float(value)) for stage, value in raw.items()),
+        key=lambda cost: (order.get(cost.stage, len(order)), cost.stage),
+    )
+    return StageCosts(messages=messages, stages=stages)
+
+
+def throughput_per_minute(
+    minutes: int = 60, *, now: datetime | None = None
+) -> list[tuple[datetime, int]]:
+    """Messages accepted per minute across all campaigns, every minute present."""
+    if minutes <= 0:
+        return []
+    end = (now or timezone.now()).replace(second=0, microsecond=0)
+    start = end - timedelta(minutes=minutes - 1)
+    counts = dict(
+        Delivery.objects.filter(sent_at__gte=start)
+        .annotate(minute=TruncMinute("sent_at"))
+        .order_by()
+        .values_list("minute")
+        .annotate(n=Count("id"))
+        .values_list("minute", "n")
+    )
+    return [
+        (start + timedelta(minutes=i), counts.get(start + timedelta(minutes=i), 0))
+        for i in range(minutes)
+    ]
+
+
+def sent_last_minute(*, now: datetime | None = None) -> int:
+    """Messages accepted in the last 60 seconds, all campaigns (the sent_at index)."""
+    now = now or timezone.now()
+    return Delivery.objects.filter(sent_at__gte=now - RATE_WINDOW).count()
+
+
+# --- everything at once ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    at: datetime
+    campaigns: list[CampaignOverview]
+    servers: list[ServerOverview]
+    domains: list[DomainOverview]
+    queue: QueueDepth | None  # None: the broker is unreachable
+    workers: list[worker_heartbeat.Heartbeat]
+    errors: list[ErrorGroup]
+    events: list[Event]
+    stages: StageCosts
+    throughput: list[tuple[datetime, int]]
+    sent_last_minute: int
+    redis_ok: bool
+
+    @property
+    def retry_backlog(self) -> int:
+        return sum(campaign.retry_backlog for campaign in self.campaigns)
+
+    @property
+    def sending_rate(self) -> float:
+        """Messages accepted per second over the last minute, all campaigns."""
+        return self.sent_last_minute / RATE_WINDOW.total_seconds()
+
+
+def snapshot(*, throughput_minutes: int = 60) -> Snapshot:
+    """All of the above for one moment; Redis being away degrades, not breaks, it.
+
+    ``throughput_minutes=0`` leaves the per-minute series out (one query less).
+    """
+    now = timezone.now()
+    campaigns = running_campaigns_overview(now=now)
+    errors = recent_errors(now=now)
+    throughput = throughput_per_minute(throughput_minutes, now=now)
+    sent_recently = sent_last_minute(now=now)
+    try:
+        servers = servers_overview(now=now)
+        domains = domains_overview(now=now)
+        live_workers = workers()
+        events = recent_events()
+        stages = stage_costs()
+        redis_ok = True
+    except redis.RedisError:
+        servers, domains, live_workers, events = [], [], [], []
+        stages = StageCosts(messages=0, stages=[])
+        redis_ok = False
+    try:
+        queue: QueueDepth | None = queue_depth()
+    except redis.RedisError:
+        queue = None
+    return Snapshot(
+        at=now,
+        campaigns=campaigns,
+        servers=servers,
+        domains=domains,
+        queue=queue,
+        workers=live_workers,
+        errors=errors,
+        events=events,
+        stages=stages,
+        throughput=throughput,
+        sent_last_minute=sent_recently,
+        redis_ok=redis_ok,
+    )

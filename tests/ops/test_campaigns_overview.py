@@ -1,0 +1,76 @@
+"""Running campaigns: counts, rate over the last minute, ETA and retry backlog."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from delivery import ops
+from delivery.models import Delivery
+from tests.ops.conftest import Ledger, make_campaign
+
+
+def test_rate_is_messages_sent_in_the_last_minute_per_second(ledger: Ledger) -> None:
+    campaign = make_campaign()
+    now = timezone.now()
+    ledger.add(campaign, 30, status=Delivery.Status.SENT, sent_at=now - timedelta(seconds=20))
+    ledger.add(campaign, 50, status=Delivery.Status.SENT, sent_at=now - timedelta(minutes=5))
+    ledger.add(campaign, 120)
+
+    (row,) = ops.running_campaigns_overview(now=now)
+
+    assert (row.id, row.total, row.sent, row.failed, row.pending) == (campaign.pk, 200, 80, 0, 120)
+    assert row.sent_last_minute == 30
+    assert row.rate == pytest.approx(0.5)
+    assert row.eta_seconds == pytest.approx(240)  # 120 pending at 0.5 per second
+    assert row.percent == 40
+
+
+def test_deferred_rows_waiting_for_their_retry_time_are_the_retry_backlog(ledger: Ledger) -> None:
+    campaign = make_campaign()
+    now = timezone.now()
+    ledger.add(campaign, 7, next_attempt_at=now + timedelta(minutes=3), code=421)
+    ledger.add(campaign, 2, next_attempt_at=now - timedelta(minutes=1), code=421)  # due again
+    ledger.add(campaign, 5)
+
+    (row,) = ops.running_campaigns_overview(now=now)
+
+    assert row.retry_backlog == 7
+    assert row.pending == 14
+
+
+def test_nothing_moving_has_no_eta_and_a_paused_campaign_none_either(ledger: Ledger) -> None:
+    stalled = make_campaign("Stalled")
+    paused = make_campaign("Paused", status=Campaign.Status.PAUSED)
+    now = timezone.now()
+    ledger.add(stalled, 3)
+    ledger.add(paused, 3)
+    ledger.add(paused, 3, status=Delivery.Status.SENT, sent_at=now - timedelta(seconds=5))
+
+    rows = {row.name: row for row in ops.running_campaigns_overview(now=now)}
+
+    assert rows["Stalled"].eta_seconds is None
+    assert rows["Paused"].status == "paused"
+    assert rows["Paused"].eta_seconds is None
+
+
+def test_only_running_and_paused_campaigns_are_listed(ledger: Ledger) -> None:
+    make_campaign("Live")
+    for status in ("draft", "scheduled", "finished", "cancelled"):
+        make_campaign(status.title(), status=status)
+
+    assert [row.name for row in ops.running_campaigns_overview()] == ["Live"]
+
+
+def test_the_overview_costs_four_queries_however_many_campaigns(
+    ledger: Ledger, django_assert_num_queries: object
+) -> None:
+    now = timezone.now()
+    for i in range(5):
+        campaign = make_campaign(f"C{i}")
+        ledger.add(campaign, 2, status=Delivery.Status.SENT, sent_at=now)
+    with django_assert_num_queries(4):  # type: ignore[operator]
+        assert len(ops.running_campaigns_overview(now=now)) == 5

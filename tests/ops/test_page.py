@@ -1,0 +1,114 @@
+"""The operations page, its live fragment and its JSON: who may see them, what
+they show, and that their cost does not grow with the number of things."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.ops.conftest import Ledger
+from tests.ops.world import build_world
+
+PAGE = "/operations/"
+LIVE = "/operations/live/"
+DATA = "/operations/data.json"
+
+# Session and user, then the snapshot: campaigns 4, errors 2, throughput 2,
+# servers 2, domains 2.
+QUERIES = 14
+
+
+@pytest.mark.parametrize("url", [PAGE, LIVE, DATA])
+def test_anonymous_visitors_are_sent_to_log_in(client: Client, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+
+
+@pytest.mark.parametrize("url", [PAGE, LIVE, DATA])
+def test_an_outsider_is_forbidden(outsider_client: Client, url: str) -> None:
+    assert outsider_client.get(url).status_code == 403
+
+
+def test_a_teammate_sees_every_section(teammate_client: Client, ledger: Ledger) -> None:
+    build_world(ledger, 1)
+
+    response = teammate_client.get(PAGE)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for heading in (
+        "Running campaigns",
+        "Throughput",
+        "SMTP servers",
+        "Recipient domains",
+        "Workers",
+        "Errors by reply code",
+        "Recent events",
+        "Stage costs",
+    ):
+        assert heading in html
+    assert 'data-ops-live data-live-url="/operations/live/" data-poll-ms="3000"' in html
+    assert 'href="/operations/" aria-current="page">Operations<' in html
+
+
+def test_the_fragment_shows_rate_eta_backlog_throttling_and_errors(
+    teammate_client: Client, ledger: Ledger
+) -> None:
+    build_world(ledger, 1)
+
+    response = teammate_client.get(LIVE)
+
+    assert response.status_code == 200
+    assert "no-cache" in response["Cache-Control"]
+    html = response.content.decode()
+    assert "Campaign 0" in html
+    assert '<td class="num" data-col="rate">1.0 <span' in html  # 60 in the last minute
+    assert '<td class="num" data-col="eta">2 min 5 s</td>' in html  # 125 pending at 1/s
+    assert '<td class="num" data-col="backlog">5</td>' in html
+    assert "Down</span>" in html
+    assert "timed out connecting to smtp.example.com:587 · back in 30 s" in html
+    assert "Throttled</span>" in html
+    assert '<span class="code-badge code-5xx">550</span>' in html
+    assert "550 5.1.1 &lt;r@x&gt;: Recipient address rejected" in html
+    assert "celery@worker-1" in html
+    assert "<extends" not in html and "<aside" not in html  # a fragment, not a page
+
+
+def test_no_workers_is_a_clear_warning(teammate_client: Client, db: None) -> None:
+    html = teammate_client.get(LIVE).content.decode()
+    assert "No workers are running." in html
+
+
+def test_the_json_has_the_same_numbers(teammate_client: Client, ledger: Ledger) -> None:
+    build_world(ledger, 1)
+
+    data = teammate_client.get(DATA).json()
+
+    (campaign,) = data["campaigns"]
+    assert (campaign["rate"], campaign["eta_seconds"], campaign["retry_backlog"]) == (1.0, 125, 5)
+    assert data["servers"][0]["state"] == "down"
+    assert data["servers"][0]["hour_used"] == 60
+    assert data["domains"][0]["throttled"] is True
+    assert [(e["code"], e["count"]) for e in data["errors"]] == [(421, 5), (550, 3)]
+    assert data["workers"][0]["hostname"] == "celery@worker-1"
+    assert data["queue"] == {"name": "postino", "waiting": 0, "unacked": 0}
+    assert data["stages"]["micros_per_message"]["smtp"] == 20000.0
+    assert len(data["throughput"]) == 60
+
+
+@pytest.mark.parametrize("url", [PAGE, LIVE, DATA])
+def test_the_query_count_does_not_grow_with_campaigns_servers_and_domains(
+    teammate_client: Client, ledger: Ledger, url: str, django_assert_max_num_queries: Any
+) -> None:
+    build_world(ledger, 1)
+    with CaptureQueriesContext(connection) as one:
+        assert teammate_client.get(url).status_code == 200
+    build_world(ledger, 4, first=1)  # five of each now
+    with django_assert_max_num_queries(QUERIES), CaptureQueriesContext(connection) as five:
+        assert teammate_client.get(url).status_code == 200
+    assert len(five) == len(one), [q["sql"][:80] for q in five.captured_queries]
