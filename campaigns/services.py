@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bounces.models import Suppression
 from campaigns.models import Campaign, CampaignServer, Template
 from campaigns.rendering import validate_templates
 from delivery.models import Delivery, SmtpServer
@@ -250,7 +251,8 @@ def snapshot_audience(campaign: Campaign) -> int:
     """Write one pending ledger row per recipient, in one set-based statement.
 
     Recipients are enabled subscribers with a confirmed subscription to any of
-    the campaign's lists, deduplicated across lists. ON CONFLICT makes a
+    the campaign's lists, deduplicated across lists, whose address is not
+    suppressed (bounces, complaints). ON CONFLICT makes a
     second snapshot (a retry after a crash) a no-op for rows already there.
     """
     now = timezone.now()
@@ -258,6 +260,7 @@ def snapshot_audience(campaign: Campaign) -> int:
     subscriber = Subscriber._meta.db_table
     subscription = Subscription._meta.db_table
     campaign_lists = Campaign.lists.through._meta.db_table
+    suppression = Suppression._meta.db_table
     sql = f"""
         INSERT INTO {delivery}
             (campaign_id, subscriber_id, status, attempts, smtp_reply, message_id,
@@ -268,6 +271,8 @@ def snapshot_audience(campaign: Campaign) -> int:
             SELECT 1 FROM {subscription} sub
             JOIN {campaign_lists} cl ON cl.mailinglist_id = sub.mailing_list_id
             WHERE cl.campaign_id = %s AND sub.subscriber_id = s.id AND sub.status = %s
+        ) AND NOT EXISTS (
+            SELECT 1 FROM {suppression} sp WHERE sp.email = s.email AND sp.lifted_at IS NULL
         )
         ORDER BY s.id
         ON CONFLICT (campaign_id, subscriber_id) DO NOTHING

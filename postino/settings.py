@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "subscribers",
     "campaigns",
     "delivery",
+    "bounces",
     "api",
 ]
 

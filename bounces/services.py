@@ -1,0 +1,373 @@
+"""Recording bounces and complaints, and acting on them (the policy).
+
+Every source ends here: SMTP replies while sending (``record_smtp_failures``),
+DSNs and feedback reports from the bounce server or a polled mailbox
+(``ingest_message``), and ESP webhooks (``record_event``). Each report becomes
+a ``BounceEvent`` tied, when we can tell, to the exact ledger row; the
+``BouncePolicy`` then decides whether the address is suppressed, whether a
+complaint unsubscribes it, and whether the campaign must pause.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from bounces.models import BounceEvent, BouncePolicy, Suppression
+from campaigns.models import Campaign
+from delivery.models import Delivery
+from subscribers.models import Subscriber
+from subscribers.services import unsubscribe
+
+log = logging.getLogger(__name__)
+
+RAW_LIMIT = 256 * 1024
+
+Kind = BounceEvent.Kind
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpFailure:
+    """A permanent SMTP refusal seen while sending one ledger row."""
+
+    delivery_id: int
+    campaign_id: int
+    subscriber_id: int
+    email: str
+    code: int | None
+    reply: str
+
+
+# --- suppressions ---------------------------------------------------------------
+
+
+def suppress(
+    *,
+    email: str,
+    reason: str,
+    bounce: BounceEvent | None = None,
+    campaign: Campaign | None = None,
+    note: str = "",
+) -> Suppression:
+    """Stop sending to an address; idempotent (an active suppression is kept)."""
+    email = email.strip().lower()
+    existing = Suppression.objects.filter(email=email, lifted_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Suppression.objects.create(
+                email=email, reason=reason, bounce=bounce, campaign=campaign, note=note[:500]
+            )
+    except IntegrityError:
+        # Another worker suppressed it at the same moment.
+        return Suppression.objects.get(email=email, lifted_at__isnull=True)
+
+
+def lift_suppression(*, suppression: Suppression, actor: Any = None) -> Suppression:
+    """Send to the address again; the record of why it was suppressed stays."""
+    if suppression.lifted_at is None:
+        suppression.lifted_at = timezone.now()
+        suppression.lifted_by = actor if getattr(actor, "is_authenticated", False) else None
+        suppression.save(update_fields=["lifted_at", "lifted_by"])
+    return suppression
+
+
+def suppressed_emails(emails: Iterable[str]) -> dict[str, str]:
+    """Active suppressions among ``emails``: address → reason (one query)."""
+    wanted = {email.lower() for email in emails}
+    if not wanted:
+        return {}
+    return dict(
+        Suppression.objects.filter(email__in=wanted, lifted_at__isnull=True).values_list(
+            "email", "reason"
+        )
+    )
+
+
+# --- the policy -------------------------------------------------------------------
+
+
+def apply_policy(event: BounceEvent, policy: BouncePolicy | None = None) -> Suppression | None:
+    """Act on one event as the policy says; returns the suppression it caused."""
+    policy = policy or BouncePolicy.current()
+    email = event.email
+    if not email:
+        return None
+    if event.kind == Kind.HARD and policy.hard_action == BouncePolicy.Action.SUPPRESS:
+        return suppress(
+            email=email,
+            reason=Suppression.Reason.HARD_BOUNCE,
+            bounce=event,
+            campaign=event.campaign,
+            note=f"{event.status} {event.diagnostic}".strip()[:500],
+        )
+    if event.kind == Kind.SOFT and policy.soft_action == BouncePolicy.Action.SUPPRESS:
+        since = timezone.now() - timedelta(days=policy.soft_window_days)
+        recent = BounceEvent.objects.filter(
+            email=email, kind=Kind.SOFT, received_at__gte=since
+        ).count()
+        if recent >= policy.soft_threshold:
+            return suppress(
+                email=email,
+                reason=Suppression.Reason.SOFT_BOUNCES,
+                bounce=event,
+                campaign=event.campaign,
+                note=f"{recent} soft bounces in {policy.soft_window_days} days; last: "
+                f"{event.status} {event.diagnostic}"[:500],
+            )
+        return None
+    if event.kind == Kind.COMPLAINT and (
+        policy.complaint_action == BouncePolicy.ComplaintAction.UNSUBSCRIBE
+    ):
+        subscriber_id = event.subscriber_id or (
+            Subscriber.objects.filter(email=email).values_list("id", flat=True).first()
+        )
+        if subscriber_id:
+            unsubscribe(subscriber_id=subscriber_id, list_ids=None)
+        return suppress(
+            email=email,
+            reason=Suppression.Reason.COMPLAINT,
+            bounce=event,
+            campaign=event.campaign,
+            note=f"feedback type {event.feedback_type or 'abuse'}",
+        )
+    if event.kind == Kind.UNSUBSCRIBE and event.subscriber_id:
+        list_ids = (
+            list(event.campaign.lists.values_list("id", flat=True)) if event.campaign else None
+        )
+        unsubscribe(subscriber_id=event.subscriber_id, list_ids=list_ids)
+    return None
+
+
+def campaign_bounce_rates(campaign_id: int) -> dict[str, float | int]:
+    """Sent, hard bounces, complaints and their rates for one campaign."""
+    sent = Delivery.objects.filter(campaign_id=campaign_id, status=Delivery.Status.SENT).count()
+    counts = BounceEvent.objects.filter(campaign_id=campaign_id).aggregate(
+        hard=Count("id", filter=Q(kind=Kind.HARD)),
+        soft=Count("id", filter=Q(kind=Kind.SOFT)),
+        complaints=Count("id", filter=Q(kind=Kind.COMPLAINT)),
+    )
+    # Hard bounces during the SMTP transaction never became "sent"; count them in.
+    attempted = sent + counts["hard"]
+    return {
+        "sent": sent,
+        "hard": counts["hard"],
+        "soft": counts["soft"],
+        "complaints": counts["complaints"],
+        "hard_rate": counts["hard"] / attempted if attempted else 0.0,
+        "complaint_rate": counts["complaints"] / sent if sent else 0.0,
+    }
+
+
+def check_campaign_health(campaign_id: int, policy: BouncePolicy | None = None) -> bool:
+    """Pause a running campaign whose complaint or hard-bounce rate is too high."""
+    from campaigns.services import CampaignStateError, pause_campaign
+
+    campaign = Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).first()
+    if campaign is None:
+        return False
+    policy = policy or BouncePolicy.current()
+    rates = campaign_bounce_rates(campaign_id)
+    if int(rates["sent"]) + int(rates["hard"]) < policy.pause_min_sent:
+        return False
+    reason = ""
+    if float(rates["complaint_rate"]) > policy.pause_complaint_rate:
+        reason = (
+            f"Paused automatically: complaint rate {float(rates['complaint_rate']):.2%} "
+            f"({rates['complaints']} of {rates['sent']}) is above "
+            f"{policy.pause_complaint_rate:.2%}."
+        )
+    elif float(rates["hard_rate"]) > policy.pause_hard_bounce_rate:
+        reason = (
+            f"Paused automatically: hard-bounce rate {float(rates['hard_rate']):.1%} "
+            f"({rates['hard']} addresses) is above {policy.pause_hard_bounce_rate:.1%}."
+        )
+    if not reason:
+        return False
+    try:
+        pause_campaign(campaign=campaign, reason=reason)
+    except CampaignStateError:
+        return False
+    log.warning("campaign %s: %s", campaign_id, reason)
+    return True
+
+
+# --- sources --------------------------------------------------------------------
+
+
+def record_smtp_failures(failures: Sequence[SmtpFailure]) -> list[BounceEvent]:
+    """Bounce events for 5xx refusals seen while sending (called per batch)."""
+    if not failures:
+        return []
+    from bounces.parser import classify_smtp_reply
+
+    events = []
+    for failure in failures:
+        kind, status = classify_smtp_reply(failure.code, failure.reply)
+        events.append(
+            BounceEvent(
+                kind=kind,
+                source=BounceEvent.Source.SMTP,
+                email=failure.email,
+                status=status or "",
+                smtp_code=failure.code,
+                action="failed",
+                diagnostic=failure.reply[:2000],
+                delivery_id=failure.delivery_id,
+                campaign_id=failure.campaign_id,
+                subscriber_id=failure.subscriber_id,
+            )
+        )
+    created = BounceEvent.objects.bulk_create(events)
+    policy = BouncePolicy.current()
+    for event in created:
+        if event.suppresses:
+            apply_policy(event, policy)
+    for campaign_id in {failure.campaign_id for failure in failures}:
+        check_campaign_health(campaign_id, policy)
+    return created
+
+
+def ingest_message(
+    raw: bytes, *, source: str, envelope_recipient: str | None = None
+) -> list[BounceEvent]:
+    """Parse a DSN, feedback report or other returned mail and act on it."""
+    from bounces.parser import parse_message
+
+    report = parse_message(raw, envelope_recipient=envelope_recipient)
+    delivery = None
+    if report.verp_delivery_id:
+        delivery = (
+            Delivery.objects.select_related("subscriber", "campaign")
+            .filter(pk=report.verp_delivery_id)
+            .first()
+        )
+    text = raw[:RAW_LIMIT].decode("utf-8", "replace")
+    recipients = list(report.recipients)
+    events: list[BounceEvent] = []
+    policy = BouncePolicy.current()
+    if not recipients:
+        # A report naming nobody (a redacted complaint, a bounce that quotes
+        # nothing): our VERP token still tells whose it is.
+        email = delivery.subscriber.email if delivery else ""
+        events.append(
+            _event_for(report.kind, email, None, report, delivery, source=source, raw=text)
+        )
+    for recipient in recipients:
+        email = (recipient.email or "").lower()
+        matched = delivery
+        if delivery is not None and email and email != delivery.subscriber.email:
+            matched = None  # the bounce names someone else than our token
+        if not email and delivery is not None:
+            email = delivery.subscriber.email
+        events.append(
+            _event_for(
+                recipient.kind or report.kind,
+                email,
+                recipient,
+                report,
+                matched,
+                source=source,
+                raw=text,
+            )
+        )
+    for event in events:
+        if event.suppresses or event.kind == Kind.UNSUBSCRIBE:
+            apply_policy(event, policy)
+    for campaign_id in {event.campaign_id for event in events if event.campaign_id}:
+        check_campaign_health(campaign_id, policy)
+    return events
+
+
+def _event_for(
+    kind: str,
+    email: str,
+    recipient: Any,
+    report: Any,
+    delivery: Delivery | None,
+    *,
+    source: str,
+    raw: str,
+) -> BounceEvent:
+    subscriber_id = delivery.subscriber_id if delivery else None
+    campaign_id = delivery.campaign_id if delivery else report.campaign_id
+    if subscriber_id is None and email:
+        subscriber_id = Subscriber.objects.filter(email=email).values_list("id", flat=True).first()
+    if campaign_id is not None and not Campaign.objects.filter(pk=campaign_id).exists():
+        campaign_id = None
+    return BounceEvent.objects.create(
+        kind=kind,
+        source=source,
+        email=email,
+        status=getattr(recipient, "status", "") or "",
+        action=getattr(recipient, "action", "") or "",
+        diagnostic=(getattr(recipient, "diagnostic", "") or "")[:2000],
+        remote_mta=(getattr(recipient, "remote_mta", "") or "")[:255],
+        feedback_type=report.feedback_type or "",
+        delivery=delivery,
+        campaign_id=campaign_id,
+        subscriber_id=subscriber_id,
+        raw=raw,
+    )
+
+
+def record_event(
+    *,
+    kind: str,
+    email: str,
+    provider: str,
+    event_id: str = "",
+    status: str = "",
+    diagnostic: str = "",
+    feedback_type: str = "",
+    delivery_id: int | None = None,
+    provider_message_id: str = "",
+    raw: str = "",
+) -> BounceEvent | None:
+    """An ESP's tracking event (through its anymail webhook); ``None`` if it
+    was already recorded (ESPs re-send events they think we missed)."""
+    delivery = None
+    if delivery_id:
+        delivery = Delivery.objects.select_related("subscriber").filter(pk=delivery_id).first()
+    if delivery is None and provider_message_id:
+        delivery = (
+            Delivery.objects.select_related("subscriber")
+            .filter(provider_message_id=provider_message_id)
+            .first()
+        )
+    email = (email or (delivery.subscriber.email if delivery else "")).lower()
+    subscriber_id = delivery.subscriber_id if delivery else None
+    if subscriber_id is None and email:
+        subscriber_id = Subscriber.objects.filter(email=email).values_list("id", flat=True).first()
+    try:
+        with transaction.atomic():
+            event = BounceEvent.objects.create(
+                kind=kind,
+                source=BounceEvent.Source.WEBHOOK,
+                email=email,
+                status=status,
+                diagnostic=diagnostic[:2000],
+                feedback_type=feedback_type,
+                provider=provider,
+                event_id=event_id[:255],
+                delivery=delivery,
+                campaign_id=delivery.campaign_id if delivery else None,
+                subscriber_id=subscriber_id,
+                raw=raw[:RAW_LIMIT],
+            )
+    except IntegrityError:
+        return None
+    policy = BouncePolicy.current()
+    if event.suppresses or event.kind == Kind.UNSUBSCRIBE:
+        apply_policy(event, policy)
+    if event.campaign_id:
+        check_campaign_health(event.campaign_id, policy)
+    return event
