@@ -217,3 +217,48 @@ class Mailbox(models.Model):
     @password.setter
     def password(self, value: str) -> None:
         self.password_encrypted = crypto.encrypt(value)
+
+
+class InboundMessage(models.Model):
+    """A message received by the bounce server, stored before it is processed,
+    so a crash between receiving and processing loses nothing."""
+
+    mail_from = models.CharField(max_length=320, blank=True)
+    rcpt_to = models.JSONField(default=list)
+    raw = models.BinaryField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"from {self.mail_from or '<>'} to {', '.join(self.rcpt_to)}"
+
+
+class TrackingEvent(models.Model):
+    """An ESP webhook event as anymail normalised it, stored once per event id
+    and processed by a worker (the webhook answers at once)."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=32)
+    recipient = models.CharField(max_length=320, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    reject_reason = models.CharField(max_length=32, blank=True)
+    description = models.TextField(blank=True)
+    mta_response = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="tracking_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.recipient}"

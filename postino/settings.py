@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -218,6 +219,12 @@ POSTINO: dict[str, Any] = {
     "BOUNCE_DOMAIN": env_str("BOUNCE_DOMAIN", _mail_domain(BASE_HOST)),
     "BOUNCE_LOCALPART": env_str("BOUNCE_LOCALPART", "bounces"),
     "UNSUBSCRIBE_MAILTO_LOCALPART": env_str("UNSUBSCRIBE_MAILTO_LOCALPART", "unsubscribe"),
+    # The bounce server (manage.py bounce_server): where it listens, and the
+    # certificate it offers with STARTTLS (none: plain SMTP only).
+    "BOUNCE_SERVER_HOST": env_str("BOUNCE_SERVER_HOST", "127.0.0.1"),
+    "BOUNCE_SERVER_PORT": env_int("BOUNCE_SERVER_PORT", 2525, minimum=1),
+    "BOUNCE_SERVER_TLS_CERT": env_str("BOUNCE_SERVER_TLS_CERT"),
+    "BOUNCE_SERVER_TLS_KEY": env_str("BOUNCE_SERVER_TLS_KEY"),
     # The built-in mail catcher (development): an SMTP server on loopback whose
     # messages appear on the Outbox page.
     "MAILCATCHER_ENABLED": env_bool("MAILCATCHER_ENABLED", DEBUG),
@@ -234,6 +241,31 @@ DEFAULT_SMTP: dict[str, Any] = {
     "PASSWORD": env_str("SMTP_PASSWORD"),
     "MAX_CONNECTIONS": env_int("SMTP_MAX_CONNECTIONS", 4, minimum=1),
     "MESSAGES_PER_SECOND": env_float("SMTP_MESSAGES_PER_SECOND", 50.0),
+}
+
+# ESP webhooks (django-anymail). Every webhook call must carry the basic-auth
+# credentials "user:password" of ANYMAIL_WEBHOOK_SECRET; without one configured
+# a random secret is used, so webhooks refuse everything rather than accept
+# unauthenticated events. ESPs that also sign their calls get their signing key
+# from ANYMAIL_<SETTING> (e.g. ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY).
+_ESP_WEBHOOK_SETTINGS = (
+    "MAILGUN_WEBHOOK_SIGNING_KEY",
+    "MAILERSEND_SIGNING_SECRET",
+    "MANDRILL_WEBHOOK_KEY",
+    "MANDRILL_WEBHOOK_URL",
+    "POSTAL_WEBHOOK_KEY",
+    "RESEND_SIGNING_SECRET",
+    "MAILTRAP_WEBHOOK_SIGNING_SECRET",
+    "UNISENDER_GO_API_KEY",
+)
+ANYMAIL: dict[str, Any] = {
+    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET")
+    or f"unset:{base64.urlsafe_b64encode(os.urandom(24)).decode()}",
+    **{
+        name: env_str(f"ANYMAIL_{name}")
+        for name in _ESP_WEBHOOK_SETTINGS
+        if env_str(f"ANYMAIL_{name}")
+    },
 }
 
 # Bearer token Prometheus presents to /metrics (staff sessions work too).

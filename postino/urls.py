@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("delivery.urls")),
     path("s/", include("subscribers.public_urls")),
     path("api/v1/", api.urls),
+    path("webhooks/anymail/", include("anymail.urls")),
     path("admin/", admin.site.urls),
 ]
