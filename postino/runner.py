@@ -48,6 +48,7 @@ STOP_TIMEOUT = 10.0  # seconds a child gets between SIGTERM and SIGKILL
 HEALTH_TIMEOUT = 120.0
 REDIS_START_TIMEOUT = 10.0
 DEFAULT_MAILCATCHER_PORT = 1025
+DEFAULT_BOUNCE_PORT = 2525
 
 
 class StartupError(Exception):
@@ -100,6 +101,7 @@ class RunConfig:
     mailcatcher: bool
     mailcatcher_host: str
     mailcatcher_port: int
+    bounce_port: int
     redis_port: int | None  # set when we run the embedded Redis
     database: str
     secrets_file: Path | None
@@ -146,6 +148,14 @@ def configure() -> RunConfig:
         catcher_port = embedded_redis.free_port(catcher_host)
     environ["MAILCATCHER_PORT"] = str(catcher_port)
 
+    # The bounce server receives DSNs and feedback reports at our VERP address.
+    bounce_port = env_int("BOUNCE_SERVER_PORT", DEFAULT_BOUNCE_PORT, minimum=1)
+    if not port_is_free(bounce_port):
+        if "BOUNCE_SERVER_PORT" in environ:
+            raise StartupError(f"BOUNCE_SERVER_PORT {bounce_port} is already in use")
+        bounce_port = embedded_redis.free_port()
+    environ["BOUNCE_SERVER_PORT"] = str(bounce_port)
+
     redis_port = None
     if not env_str("REDIS_URL"):
         redis_port = embedded_redis.free_port()
@@ -170,6 +180,7 @@ def configure() -> RunConfig:
         mailcatcher=mailcatcher,
         mailcatcher_host=catcher_host,
         mailcatcher_port=catcher_port,
+        bounce_port=bounce_port,
         redis_port=redis_port,
         database=database,
         secrets_file=secrets_file,
@@ -448,6 +459,7 @@ def _banner(config: RunConfig, login: dict[str, Any], redis_child: Child | None)
         )
     elif login.get("smtp_server"):
         lines.append(f"  Sending via  the SMTP server {login['smtp_server']!r} (from SMTP_*)")
+    lines.append(f"  Bounces      SMTP listener on 127.0.0.1:{config.bounce_port}")
     lines.append(f"  Database     {config.database}")
     if redis_child is not None:
         lines.append(f"  Redis        embedded, 127.0.0.1:{config.redis_port} (not persisted)")
@@ -528,6 +540,7 @@ def run(sup: Supervisor, config: RunConfig) -> int:
                 str(config.mailcatcher_port),
             ),
         )
+    sup.spawn("bounces", _manage("bounce_server", "--port", str(config.bounce_port)))
     sup.spawn("web", _web_command(config))
     sup.spawn("worker", _python("-m", "celery", "-A", "postino", "worker", "--loglevel=info"))
     sup.spawn(
