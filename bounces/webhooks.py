@@ -42,7 +42,7 @@ def store_tracking_event(sender: Any, event: AnymailTrackingEvent, esp_name: str
     try:
         with transaction.atomic():
             stored = TrackingEvent.objects.create(
-                provider=esp_name.lower(),
+                provider=esp_name.lower().replace(" ", "_"),
                 event_id=event_id[:255],
                 event_type=event.event_type,
                 recipient=(event.recipient or "")[:320],

@@ -23,6 +23,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
+from bounces.services import SmtpFailure, record_smtp_failures, suppressed_emails
 from campaigns.models import Campaign
 from campaigns.rendering import TemplateValidationError
 from delivery import sender, shaping
@@ -325,6 +326,7 @@ class ChunkRun:
         self._streak = 0
         self._max_attempts = int(_conf("MAX_ATTEMPTS"))
         self._max_errors, _ = error_limits(campaign)
+        self._refusals: list[SmtpFailure] = []
 
     # Outcomes -----------------------------------------------------------------
 
@@ -343,6 +345,11 @@ class ChunkRun:
         self._failures += 1
         self._streak += 1
         if result_status is SmtpOutcome.PERMANENT:
+            # A refusal of the address is a bounce: into the bounce log too.
+            self._refusals.append(
+                SmtpFailure(row.pk, row.campaign_id, row.subscriber_id,
+                            row.subscriber.email, code, reply)
+            )  # fmt: skip
             return Outcome(row.pk, Delivery.Status.FAILED, attempts, code, reply,
                            server_id=self.server.pk)  # fmt: skip
         if attempts >= self._max_attempts:
@@ -365,6 +372,9 @@ class ChunkRun:
     def _flush(self) -> bool:
         """Write the buffered outcomes; True when the error thresholds paused us."""
         self.writer.flush()
+        if self._refusals:
+            record_smtp_failures(self._refusals)
+            self._refusals = []
         paused = check_error_thresholds(self.campaign, self._attempts, self._failures, self._streak)
         self._attempts = self._failures = self._streak = 0
         return paused
@@ -389,6 +399,15 @@ class ChunkRun:
             .select_related("subscriber")
             .order_by("id")
         )
+        # Suppressed since the audience was snapshotted (a bounce or complaint
+        # from an earlier message): not sent, and not counted as an attempt.
+        suppressed = suppressed_emails(row.subscriber.email for row in rows)
+        if suppressed:
+            for row in [r for r in rows if r.subscriber.email in suppressed]:
+                reason = suppressed[row.subscriber.email].replace("_", " ")
+                self.writer.add(Outcome(row.pk, Delivery.Status.FAILED, row.attempts, None,
+                                        f"suppressed: {reason}"))  # fmt: skip
+            rows = [r for r in rows if r.subscriber.email not in suppressed]
         self.clock.lap("audience")
         factory = MessageFactory(self.campaign)
         gate = Gate(ServerLimits.for_server(self.server), claim=self.token)

@@ -7,11 +7,20 @@ are the plain ``client``.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+
+from delivery.shaping import forget_domain_limits
+from postino.redis import redis_client
+from tests.support.certs import CertificateFiles, make_certificates
+from tests.support.redis import assert_redis_is_disposable
+from tests.support.smtpd import RunningSmtpServer, smtp_server
 
 PASSWORD = "correct horse battery staple"
 
@@ -60,3 +69,46 @@ def outsider_client(outsider: User) -> Client:
     client = Client()
     client.force_login(outsider)
     return client
+
+
+# --- Real servers on loopback, shared by the suites -------------------------------
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CertificateFiles]:
+    certs = make_certificates(tmp_path_factory.mktemp("certs"))
+    # Our SMTP client verifies against the system trust store, which OpenSSL
+    # locates through SSL_CERT_FILE: point it at the test CA (workers inherit it).
+    previous = os.environ.get("SSL_CERT_FILE")
+    os.environ["SSL_CERT_FILE"] = str(certs.ca_file)
+    yield certs
+    if previous is None:
+        os.environ.pop("SSL_CERT_FILE", None)
+    else:
+        os.environ["SSL_CERT_FILE"] = previous
+
+
+@pytest.fixture
+def smtpd(certificates: CertificateFiles) -> Iterator[RunningSmtpServer]:
+    with smtp_server(certificates) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_domain_limits() -> Iterator[None]:
+    # Workers cache domain limits for 30 s; each test starts from the database.
+    forget_domain_limits()
+    yield
+    forget_domain_limits()
+
+
+@pytest.fixture
+def clean_redis() -> None:
+    """An empty test Redis database: no stale broker messages or rate state."""
+    assert_redis_is_disposable()
+    redis_client().flushdb()
+
+
+@pytest.fixture
+def worker_logs(tmp_path: Path) -> Path:
+    return tmp_path / "logs"

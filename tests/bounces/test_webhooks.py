@@ -228,7 +228,13 @@ def test_an_ses_bounce_through_sns_is_recorded(
     }  # fmt: skip
     response, _ = process_all(
         django_capture_on_commit_callbacks,
-        lambda: post(client, "amazon_ses", sns, HTTP_X_AMZ_SNS_MESSAGE_TYPE="Notification"),
+        lambda: post(
+            client,
+            "amazon_ses",
+            sns,
+            HTTP_X_AMZ_SNS_MESSAGE_TYPE="Notification",
+            HTTP_X_AMZ_SNS_MESSAGE_ID="sns-1",
+        ),
     )
     assert response.status_code == 200
     event = BounceEvent.objects.get()
