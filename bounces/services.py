@@ -371,3 +371,89 @@ def record_event(
     if event.campaign_id:
         check_campaign_health(event.campaign_id, policy)
     return event
+
+
+# --- settings and manual suppressions (the marketer pages) ----------------------
+
+MAX_SOFT_WINDOW_DAYS = 365
+MAX_COUNT = 2_147_483_647  # a PositiveIntegerField's ceiling
+
+
+def update_policy(
+    *,
+    hard_action: str,
+    soft_action: str,
+    soft_threshold: int,
+    soft_window_days: int,
+    complaint_action: str,
+    pause_complaint_rate: float,
+    pause_hard_bounce_rate: float,
+    pause_min_sent: int,
+) -> BouncePolicy:
+    """Save the bounce policy; every problem at once, keyed by field name.
+
+    Rates are fractions (0.003 is 0.3%); pages show and take percentages.
+    """
+    import math
+
+    from django.core.exceptions import ValidationError
+
+    errors: dict[str, list[str]] = {}
+    if hard_action not in BouncePolicy.Action.values:
+        errors["hard_action"] = ["Choose what a hard bounce does."]
+    if soft_action not in BouncePolicy.Action.values:
+        errors["soft_action"] = ["Choose what soft bounces do."]
+    if complaint_action not in BouncePolicy.ComplaintAction.values:
+        errors["complaint_action"] = ["Choose what a complaint does."]
+    if not 1 <= soft_threshold <= MAX_COUNT:
+        errors["soft_threshold"] = ["Suppress after at least 1 soft bounce."]
+    if not 1 <= soft_window_days <= MAX_SOFT_WINDOW_DAYS:
+        errors["soft_window_days"] = [
+            f"The window is from 1 to {MAX_SOFT_WINDOW_DAYS} days.",
+        ]
+    for name, rate in (
+        ("pause_complaint_rate", pause_complaint_rate),
+        ("pause_hard_bounce_rate", pause_hard_bounce_rate),
+    ):
+        if not (math.isfinite(rate) and 0.0 <= rate <= 1.0):
+            errors[name] = ["A rate is from 0% to 100%."]
+    if not 1 <= pause_min_sent <= MAX_COUNT:
+        errors["pause_min_sent"] = ["Judge a campaign after at least 1 message."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        policy = BouncePolicy.current()
+        policy.hard_action = hard_action
+        policy.soft_action = soft_action
+        policy.soft_threshold = soft_threshold
+        policy.soft_window_days = soft_window_days
+        policy.complaint_action = complaint_action
+        policy.pause_complaint_rate = float(pause_complaint_rate)
+        policy.pause_hard_bounce_rate = float(pause_hard_bounce_rate)
+        policy.pause_min_sent = pause_min_sent
+        policy.save()
+    return policy
+
+
+def add_manual_suppression(*, email: str, note: str, actor: Any) -> Suppression:
+    """Suppress an address by hand (a request by phone, a known trap); the note
+    says why and who added it, since manual suppressions have no bounce."""
+    from django.core.exceptions import ValidationError
+
+    from subscribers.services import normalize_email
+
+    try:
+        address = normalize_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
+    existing = Suppression.objects.filter(email=address, lifted_at__isnull=True).first()
+    if existing is not None:
+        raise ValidationError(
+            {"email": [f"{address} is already suppressed ({existing.get_reason_display()})."]}
+        )
+    note = " ".join(note.split())
+    who = actor.get_username() if getattr(actor, "is_authenticated", False) else ""
+    if who:
+        suffix = f" (added by {who})"
+        note = note[: 500 - len(suffix)] + suffix if note else f"Added by {who}"
+    return suppress(email=address, reason=Suppression.Reason.MANUAL, note=note)

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bounces import selectors as bounce_selectors
 from campaigns import services
 from campaigns.forms import CampaignForm, PreviewForm, StartForm, TestSendForm, percent
 from campaigns.models import Campaign
@@ -176,6 +177,7 @@ def _activity_context(campaign: Campaign) -> dict[str, Any]:
     return {
         "rate_chart": bar_chart(points, unit="messages"),
         "failures": delivery_selectors.recent_failures(campaign),
+        "bounce_figures": bounce_selectors.campaign_bounce_figures(campaign.pk),
     }
 
 

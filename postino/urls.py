@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     path("", include("campaigns.urls")),
     path("", include("delivery.urls")),
+    path("", include("bounces.urls")),
     path("s/", include("subscribers.public_urls")),
     path("api/v1/", api.urls),
     path("webhooks/anymail/", include("anymail.urls")),

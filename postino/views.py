@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from bounces.selectors import recent_bounce_figures
 from campaigns.models import Campaign
 from campaigns.selectors import stats_for_campaigns
 from delivery.selectors import sent_per_day
@@ -74,5 +75,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recent": recent,
         "daily_chart": bar_chart(daily, unit="messages"),
         "days_charted": DAYS_CHARTED,
+        "bounce_figures": recent_bounce_figures(DAYS_CHARTED),
     }
     return render(request, "dashboard.html", context)

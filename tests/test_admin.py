@@ -10,13 +10,17 @@ from django.urls import reverse
 ADMIN_MODELS = sorted(
     f"{model._meta.app_label}_{model._meta.model_name}"
     for model in admin.site._registry
-    if model._meta.app_label in {"subscribers", "campaigns", "delivery", "api"}
+    if model._meta.app_label in {"subscribers", "campaigns", "delivery", "api", "bounces"}
 )
 
 
 def test_our_models_are_in_the_admin() -> None:
     assert ADMIN_MODELS == [
         "api_apitoken",
+        "bounces_bounceevent",
+        "bounces_bouncepolicy",
+        "bounces_mailbox",
+        "bounces_suppression",
         "campaigns_campaign",
         "campaigns_template",
         "delivery_delivery",
