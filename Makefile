@@ -24,6 +24,7 @@ run: install
 
 browser:
 	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-dovecot.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

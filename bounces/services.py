@@ -263,9 +263,13 @@ def ingest_message(
         )
     for recipient in recipients:
         email = (recipient.email or "").lower()
+        original = (getattr(recipient, "original_recipient", "") or "").lower()
         matched = delivery
-        if delivery is not None and email and email != delivery.subscriber.email:
+        if delivery is not None and email and delivery.subscriber.email not in {email, original}:
             matched = None  # the bounce names someone else than our token
+        elif matched is not None:
+            # Forwarded mail bounces at the final address; the row is our subscriber's.
+            email = delivery.subscriber.email if delivery else email
         if not email and delivery is not None:
             email = delivery.subscriber.email
         events.append(
@@ -287,6 +291,11 @@ def ingest_message(
     return events
 
 
+# Feedback reports that are not complaints about our mail: a "not spam" vote
+# and an authentication-failure report suppress nobody.
+NON_COMPLAINT_FEEDBACK = {"not-spam", "auth-failure"}
+
+
 def _event_for(
     kind: str,
     email: str,
@@ -303,6 +312,8 @@ def _event_for(
         subscriber_id = Subscriber.objects.filter(email=email).values_list("id", flat=True).first()
     if campaign_id is not None and not Campaign.objects.filter(pk=campaign_id).exists():
         campaign_id = None
+    if kind == Kind.COMPLAINT and (report.feedback_type or "").lower() in NON_COMPLAINT_FEEDBACK:
+        kind = Kind.NOT_BOUNCE
     return BounceEvent.objects.create(
         kind=kind,
         source=source,

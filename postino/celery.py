@@ -24,3 +24,8 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     tick = float(settings.POSTINO["TICK_SECONDS"])
     sender.add_periodic_task(tick, sender.signature("delivery.tasks.tick"), name="delivery tick")
     sender.add_periodic_task(15.0, sender.signature("postino.tasks.heartbeat"), name="heartbeat")
+    sender.add_periodic_task(
+        float(settings.POSTINO["BOUNCE_POLL_SECONDS"]),
+        sender.signature("bounces.tasks.poll_mailboxes"),
+        name="bounce mailboxes",
+    )

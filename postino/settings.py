@@ -221,6 +221,8 @@ POSTINO: dict[str, Any] = {
     "UNSUBSCRIBE_MAILTO_LOCALPART": env_str("UNSUBSCRIBE_MAILTO_LOCALPART", "unsubscribe"),
     # The bounce server (manage.py bounce_server): where it listens, and the
     # certificate it offers with STARTTLS (none: plain SMTP only).
+    # How often the workers poll the bounce mailboxes (IMAP/POP3) set in the UI.
+    "BOUNCE_POLL_SECONDS": env_float("BOUNCE_POLL_SECONDS", 60.0),
     "BOUNCE_SERVER_HOST": env_str("BOUNCE_SERVER_HOST", "127.0.0.1"),
     "BOUNCE_SERVER_PORT": env_int("BOUNCE_SERVER_PORT", 2525, minimum=1),
     "BOUNCE_SERVER_TLS_CERT": env_str("BOUNCE_SERVER_TLS_CERT"),

@@ -254,3 +254,25 @@ def test_update_policy_reports_every_problem_by_field() -> None:
         "pause_min_sent",
     }
     assert BouncePolicy.current().soft_threshold == 3  # nothing saved
+
+
+def test_a_not_spam_or_auth_failure_report_suppresses_nobody(db: None) -> None:
+    from bounces.models import BounceEvent, Suppression
+    from bounces.services import ingest_message
+
+    for feedback_type in ("not-spam", "auth-failure"):
+        raw = (
+            "From: fbl@isp.example\r\nTo: bounces@postino.example.com\r\n"
+            "Subject: report\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/report; report-type=feedback-report; boundary="x"\r\n\r\n'
+            "--x\r\nContent-Type: text/plain\r\n\r\nA report.\r\n"
+            "--x\r\nContent-Type: message/feedback-report\r\n\r\n"
+            f"Feedback-Type: {feedback_type}\r\nUser-Agent: Test/1.0\r\nVersion: 1\r\n"
+            "Original-Rcpt-To: someone@example.org\r\n"
+            "--x\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+            "From: news@postino.example.com\r\nTo: someone@example.org\r\nSubject: News\r\n"
+            "--x--\r\n"
+        ).encode()
+        (event,) = ingest_message(raw, source=BounceEvent.Source.INBOUND)
+        assert (event.kind, event.feedback_type) == ("not_bounce", feedback_type)
+    assert not Suppression.objects.exists()

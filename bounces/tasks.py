@@ -1,0 +1,33 @@
+"""Celery tasks for bounces: thin wrappers that take IDs and call plain functions."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from bounces import mailbox
+
+
+@shared_task(name="bounces.tasks.poll_mailboxes")
+def poll_mailboxes() -> int:
+    """Periodic: one poll task per enabled mailbox (a handful, never per message)."""
+    ids = mailbox.enabled_mailbox_ids()
+    for mailbox_id in ids:
+        poll_mailbox.delay(mailbox_id)
+    return len(ids)
+
+
+@shared_task(name="bounces.tasks.poll_mailbox")
+def poll_mailbox(mailbox_id: int) -> dict[str, object]:
+    # A mailbox disabled after the fan-out was queued is left alone.
+    if not mailbox.is_enabled(mailbox_id):
+        return {"skipped": True}
+    # The per-mailbox Redis lock makes an overlapping poll (a slow mailbox, a
+    # re-delivered task) a no-op instead of a second reader of the same messages.
+    result = mailbox.poll_mailbox_exclusively(mailbox_id)
+    return {
+        "fetched": result.fetched,
+        "processed": result.processed,
+        "failed": result.failed,
+        "error": result.error,
+        "skipped": result.skipped,
+    }
