@@ -11,11 +11,12 @@ outcomes).
 from __future__ import annotations
 
 import contextlib
+import heapq
 import logging
 import random
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from datetime import timedelta
 from typing import Any
 
@@ -50,6 +51,9 @@ from postino.redis import redis_client
 log = logging.getLogger(__name__)
 
 STAGES_KEY = "postino:stats:stages"
+# A recipient whose domain is at its limit for at most this long waits in the
+# chunk (already rendered); longer, and the row is deferred in the ledger.
+SHORT_DOMAIN_WAIT = 2.0
 EVENTS_KEY = "postino:events"
 
 
@@ -423,8 +427,13 @@ class ChunkRun:
         except SmtpConnectError as exc:
             self._connection_failed(exc)
             return
+        queue: deque[Delivery] = deque(rows)
+        # Recipients whose domain is briefly at its limit wait here, ready to
+        # send, while the chunk goes on with other domains (see _next_row).
+        waiting: list[tuple[float, int, Delivery, tuple[PreparedMessage, bytes | None]]] = []
         with channel:
-            for row in rows:
+            while queue or waiting:
+                row, built = self._next_row(queue, waiting)
                 now = time.monotonic()
                 if now >= next_status_check:
                     next_status_check = now + status_every
@@ -440,8 +449,11 @@ class ChunkRun:
 
                 subscriber = row.subscriber
                 try:
-                    prepared = factory.prepare(subscriber=subscriber, delivery_id=row.pk)
-                    payload = channel.payload(prepared)
+                    if built is None:
+                        prepared = factory.prepare(subscriber=subscriber, delivery_id=row.pk)
+                        payload = channel.payload(prepared)
+                    else:
+                        prepared, payload = built
                 except TemplateValidationError as exc:
                     # Validated on save and start; a runtime error specific to
                     # one subscriber's data fails that row only.
@@ -479,9 +491,13 @@ class ChunkRun:
                     time.sleep(1.0 / self.server.messages_per_second)
                 self.clock.lap("gate")
                 if verdict is Verdict.DOMAIN:
-                    reason = f"deferred: {domain} is at its sending limit"
-                    seconds = gate_result.wait_ms / 1000.0 + 0.05
-                    self.writer.add(self._deferred(row, seconds, reason))
+                    seconds = gate_result.wait_ms / 1000.0 + 0.01
+                    if seconds <= SHORT_DOMAIN_WAIT:
+                        ready_at = time.monotonic() + seconds
+                        heapq.heappush(waiting, (ready_at, row.pk, row, (prepared, payload)))
+                    else:
+                        reason = f"deferred: {domain} is at its sending limit"
+                        self.writer.add(self._deferred(row, seconds, reason))
                     continue
                 if verdict is Verdict.QUOTA:
                     seconds = gate_result.wait_ms / 1000.0
@@ -514,6 +530,23 @@ class ChunkRun:
             self._flush()
             self.clock.lap("ledger")
         shaping.mark_server_up(self.server.pk)
+
+    def _next_row(
+        self,
+        queue: deque[Delivery],
+        waiting: list[tuple[float, int, Delivery, tuple[PreparedMessage, bytes | None]]],
+    ) -> tuple[Delivery, tuple[PreparedMessage, bytes | None] | None]:
+        """The next recipient: one whose domain wait is over, else the next in
+        line; when only waiting ones remain, sleep until the first is ready."""
+        if waiting and (not queue or waiting[0][0] <= time.monotonic()):
+            ready_at, _, row, built = heapq.heappop(waiting)
+            delay = ready_at - time.monotonic()
+            if delay > 0:
+                self.clock.lap("control")
+                time.sleep(delay)
+                self.clock.lap("throttled")
+            return row, built
+        return queue.popleft(), None
 
     def _connection_failed(self, exc: Exception) -> None:
         if isinstance(exc, NoConnectionSlot):

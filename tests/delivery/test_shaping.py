@@ -220,3 +220,17 @@ def test_a_limit_on_an_internationalised_domain_applies_to_its_recipients(
 
     assert sender.run_chunk(campaign.pk) == 1
     assert statuses(campaign) == {"sent": 1, "pending": 2}
+
+
+def test_a_domain_briefly_at_its_limit_waits_in_the_chunk_instead_of_the_ledger(
+    smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
+) -> None:
+    DomainLimit.objects.create(domain="busymail.example", messages_per_minute=600)  # 10/s
+    news = make_list()
+    add_audience(news, 5, prefix="busy", domain="busymail.example")
+    campaign = running(make_campaign(lists=[news], server=make_smtp_server(smtpd)))
+
+    assert sender.run_chunk(campaign.pk) == 5
+
+    assert statuses(campaign) == {"sent": 5}
+    assert not Delivery.objects.filter(smtp_reply__startswith="deferred").exists()
