@@ -45,6 +45,7 @@ bench: install
 	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 	$(PY) bench/send_throughput.py
 	$(PY) bench/dkim_sign.py
+	$(PY) bench/bounce_parse.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
