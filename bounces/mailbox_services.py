@@ -201,3 +201,19 @@ def update_mailbox(
     if password is not None:
         mailbox.password = password
     return _save(mailbox)
+
+
+def request_poll(*, mailbox: Mailbox) -> bool:
+    """Queue a poll of the mailbox now (after commit, by id); False if disabled."""
+    from bounces import tasks
+
+    if not mailbox.enabled:
+        return False
+    mailbox_id = mailbox.pk
+    transaction.on_commit(lambda: tasks.poll_mailbox.delay(mailbox_id))
+    return True
+
+
+def delete_mailbox(*, mailbox: Mailbox) -> None:
+    """Forget a mailbox's settings; the bounces it brought in stay."""
+    mailbox.delete()

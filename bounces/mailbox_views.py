@@ -6,17 +6,14 @@ sent back to the browser: the form's widget does not render it.
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bounces import mailbox, mailbox_services, tasks
+from bounces import mailbox, mailbox_services
 from bounces.mailbox_forms import MailboxForm
 from bounces.models import Mailbox
 from postino.permissions import staff_required
@@ -111,12 +108,10 @@ def mailbox_test(request: HttpRequest, mailbox_id: int) -> HttpResponse:
 @staff_required
 def mailbox_poll(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     box = get_object_or_404(Mailbox, pk=mailbox_id)
-    if not box.enabled:
+    if not mailbox_services.request_poll(mailbox=box):
         # The task skips disabled mailboxes; say so rather than queue a no-op.
         messages.warning(request, f"“{box.name}” is disabled: enable it to poll it.")
         return redirect("bounces:mailboxes")
-    # After commit, by id: the worker must see the row as it is now.
-    transaction.on_commit(partial(tasks.poll_mailbox.delay, box.pk))
     messages.success(
         request,
         f"Polling “{box.name}” now; refresh in a moment to see the result "
@@ -130,8 +125,7 @@ def mailbox_poll(request: HttpRequest, mailbox_id: int) -> HttpResponse:
 def mailbox_delete(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     box = get_object_or_404(Mailbox, pk=mailbox_id)
     name = box.name
-    # The bounces it recorded stay; only the settings go.
-    box.delete()
+    mailbox_services.delete_mailbox(mailbox=box)
     messages.success(
         request, f"Mailbox “{name}” removed; the messages left in it are no longer read."
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 from typing import Any
-from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
@@ -14,6 +16,7 @@ from django.utils import timezone
 
 from bounces.mailbox_services import create_mailbox
 from bounces.models import Mailbox
+from postino.redis import redis_client
 from tests.support.smtpd import free_port
 
 PASSWORD = "imap-s3cret-password"
@@ -329,15 +332,21 @@ def test_test_connection_reports_the_tcp_stage_for_a_closed_port(
 
 
 def test_poll_now_queues_the_poll_after_commit(
-    teammate_client: Client, box: Mailbox, django_capture_on_commit_callbacks: Any
+    teammate_client: Client,
+    box: Mailbox,
+    django_capture_on_commit_callbacks: Any,
+    clean_redis: None,
 ) -> None:
-    with mock.patch("bounces.tasks.poll_mailbox.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            response = teammate_client.post(reverse("bounces:mailbox_poll", args=[box.pk]))
-        assert delay.call_count == 0  # nothing is queued before the commit
-        assert len(callbacks) == 1
-        callbacks[0]()
-    delay.assert_called_once_with(box.pk)
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = teammate_client.post(reverse("bounces:mailbox_poll", args=[box.pk]))
+    assert redis_client().llen(queue) == 0  # nothing is queued before the commit
+    assert len(callbacks) == 1
+    callbacks[0]()
+    (message,) = redis_client().lrange(queue, 0, -1)
+    envelope = json.loads(message)
+    assert envelope["headers"]["task"] == "bounces.tasks.poll_mailbox"
+    assert json.loads(base64.b64decode(envelope["body"]))[0] == [box.pk]
     assert response.status_code == 302
     assert response["Location"] == reverse("bounces:mailboxes")
     page = teammate_client.get(response["Location"]).content.decode()
