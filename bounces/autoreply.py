@@ -48,5 +48,12 @@ def autoreply_headers(msg: Message) -> bool:
     return "vacation" in header(msg, "x-mailer").lower()
 
 
+def rule_reply_headers(msg: Message) -> bool:
+    """Exchange marks mail that an inbox rule generated (a "reply with
+    template" rule used as an out-of-office) with this header and nothing
+    else; only meaningful once nothing says the message is a bounce."""
+    return msg.get("x-ms-exchange-inbox-rules-loop") is not None
+
+
 def autoreply_subject(subject: str) -> bool:
     return bool(AUTOREPLY_SUBJECT.search(subject.lower()))

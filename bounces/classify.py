@@ -8,8 +8,8 @@ The rule is "the most specific evidence wins":
    (Gmail sends ``552-5.2.2 ... over quota``).
 4. A status that names the address (5.1.1, 5.1.2, 5.1.3, 5.1.6, 5.1.10,
    5.2.1, 5.4.4) is hard.
-5. Greylisting, rate limits and spam or reputation blocks are soft: the
-   address exists, the receiver did not want this message now.
+5. Greylisting, rate limits, mail loops and spam or reputation blocks are
+   soft: the address exists, the receiver did not want this message now.
 6. Temporary DNS failures are soft; words that say the user, mailbox or
    domain does not exist, is disabled or has moved are hard.
 7. Policy, relaying and authorisation refusals are soft.
@@ -22,8 +22,9 @@ The rule is "the most specific evidence wins":
 9. Words for a temporary condition are soft; a bare "rejected" is soft.
 10. Otherwise the status decides (5.7.x policy, 5.3.x system, 5.4.x network,
     5.6.x content are soft; other 5.x.x hard), then the basic reply code
-    (5xx hard), and with no code and no words at all: soft, because
-    suppressing an address needs evidence.
+    (552 is "exceeded storage allocation" in RFC 5321, so soft; other 5xx
+    hard), and with no code and no words at all: soft, because suppressing
+    an address needs evidence.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ MAILBOX_FULL = _compile(phrases.MAILBOX_FULL)
 MESSAGE_TOO_LARGE = _compile(phrases.MESSAGE_TOO_LARGE)
 GREYLISTED = _compile(phrases.GREYLISTED)
 RATE_LIMITED = _compile(phrases.RATE_LIMITED)
+MAIL_LOOP = _compile(phrases.MAIL_LOOP)
 SPAM_OR_BLOCK = _compile(phrases.SPAM_OR_BLOCK)
 DNS_TEMPORARY = _compile(phrases.DNS_TEMPORARY)
 HOST_UNKNOWN = _compile(phrases.HOST_UNKNOWN)
@@ -137,6 +139,8 @@ def classify_failure(
         return "soft", infer(4, "2.0")
     if RATE_LIMITED.search(flat):
         return "soft", infer(4, "7.0")
+    if MAIL_LOOP.search(flat):
+        return "soft", infer(5, "4.6")
     if SPAM_OR_BLOCK.search(flat):
         return "soft", infer(5, "7.1")
     if DNS_TEMPORARY.search(flat):
@@ -161,6 +165,8 @@ def classify_failure(
         return "hard", "5.1.1"
     if subject in SOFT_SUBJECTS or detail in SOFT_STATUSES:
         return "soft", status
+    if klass == 5 and code == 552 and detail in (None, "0.0"):
+        return "soft", infer(5, "2.2")
     if klass == 5:
         return "hard", status or "5.0.0"
     return "soft", status
@@ -176,6 +182,8 @@ def _soft_detail(flat: str) -> str:
         return "2.0"
     if RATE_LIMITED.search(flat):
         return "7.0"
+    if MAIL_LOOP.search(flat):
+        return "4.6"
     if DNS_TEMPORARY.search(flat) or HOST_UNKNOWN.search(flat):
         return "4.3"
     if re.search(r"expired|too long|retry time", flat):

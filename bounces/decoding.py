@@ -14,7 +14,7 @@ import codecs
 import email
 import quopri
 import re
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
@@ -97,6 +97,15 @@ def header_text(value: object) -> str:
     (which compat32 keeps as surrogate escapes) decoded as UTF-8 or 1252."""
     if value is None:
         return ""
+    if isinstance(value, Header):
+        # compat32 wraps a header with raw 8-bit bytes in a Header whose str()
+        # replaces them with U+FFFD; its chunks still hold the bytes.
+        chunks = decode_header(value)
+        text = "".join(
+            decode_bytes(piece, charset) if isinstance(piece, bytes) else piece
+            for piece, charset in chunks
+        )
+        return " ".join(text.split())
     text = str(value)
     if any("\udc80" <= ch <= "\udcff" for ch in text):
         text = decode_bytes(text.encode("utf-8", "surrogateescape"))

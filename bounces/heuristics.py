@@ -168,6 +168,7 @@ def has_reason(text: str) -> bool:
             cls.SPAM_OR_BLOCK,
             cls.GREYLISTED,
             cls.RATE_LIMITED,
+            cls.MAIL_LOOP,
             cls.DNS_TEMPORARY,
             cls.POLICY,
             cls.TEMPORARY,

@@ -1,4 +1,4 @@
-# ruff: noqa: E501
+# ruff: noqa: E501, RUF001
 """Phrases that MTAs and providers put in bounces, in the languages we see.
 
 Each tuple is a list of regular-expression fragments (matched case-insensitively
@@ -79,6 +79,17 @@ MAILBOX_FULL = (
     r"(?:邮箱|信箱|郵箱|邮件箱)(?:空间)?(?:已满|满了|已滿|容量不足|空间不足)",
     r"超过(?:了)?(?:邮箱)?(?:容量|配额)",
     r"空间不足",
+    # RFC 5321's own words for 552, which many servers send without a status.
+    r"exceeded (?:its |the )?storage allocation",
+    r"storage allocation exceeded",
+    r"speicher(?:limit|grenze|platz)\b[^.]{0,30}\b(?:erreicht|ersch[öo]pft|überschritten)",
+    r"limite de stockage",
+    r"(?:superato|raggiunto) (?:il )?limite di spazio",
+    r"(?:superado|excedido|sobrepasado) (?:su |la )?(?:cuota|l[ií]mite)",
+    r"cuota de almacenamiento",
+    r"容量(?:が|を)?(?:超過|超え|オーバー)",
+    r"schr[aá]nk\w*[^.]{0,40}\bpln[aá]",
+    r"p[řr]ekro[čc]en\w* (?:kv[oó]t|limit)",
 )
 
 MESSAGE_TOO_LARGE = (
@@ -161,11 +172,24 @@ SPAM_OR_BLOCK = (
     r"policy (?:violation|reasons|rejection)",
     r"bulk mail",
     r"\[bl\d+\]",
+    r"\((?:bl|rbl)\)",
     r"banned",
     r"\bblacklisted\b",
     r"high probability of being",
     r"as junk",
     r"bandeja de spam|correo no deseado|indésirable|posta indesiderata|ongewenste",
+)
+
+# The message went round in circles: a routing problem at the receiver, not a
+# verdict on the address.
+MAIL_LOOP = (
+    r"mail(?:ing)? loop",
+    r"loop detected",
+    r"loops back to myself",
+    r"forwarding loop",
+    r"too many hops",
+    r"hop count exceeded",
+    r"too many \"?received\"? (?:headers|lines)",
 )
 
 # The domain itself is gone (temporary DNS trouble is checked before this).
@@ -226,6 +250,13 @@ MAILBOX_DISABLED = (
     r"(?:учетная запись|ящик|аккаунт|пользователь)\w* (?:\S+ )?(?:заблокирован|отключен|удален)",
     r"アカウントが(?:無効|停止)",
     r"(?:账户|帳戶|账号|邮箱)(?:已)?(?:被)?(?:停用|禁用|冻结)",
+    r"(?:konto|postfach)\b[^.]{0,40}\b(?:deaktiviert|gesperrt|stillgelegt)",
+    r"compte\b[^.]{0,40}\b(?:d[ée]sactiv[ée]|inactif|suspendu|bloqu[ée])",
+    r"cuenta\b[^.]{0,40}\b(?:desactivada|inactiva|suspendida|deshabilitada|bloqueada)",
+    r"(?:account|casella|utenza)\b[^.]{0,40}\b(?:disattivat|sospes|disabilitat|bloccat)[oa]",
+    r"conta\b[^.]{0,40}\b(?:desativada|inativa|suspensa|bloqueada|desabilitada)",
+    r"konto\b[^.]{0,40}\b(?:zablokowane|wy[lł][aą]czone|nieaktywne|zawieszone)",
+    r"(?:[úu][čc]et|schr[aá]nka)\w*[^.]{0,30}\b(?:zablokov|deaktivov|zru[šs]en|zru[šs]il)",
 )
 
 MAILBOX_MOVED = (
@@ -312,6 +343,10 @@ USER_UNKNOWN = (
     r"(?:u[zż]ytkownik|odbiorca|adres|skrzynka)\w* (?:jest )?(?:nieznan\w*|nie zosta[lł] znaleziony)",
     r"brak (?:takiego )?(?:u[zż]ytkownika|odbiorcy|skrzynki|adresu)",
     r"nieprawid[lł]owy adres",
+    # Czech
+    r"neexistuje",
+    r"(?:adres[aá]t|u[žz]ivatel|schr[aá]nka|adresa)\w* (?:nebyl[a]? )?nenalezen",
+    r"nezn[aá]m[ýyá] (?:adres[aá]t|u[žz]ivatel|adresa)",
     # Russian
     r"не существует",
     r"неизвестн\w* (?:пользовател|получател|адрес)",
@@ -431,6 +466,8 @@ BOUNCE_SUBJECT = (
     r"送信(?:失敗|エラー)",
     r"退信",
     r"投递失败|投遞失敗|无法投递|無法投遞|系统退信",
+    r"nedoru[čc]iteln",
+    r"nedoru[čc]en",
 )
 
 BOUNCE_BODY = (
@@ -471,6 +508,7 @@ BOUNCE_BODY = (
     r"届けられませんでした",
     r"无法(?:投递|送达|发送)",
     r"無法(?:投遞|送達|傳送)",
+    r"nebylo mo[žz]n[ée] doru[čc]it",
 )
 
 DELAY_TEXT = (
@@ -504,6 +542,7 @@ AUTOREPLY_SUBJECT = (
     r"on leave",
     r"away from (?:the office|my desk)",
     r"i am (?:currently )?(?:out|away)",
+    r"i'?m (?:currently )?(?:out of|away|on (?:holiday|vacation|leave))",
     r"abwesenheit",
     r"automatische antwort",
     r"nicht im b[üu]ro",
@@ -532,4 +571,13 @@ AUTOREPLY_SUBJECT = (
     r"不在",
     r"自动回复",
     r"休假",
+    r"autoodpowied",
+    r"automatiskt svar|automatisk svar|automatisk besvarelse|fr[aå]nvaro|frav[æa]r",
+    r"automaattinen vastaus|poissa toimistolta",
+    r"automatick[aá] odpov[eě][dď]|nep[řr][ií]tomnost",
+    r"otomatik (?:yan[ıi]t|cevap)",
+    r"자동 ?(?:회신|응답)|부재",
+    r"αυτόματη απάντηση",
+    r"automatikus v[aá]lasz",
+    r"r[ăa]spuns automat",
 )

@@ -240,7 +240,7 @@ def _decide(msg: Message, parts: _Parts, subject: str, notice: str) -> BounceRep
         or heuristics.has_reason(body_head)
     )
     if not (strong or weak):
-        if autoreply.autoreply_subject(subject):
+        if autoreply.autoreply_subject(subject) or autoreply.rule_reply_headers(msg):
             return BounceReport(kind="autoreply")
         return BounceReport(kind="not_bounce")
     if not strong and autoreply.autoreply_subject(subject):

@@ -13,7 +13,13 @@ from bounces.types import BounceReport, Kind, RecipientResult, strongest
 
 
 def looks_like_ses(text: str) -> bool:
-    return ('"notificationType"' in text or '"eventType"' in text) and '"mail"' in text
+    """Also inside an SNS envelope, where the notification is a JSON string
+    and its quotes are escaped."""
+    if "notificationType" not in text and "eventType" not in text:
+        return False
+    return any(
+        f"{q}notificationType{q}" in text or f"{q}eventType{q}" in text for q in ('"', '\\"')
+    ) and ('"mail"' in text or '\\"mail\\"' in text)
 
 
 def _load(text: str) -> dict[str, Any] | None:

@@ -1592,6 +1592,10 @@ def write() -> None:
         misc_samples,
     ):
         make()
+    # The second author's samples (b2-*), kept in their own module.
+    import make_corpus_b2
+
+    SAMPLES.extend(make_corpus_b2.samples())
     expected: dict[str, Expected] = {}
     for path, data, result in SAMPLES:
         target = CORPUS / path
