@@ -248,12 +248,13 @@ def update_smtp_server(
         messages_per_second=messages_per_second,
     )
     shaping = _validate_shaping(
-        Shaping(
-            messages_per_hour=_kept(messages_per_hour, server.messages_per_hour),
-            messages_per_day=_kept(messages_per_day, server.messages_per_day),
-            warmup_start_per_day=_kept(warmup_start_per_day, server.warmup_start_per_day),
-            warmup_growth_factor=_kept(warmup_growth_factor, server.warmup_growth_factor),
-            warmup_started_on=_kept(warmup_started_on, server.warmup_started_on),
+        _kept_shaping(
+            server,
+            messages_per_hour=messages_per_hour,
+            messages_per_day=messages_per_day,
+            warmup_start_per_day=warmup_start_per_day,
+            warmup_growth_factor=warmup_growth_factor,
+            warmup_started_on=warmup_started_on,
         ),
         errors,
     )
@@ -270,6 +271,25 @@ def update_smtp_server(
     server.messages_per_second = float(messages_per_second)
     _apply_shaping(server, shaping)
     return _save_server(server, name)
+
+
+def _kept_shaping(
+    server: SmtpServer,
+    *,
+    messages_per_hour: int | Keep | None,
+    messages_per_day: int | Keep | None,
+    warmup_start_per_day: int | Keep | None,
+    warmup_growth_factor: float | Keep,
+    warmup_started_on: date | Keep | None,
+) -> Shaping:
+    """The limits an update asks for, with what it left out kept as stored."""
+    return Shaping(
+        messages_per_hour=_kept(messages_per_hour, server.messages_per_hour),
+        messages_per_day=_kept(messages_per_day, server.messages_per_day),
+        warmup_start_per_day=_kept(warmup_start_per_day, server.warmup_start_per_day),
+        warmup_growth_factor=_kept(warmup_growth_factor, server.warmup_growth_factor),
+        warmup_started_on=_kept(warmup_started_on, server.warmup_started_on),
+    )
 
 
 def _kept(value: T | Keep, stored: T) -> T:
@@ -425,12 +445,13 @@ def update_esp_server(
     )
     esp, cleaned = _validate_esp(esp=esp, credentials=credentials, stored=server, errors=errors)
     shaping = _validate_shaping(
-        Shaping(
-            messages_per_hour=_kept(messages_per_hour, server.messages_per_hour),
-            messages_per_day=_kept(messages_per_day, server.messages_per_day),
-            warmup_start_per_day=_kept(warmup_start_per_day, server.warmup_start_per_day),
-            warmup_growth_factor=_kept(warmup_growth_factor, server.warmup_growth_factor),
-            warmup_started_on=_kept(warmup_started_on, server.warmup_started_on),
+        _kept_shaping(
+            server,
+            messages_per_hour=messages_per_hour,
+            messages_per_day=messages_per_day,
+            warmup_start_per_day=warmup_start_per_day,
+            warmup_growth_factor=warmup_growth_factor,
+            warmup_started_on=warmup_started_on,
         ),
         errors,
     )
