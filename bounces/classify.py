@@ -25,6 +25,11 @@ The rule is "the most specific evidence wins":
     (552 is "exceeded storage allocation" in RFC 5321, so soft; other 5xx
     hard), and with no code and no words at all: soft, because suppressing
     an address needs evidence.
+
+A status of only ``X.0.0`` (or none) is replaced by the one the words imply
+(``5.0.0`` with "user unknown" is reported as 5.1.1, ``4.0.0`` with "mailbox
+full" as 4.2.2), keeping the class; an enhanced code in the reply itself
+always wins over inference (see ``more_specific_status``).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 # "#", "<<<", "error:" and the like.
 _BASIC = re.compile(r"(?:^|[\s'\"(\[<:;#=>])([245][0-5]\d)(?=[\s\-:,.)\]]|$)")
 _SPACES = re.compile(r"\s+")
+MAX_REASON = 3000
 
 
 def _compile(parts: tuple[str, ...]) -> re.Pattern[str]:
@@ -105,7 +111,9 @@ def classify_failure(
     """As ``classify_smtp_reply``, with a known status (a DSN's Status field).
     ``status_from_text=False`` when ``text`` may quote unrelated replies (a
     session transcript) and the caller found the status itself."""
-    flat = _SPACES.sub(" ", text or "").strip().lower()
+    # A reply is a few hundred characters; a longer text is a transcript or
+    # junk, and every phrase list below is searched in it.
+    flat = _SPACES.sub(" ", (text or "")[:MAX_REASON]).strip().lower()
     if status_from_text:
         status = more_specific_status(status, find_enhanced_status(flat))
     if code is None:
@@ -119,14 +127,23 @@ def classify_failure(
     detail = status.split(".", 1)[1] if status else None
     subject = detail.split(".", 1)[0] if detail else None
 
+    # "X.0.0" says only the class: what the words say is more precise (a
+    # Status: 5.0.0 over "550 User unknown" becomes 5.1.1).
+    generic = status is None or status.endswith(".0.0")
+
     def infer(default_class: int, detail_if_unknown: str) -> str:
-        return status or f"{klass if klass in (4, 5) else default_class}.{detail_if_unknown}"
+        if not generic and status:
+            return status
+        return f"{klass if klass in (4, 5) else default_class}.{detail_if_unknown}"
 
     if klass == 2:
         # A success code in a failure: only the words can tell.
         klass = 0
     if klass == 4:
-        return "soft", status or f"4.{_soft_detail(flat)}"
+        soft_detail = _soft_detail(flat)
+        if status and (not generic or soft_detail == "0.0"):
+            return "soft", status
+        return "soft", f"4.{soft_detail}"
     if SENDER_PROBLEM.search(flat) or detail in ("1.7", "1.8"):
         return "soft", infer(5, "7.1")
     if MAILBOX_FULL.search(flat) or detail == "2.2":

@@ -41,9 +41,10 @@ _CHARSET_ALIASES = {
     "us-ascii": "utf-8",  # 8-bit bytes in "ascii" parts are usually UTF-8
     "ascii": "utf-8",
     "ansi_x3.4-1968": "utf-8",
-    "unknown-8bit": "utf-8",
-    "x-unknown": "utf-8",
-    "unknown": "utf-8",
+    # No charset at all: UTF-8, else a guess (``_guess``).
+    "unknown-8bit": "",
+    "x-unknown": "",
+    "unknown": "",
     "8bit": "utf-8",
     "utf8": "utf-8",
     "x-user-defined": "cp1252",
@@ -63,10 +64,27 @@ def parse_bytes(raw: bytes) -> Message:
     return email.message_from_bytes(raw, policy=compat32)
 
 
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def decode_bytes(data: bytes, charset: str | None = None) -> str:
     if not data:
         return ""
+    # A byte-order mark outranks the declared charset: Exchange and some
+    # gateways send UTF-16 bodies labelled utf-8 or not labelled at all.
+    if data[:1] in (b"\xef", b"\xff", b"\xfe", b"\x00"):
+        for bom, codec in _BOMS:
+            if data.startswith(bom):
+                return data.decode(codec, "replace")
     name = (charset or "").strip().strip("\"'").lower()
+    if name.startswith(("utf-16", "utf-32", "utf16", "utf32")) and len(data) % 2:
+        data = data[:-1]  # a truncated part: keep what decodes
     name = _CHARSET_ALIASES.get(name, name)
     if name:
         try:
@@ -89,12 +107,88 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
             return data.decode("iso-2022-jp")
         except UnicodeDecodeError:
             pass
-    return data.decode("cp1252", "replace")
+    return _guess(data)
 
 
-def header_text(value: object) -> str:
+# Charsets an undeclared 8-bit text most often is in, for ``_guess``.
+_GUESSES = ("cp1252", "koi8-r", "cp1251", "gb18030", "cp932", "euc-kr")
+_GUESS_SAMPLE = 4000
+
+
+def _guess(data: bytes) -> str:
+    """Undeclared 8-bit text that is not UTF-8: the candidate charset whose
+    decoding reads most like text. Each non-ASCII character scores by what it
+    plausibly is in that charset: a CJK character or kana in a double-byte
+    charset, a lower-case Cyrillic letter in a word of Cyrillic letters, an
+    accented letter inside a Latin word; stray symbols, half-width kana and
+    private-use characters count against. Ties keep the earlier candidate:
+    Windows-1252 (which decodes any byte) when nothing reads better, and a
+    single-byte Cyrillic reading over a double-byte one (short Cyrillic words
+    of even length also decode, as rare Chinese, in GBK)."""
+    sample = data[:_GUESS_SAMPLE]
+    best, best_score = "cp1252", float("-inf")
+    for codec in _GUESSES:
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError:
+            # A double-byte character cut by the sample's end is no evidence.
+            try:
+                text = sample[:-1].decode(codec)
+            except UnicodeDecodeError:
+                continue
+        score = _score(text, codec)
+        if score > best_score:
+            best, best_score = codec, score
+    return data.decode(best, "replace")
+
+
+def _score(text: str, codec: str) -> float:
+    score = 0.0
+    previous = " "
+    length = len(text)
+    for index, ch in enumerate(text):
+        code = ord(ch)
+        if code < 0x80:
+            previous = ch
+            continue
+        following = text[index + 1] if index + 1 < length else " "
+        latin_neighbour = (previous.isascii() and previous.isalpha()) or (
+            following.isascii() and following.isalpha()
+        )
+        if 0x4E00 <= code <= 0x9FFF:
+            score += 2 if codec != "gb18030" or _in_gb2312(ch) else -1
+        elif 0x3040 <= code <= 0x30FF or 0xAC00 <= code <= 0xD7A3:
+            score += 2  # kana, hangul
+        elif 0x3000 <= code <= 0x303F or 0xFF01 <= code <= 0xFF5E:
+            score += 1.5  # CJK punctuation and full-width forms
+        elif 0x0430 <= code <= 0x044F or code == 0x0451:
+            score += 0 if latin_neighbour else 1
+        elif 0x0410 <= code <= 0x042F or code == 0x0401:
+            score += 0 if latin_neighbour else 0.5
+        elif 0xC0 <= code <= 0x17F and ch.isalpha():
+            score += 1 if latin_neighbour else -0.5
+        elif code in (0xA0, 0xAB, 0xBB, 0x2013, 0x2014, 0x2019, 0x201C, 0x201D, 0x2026):
+            score += 0.5  # spaces, quotes and dashes every language uses
+        else:
+            score -= 1  # half-width kana, box drawing, symbols, private use
+        previous = ch
+    return score
+
+
+def _in_gb2312(ch: str) -> bool:
+    """Common Chinese characters are in GB 2312; other text read as GBK lands
+    in its rarer extensions."""
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def header_text(value: object, hint: Message | None = None) -> str:
     """A header value as text: RFC 2047 words decoded, raw 8-bit bytes
-    (which compat32 keeps as surrogate escapes) decoded as UTF-8 or 1252."""
+    (which compat32 keeps as surrogate escapes) decoded as UTF-8, else in
+    the charset the message declares (``hint``), else a guess."""
     if value is None:
         return ""
     if isinstance(value, Header):
@@ -102,13 +196,13 @@ def header_text(value: object) -> str:
         # replaces them with U+FFFD; its chunks still hold the bytes.
         chunks = decode_header(value)
         text = "".join(
-            decode_bytes(piece, charset) if isinstance(piece, bytes) else piece
+            _raw_header_bytes(piece, charset, hint) if isinstance(piece, bytes) else piece
             for piece, charset in chunks
         )
         return " ".join(text.split())
     text = str(value)
     if any("\udc80" <= ch <= "\udcff" for ch in text):
-        text = decode_bytes(text.encode("utf-8", "surrogateescape"))
+        text = _raw_header_bytes(text.encode("utf-8", "surrogateescape"), None, hint)
     if "=?" not in text:
         return " ".join(text.split())
     try:
@@ -122,8 +216,31 @@ def header_text(value: object) -> str:
     return " ".join("".join(out).split()) if len(out) == 1 else " ".join(" ".join(out).split())
 
 
+def _raw_header_bytes(data: bytes, charset: str | None, hint: Message | None) -> str:
+    if charset and charset.lower() not in ("unknown-8bit", "us-ascii", "ascii"):
+        return decode_bytes(data, charset)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    return decode_bytes(data, declared_charset(hint) if hint is not None else None)
+
+
+def declared_charset(msg: Message) -> str | None:
+    """The charset the message declares: its own Content-Type's, or for a
+    multipart message its first text part's (raw 8-bit headers are almost
+    always in the charset of the body their mailer wrote)."""
+    for count, part in enumerate(msg.walk()):
+        if count > 8:
+            break
+        charset = part.get_content_charset()
+        if charset:
+            return charset
+    return None
+
+
 def header(msg: Message, name: str) -> str:
-    return header_text(msg.get(name))
+    return header_text(msg.get(name), msg)
 
 
 def payload_bytes(part: Message) -> bytes:

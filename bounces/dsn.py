@@ -127,6 +127,13 @@ def recipient_from_block(block: dict[str, str], *, fallback_text: str = "") -> R
         kind = "not_bounce"
     elif action_name == "delayed":
         kind = "delay"
+        if diagnostic and (status is None or status.endswith(".0.0")):
+            # As for failures: "4.0.0" over "452 Mailbox full" is 4.2.2.
+            _kind, inferred = classify_failure(
+                code=find_basic_code(diagnostic), status=status or "4.0.0", text=diagnostic
+            )
+            if inferred and inferred.startswith("4"):
+                status = inferred
     else:
         action_name = action_name or "failed"
         evidence = diagnostic or ""

@@ -68,6 +68,15 @@ SYSTEM_LOCALS = frozenset(
         "hostmaster",
         "webmaster",
         "helpdesk",
+        "help-desk",
+        "help",
+        "support",
+        "it-support",
+        "servicedesk",
+        "service-desk",
+        "sysadmin",
+        "mailadmin",
+        "mail-admin",
         "staff",
         "complaints",
         "fbl",
@@ -85,6 +94,17 @@ PERMANENT_TEXT = re.compile(
     r"giving up|gave up|has been returned|undeliverable",
     re.IGNORECASE,
 )
+# Addresses that are not the failed recipient, by the words just before them:
+# the sender ("message from x to y", "Sender: x") and whom to ask for help.
+_NOT_RECIPIENT_BEFORE = re.compile(
+    r"(?:\bfrom|sender|return-path|reply-to|mail from)\s*:?\s*<?$|"
+    r"\b(?:contact|write to|e-?mail|mail to|reach)\b"
+    r"(?:\s+(?:us|our|your|the|help|desk|at|team|administrator|postmaster|support|service))*"
+    r"\s*:?\s*<?$"
+)
+# A header line of a returned message quoted with "> " (not an SMTP
+# transcript's ">>> RCPT TO:").
+_QUOTED_HEADER = re.compile(r"^\s*>\s?[A-Za-z][A-Za-z-]*:\s")
 _REPLY_LINE = re.compile(r"(?<![\d.])[245]\d\d[ -]|(?<![\d.])[245]\.\d{1,3}\.\d{1,3}")
 
 
@@ -119,14 +139,23 @@ def find_candidates(text: str, exclude: Iterable[str], bounce_local: str) -> lis
     order: list[str] = []
     system: list[str] = []
     for line in lines:
-        found = []
+        found: list[str] = []
+        if _QUOTED_HEADER.match(line):
+            per_line.append(found)
+            continue
         for match in ADDRESS.finditer(line):
             address = clean_address(match.group(0))
             local = address.partition("@")[0]
             if address in excluded or local == bounce_local or local.startswith(bounce_local + "+"):
                 continue
-            before = line[max(0, match.start() - 12) : match.start()].lower()
-            if "message-id" in before or "mail from" in before or before.endswith(("mailto:", "/")):
+            before = line[max(0, match.start() - 40) : match.start()].lower()
+            if "message-id" in before[-12:] or before.endswith(("mailto:", "/")):
+                continue
+            if _NOT_RECIPIENT_BEFORE.search(before):
+                # Named as the sender or the help desk: never a failed
+                # recipient, unless nothing else is (then ``system``).
+                if address not in system and address not in order:
+                    system.append(address)
                 continue
             found.append(address)
             if address not in order and address not in system:

@@ -47,9 +47,23 @@ __all__ = ["BounceReport", "RecipientResult", "classify_smtp_reply", "parse_mess
 
 logger = logging.getLogger(__name__)
 
-# Anything bigger is an attachment we do not need to read to classify.
-MAX_BYTES = 2_000_000
+# What we read of a message. The notice and its delivery-status part come
+# first; beyond this is the returned message's body and attachments, which
+# are not needed to classify and would make one message cost tens of ms.
+MAX_BYTES = 256_000
 MAX_PARTS = 64
+# What we scan of one decoded text part, and of one line of it: patterns
+# with ``^.*`` are quadratic on a line of hundreds of kilobytes.
+MAX_TEXT = 64_000
+MAX_LINE = 1_000
+_LONG_LINE = re.compile(rf"^[^\n]{{{MAX_LINE}}}[^\n]+", re.MULTILINE)
+# A long base64 body (an attachment of the returned message): the stdlib
+# parser reads it line by line, so only its first lines are kept.
+_BASE64_LINE = rb"[A-Za-z0-9+/=]{60,100}\n"
+_BASE64_RUN = re.compile(rb"(?<=\n)((?:" + _BASE64_LINE + rb"){200})(?:" + _BASE64_LINE + rb")+")
+# Reports nested in other messages (forwarded bounces, list-manager and
+# gateway wrappers) are unwrapped this many levels deep.
+MAX_NESTING = 2
 
 BOUNCE_SUBJECT_RE = _compile(BOUNCE_SUBJECT)
 BOUNCE_BODY_RE = _compile(BOUNCE_BODY)
@@ -75,6 +89,7 @@ class _Parts:
     human: list[str] = field(default_factory=list)  # text outside returned messages
     originals: list[Message] = field(default_factory=list)  # returned headers
     everything: list[str] = field(default_factory=list)  # for token searches
+    attached: list[Message] = field(default_factory=list)  # top-level message/rfc822
     count: int = 0
 
 
@@ -102,7 +117,7 @@ def _walk(part: Message, parts: _Parts, *, inside_original: bool, depth: int) ->
                 _walk(sub, parts, inside_original=inside_original, depth=depth + 1)
         return
     if ctype in ("message/delivery-status", "message/global-delivery-status"):
-        text = decode_bytes(payload_bytes(part), part.get_content_charset() or "utf-8")
+        text = _capped(decode_bytes(payload_bytes(part), part.get_content_charset() or "utf-8"))
         parts.everything.append(text)
         if not inside_original:
             parts.delivery_status.append(text)
@@ -117,6 +132,8 @@ def _walk(part: Message, parts: _Parts, *, inside_original: bool, depth: int) ->
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
             inner = payload[0]
             parts.originals.append(inner)
+            if not inside_original:
+                parts.attached.append(inner)
             parts.everything.append("\n".join(f"{k}: {v}" for k, v in inner.items()))
             _walk(inner, parts, inside_original=True, depth=depth + 1)
         elif isinstance(payload, str):
@@ -132,10 +149,17 @@ def _walk(part: Message, parts: _Parts, *, inside_original: bool, depth: int) ->
     if ctype.startswith("text/") or ctype in ("application/json", "application/octet-stream"):
         if ctype == "application/octet-stream" and part.get_filename():
             return
-        text = part_text(part)
+        text = _capped(part_text(part))
         parts.everything.append(text)
         if not inside_original:
             parts.human.append(text)
+
+
+def _capped(text: str) -> str:
+    text = text[:MAX_TEXT]
+    if len(text) > MAX_LINE:
+        text = _LONG_LINE.sub(lambda m: m.group(0)[:MAX_LINE], text)
+    return text
 
 
 def _addresses(msg: Message, *names: str) -> list[str]:
@@ -148,7 +172,19 @@ def _addresses(msg: Message, *names: str) -> list[str]:
 
 
 def _parse(raw: bytes, envelope_recipient: str | None) -> BounceReport:
-    msg = parse_bytes(normalise_newlines(raw))
+    raw = normalise_newlines(raw)
+    if len(raw) > MAX_BYTES // 2:
+        raw = _BASE64_RUN.sub(rb"\1", raw)
+    msg = parse_bytes(raw)
+    report, about, parts = _read(msg, level=0)
+    report.subject = header(msg, "subject") or None
+    _attach_identity(report, about, parts, envelope_recipient, raw)
+    return report
+
+
+def _read(msg: Message, *, level: int) -> tuple[BounceReport, Message, _Parts]:
+    """The report, and the message and parts it was read from: ``msg``, or a
+    report attached to it when ``msg`` is only a wrapper."""
     parts = _Parts()
     _walk(msg, parts, inside_original=False, depth=0)
     subject = header(msg, "subject")
@@ -160,9 +196,28 @@ def _parse(raw: bytes, envelope_recipient: str | None) -> BounceReport:
             parts.originals.append(parse_headers(inline))
 
     report = _decide(msg, parts, subject, notice)
-    report.subject = subject or None
-    _attach_identity(report, msg, parts, envelope_recipient, raw)
-    return report
+    if level < MAX_NESTING and parts.attached and not _is_machine_report(msg, parts, report):
+        # A wrapper (a forwarded bounce, Mailman's "Uncaught bounce
+        # notification", a gateway's "delivery failure" with the real notice
+        # attached): a report inside says more than the wrapper's own words.
+        # An attached copy of our own mail reads as not_bounce and is ignored.
+        for inner in parts.attached[:2]:
+            found, inner_msg, inner_parts = _read(inner, level=level + 1)
+            if found.kind == "complaint" or (
+                found.recipients and found.kind in ("hard", "soft", "delay")
+            ):
+                return found, inner_msg, inner_parts
+    return report, msg, parts
+
+
+def _is_machine_report(msg: Message, parts: _Parts, report: BounceReport) -> bool:
+    """Whether ``msg`` is itself a DSN, ARF or SES report (then what it
+    attaches is the returned message, not a report to unwrap)."""
+    if parts.delivery_status or parts.feedback or report.kind == "complaint":
+        return True
+    if msg.get_content_type() == "multipart/report":
+        return True
+    return any(r.status and r.action and r.action != "failed" for r in report.recipients)
 
 
 def _decide(msg: Message, parts: _Parts, subject: str, notice: str) -> BounceReport:

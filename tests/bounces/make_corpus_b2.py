@@ -333,7 +333,7 @@ def postfix() -> None:
         "<xavi@gmx-like.example>: host mx00.gmx-like.example[203.0.113.73] said: 552\n    Requested mail action aborted: exceeded storage allocation (in reply to RCPT\n    TO command)",
         "5.0.0",
         "552 Requested mail action aborted: exceeded storage allocation",
-        want("soft", [r("xavi@gmx-like.example", "soft", "5.0.0")]),
+        want("soft", [r("xavi@gmx-like.example", "soft", "5.2.2")]),
     )
     pf(
         "lmtp_over_quota_zimbra",
@@ -351,7 +351,7 @@ def postfix() -> None:
         "<zeno@recipient.example>: host mx.recipient.example[203.0.113.25] said: 550\n    This mailbox has been disabled (in reply to RCPT TO command)",
         "5.0.0",
         "550 This mailbox has been disabled",
-        want("hard", [r("zeno@recipient.example", "hard", "5.0.0")]),
+        want("hard", [r("zeno@recipient.example", "hard", "5.2.1")]),
     )
     # Three recipients, three outcomes, one report.
     host3 = "relay.postino-customer.example"
@@ -425,7 +425,7 @@ def postfix() -> None:
             fields=fields(host, rcpt_block("bea@recipient.example", "failed", "5.0.0")),
             returned=orig("bea@recipient.example"),
         ),
-        want("soft", [r("bea@recipient.example", "soft", "5.0.0")]),
+        want("soft", [r("bea@recipient.example", "soft", "5.2.2")]),
     )
 
 
@@ -956,7 +956,7 @@ def yahoo_outlook_icloud() -> None:
         "rex_t@yahoo.example",
         "5.0.0",
         "554 30 Sorry, your message to rex_t@yahoo.example cannot be delivered. This mailbox is disabled (554.30).",
-        want("hard", [r("rex_t@yahoo.example", "hard", "5.0.0")], vid=27001),
+        want("hard", [r("rex_t@yahoo.example", "hard", "5.2.1")], vid=27001),
         did=27001,
     )
     relay(
@@ -987,7 +987,7 @@ def yahoo_outlook_icloud() -> None:
         "val_x@aol.example",
         "5.0.0",
         "552 1 Requested mail action aborted, mailbox not found",
-        want("hard", [r("val_x@aol.example", "hard", "5.0.0")]),
+        want("hard", [r("val_x@aol.example", "hard", "5.1.1")]),
         eol="\r\n",
     )
     relay(
@@ -1003,7 +1003,7 @@ def yahoo_outlook_icloud() -> None:
         "xan_z@hotmail.example",
         "5.0.0",
         "550 SC-001 (BAY004-MC1F3) Unfortunately, messages from 192.0.2.44 weren't sent. Please contact your Internet service provider. You can tell them that Hotmail does not relay dynamically-assigned IP ranges.",
-        want("soft", [r("xan_z@hotmail.example", "soft", "5.0.0")]),
+        want("soft", [r("xan_z@hotmail.example", "soft", "5.7.1")]),
     )
     relay(
         "outlook_com/mailbox_unavailable_s2017",
@@ -1055,21 +1055,21 @@ def yahoo_outlook_icloud() -> None:
         "eva@mail-ru.example",
         "5.0.0",
         "550 Message was not accepted -- invalid mailbox.  Local mailbox eva@mail-ru.example is unavailable: account is disabled",
-        want("hard", [r("eva@mail-ru.example", "hard", "5.0.0")]),
+        want("hard", [r("eva@mail-ru.example", "hard", "5.2.1")]),
     )
     relay(
         "misc/qq_mailbox_not_found",
         "12345678@qq.example",
         "5.0.0",
         "550 Mailbox not found. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000728",
-        want("hard", [r("12345678@qq.example", "hard", "5.0.0")]),
+        want("hard", [r("12345678@qq.example", "hard", "5.1.1")]),
     )
     relay(
         "misc/docomo_unknown",
         "fumi@docomo.example",
         "5.0.0",
         "550 Unknown user fumi@docomo.example",
-        want("hard", [r("fumi@docomo.example", "hard", "5.0.0")]),
+        want("hard", [r("fumi@docomo.example", "hard", "5.1.1")]),
     )
     relay(
         "misc/proofpoint_blocked",
@@ -1083,28 +1083,28 @@ def yahoo_outlook_icloud() -> None:
         "hap@barra.example",
         "5.0.0",
         "550 permanent failure for one or more recipients (hap@barra.example:blocked)",
-        want("soft", [r("hap@barra.example", "soft", "5.0.0")]),
+        want("soft", [r("hap@barra.example", "soft", "5.7.1")]),
     )
     relay(
         "misc/webde_policy_restrictions",
         "ivy@webde.example",
         "5.0.0",
         "554-Transaction failed 554-Reject due to policy restrictions. 554 For explanation visit https://web.de/email/senderguidelines?ip=192.0.2.44&c=hi",
-        want("soft", [r("ivy@webde.example", "soft", "5.0.0")]),
+        want("soft", [r("ivy@webde.example", "soft", "5.7.1")]),
     )
     relay(
         "misc/account_expired",
         "jay@campus.example",
         "5.0.0",
         "550 Account expired; contact the university help desk",
-        want("hard", [r("jay@campus.example", "hard", "5.0.0")]),
+        want("hard", [r("jay@campus.example", "hard", "5.2.1")]),
     )
     relay(
         "misc/address_changed",
         "kit@oldjob.example",
         "5.0.0",
         "550 The recipient's address has changed, please update your records",
-        want("hard", [r("kit@oldjob.example", "hard", "5.0.0")]),
+        want("hard", [r("kit@oldjob.example", "hard", "5.1.6")]),
     )
 
 
