@@ -14,6 +14,13 @@ _REDACTED = re.compile(
     r"[a-f0-9]{32,64}|unknown)@|@(?:redacted|example\.invalid)",
     re.IGNORECASE,
 )
+# A field that only a feedback report has next to Feedback-Type; Version is
+# required by RFC 5965 but several providers omit it (and User-Agent too).
+_ARF_COMPANION = re.compile(
+    r"^(?:user-agent|version|original-mail-from|original-rcpt-to|arrival-date|"
+    r"reported-domain|source-ip|removal-recipient)\s*:",
+    re.IGNORECASE | re.MULTILINE,
+)
 _FEEDBACK_TYPE = re.compile(r"^feedback-type\s*:\s*([\w-]+)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -52,10 +59,7 @@ def parse_feedback_report(text: str) -> FeedbackReport:
 def looks_like_feedback_report(text: str) -> bool:
     """ARF fields in a part not labelled message/feedback-report."""
     head = text[:2000]
-    return bool(
-        _FEEDBACK_TYPE.search(head)
-        and re.search(r"^user-agent\s*:|^version\s*:", head, re.IGNORECASE | re.MULTILINE)
-    )
+    return bool(_FEEDBACK_TYPE.search(head) and _ARF_COMPANION.search(head))
 
 
 # The old Hotmail/Outlook.com Junk Mail Reporting Program mails the original

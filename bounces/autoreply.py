@@ -57,3 +57,15 @@ def rule_reply_headers(msg: Message) -> bool:
 
 def autoreply_subject(subject: str) -> bool:
     return bool(AUTOREPLY_SUBJECT.search(subject.lower()))
+
+
+_CALENDAR_REPLY = re.compile(r"^method:reply\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def calendar_reply(texts: list[str]) -> bool:
+    """An iCalendar REPLY (an accepted or declined invitation, often sent
+    by a calendar's auto-accept): an answer, never a bounce."""
+    return any(
+        "BEGIN:VCALENDAR" in text[:2000].upper() and _CALENDAR_REPLY.search(text[:4000])
+        for text in texts
+    )

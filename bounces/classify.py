@@ -10,6 +10,7 @@ The rule is "the most specific evidence wins":
    5.2.1, 5.4.4) is hard.
 5. Greylisting, rate limits, mail loops and spam or reputation blocks are
    soft: the address exists, the receiver did not want this message now.
+   A 5xx "blocked due to inactivity" is a disabled mailbox, not a block.
 6. Temporary DNS failures are soft; words that say the user, mailbox or
    domain does not exist, is disabled or has moved are hard.
 7. Policy, relaying and authorisation refusals are soft.
@@ -44,7 +45,8 @@ FailureKind = Literal["hard", "soft"]
 _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 # A basic reply code where MTAs put one: at the start, after "said:", a quote,
 # "#", "<<<", "error:" and the like.
-_BASIC = re.compile(r"(?:^|[\s'\"(\[<:;#=>])([245][0-5]\d)(?=[\s\-:,.)\]]|$)")
+# Not the first part of an IP address ("[203.0.113.12]").
+_BASIC = re.compile(r"(?:^|[\s'\"(\[<:;#=>])([245][0-5]\d)(?=[\s\-:,)\]]|\.(?!\d)|$)")
 _SPACES = re.compile(r"\s+")
 MAX_REASON = 3000
 
@@ -65,6 +67,7 @@ SPAM_OR_BLOCK = _compile(phrases.SPAM_OR_BLOCK)
 DNS_TEMPORARY = _compile(phrases.DNS_TEMPORARY)
 HOST_UNKNOWN = _compile(phrases.HOST_UNKNOWN)
 MAILBOX_DISABLED = _compile(phrases.MAILBOX_DISABLED)
+MAILBOX_DORMANT = _compile(phrases.MAILBOX_DORMANT)
 MAILBOX_MOVED = _compile(phrases.MAILBOX_MOVED)
 USER_UNKNOWN = _compile(phrases.USER_UNKNOWN)
 USER_UNKNOWN_WEAK = _compile(phrases.USER_UNKNOWN_WEAK)
@@ -158,6 +161,8 @@ def classify_failure(
         return "soft", infer(4, "7.0")
     if MAIL_LOOP.search(flat):
         return "soft", infer(5, "4.6")
+    if klass == 5 and MAILBOX_DORMANT.search(flat):
+        return "hard", infer(5, "2.1")
     if SPAM_OR_BLOCK.search(flat):
         return "soft", infer(5, "7.1")
     if DNS_TEMPORARY.search(flat):

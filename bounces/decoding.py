@@ -271,7 +271,9 @@ def _list_payload_bytes(part: Message, payload: list[Any]) -> bytes:
     encoded it, in which case the blocks are garbage)."""
     blocks = []
     for sub in payload:
-        lines = [f"{key}: {value}" for key, value in sub.items()]
+        # raw_items: the values as parsed, with 8-bit bytes still in them
+        # (items() would turn a UTF-8 Diagnostic-Code into U+FFFD).
+        lines = [f"{key}: {value}" for key, value in sub.raw_items()]
         body = sub.get_payload()
         if isinstance(body, str) and body.strip():
             lines.append(body)

@@ -105,7 +105,10 @@ _NOT_RECIPIENT_BEFORE = re.compile(
 # A header line of a returned message quoted with "> " (not an SMTP
 # transcript's ">>> RCPT TO:").
 _QUOTED_HEADER = re.compile(r"^\s*>\s?[A-Za-z][A-Za-z-]*:\s")
-_REPLY_LINE = re.compile(r"(?<![\d.])[245]\d\d[ -]|(?<![\d.])[245]\.\d{1,3}\.\d{1,3}")
+# A reply code, also one that a wrapped line left at its end ("said: 550").
+_REPLY_LINE = re.compile(
+    r"(?<![\d.])[245]\d\d[ -]|(?<![\d.])[245]\.\d{1,3}\.\d{1,3}|(?:said:|^)\s*[245]\d\d$"
+)
 
 
 @dataclass(slots=True)
@@ -232,3 +235,16 @@ def is_delay_notice(subject: str, text: str) -> bool:
     if DELAY_TEXT.search(head):
         return True
     return bool(DELAY_SUBJECT.search(subject)) and not PERMANENT_TEXT.search(head)
+
+
+_QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+_ATTRIBUTION = re.compile(r"^[^\n]{0,200}\bwrote:[ \t]*$", re.MULTILINE | re.IGNORECASE)
+
+
+def unquoted(text: str) -> str:
+    """``text`` without a reply's quotation: lines starting with ``>`` and
+    everything after an "On ..., X wrote:" attribution line."""
+    match = _ATTRIBUTION.search(text)
+    if match:
+        text = text[: match.start()]
+    return _QUOTED_LINE.sub("", text)

@@ -49,6 +49,10 @@ MAILBOX_FULL = (
     r"over (?:its|the|their) (?:storage|size) (?:limit|quota)",
     r"user has exhausted",
     r"mailfolder is full",
+    r"(?:mail ?box|inbox|mail storage)\b[^.]{0,20}\b(?:is )?at (?:full )?capacity",
+    r"(?:mail ?box|inbox)\b[^.]{0,30}\breached (?:its|the) (?:size|storage|maximum) (?:limit|size)",
+    r"over (?:storage|size|disk) limit",
+    r"скриньк\w*[^.]{0,40}(?:переповнен|заповнен)",
     r"quota limit",
     # German, French, Spanish, Italian, Portuguese, Dutch, Polish, Russian,
     # Japanese, Chinese.
@@ -102,6 +106,10 @@ MESSAGE_TOO_LARGE = (
     r"maximum (?:message )?size",
     r"message size limit",
     r"size limit exceeded",
+    r"(?:message|mail) (?:file |data )?(?:is )?too (?:large|big|long)(?! in )",
+    r"\bmail ?size\b",
+    r"databytes",
+    r"too much mail data",
     r"nachricht (?:ist )?zu gro(?:ß|ss)",
     r"message (?:est )?trop (?:grand|gros|volumineux)",
     r"taille (?:maximale|du message) (?:d[ée]pass[ée]e|exc[ée]d[ée]e)",
@@ -152,6 +160,14 @@ SPAM_OR_BLOCK = (
     r"\bblocked\b",
     r"\brbl\b",
     r"\bdnsbl\b",
+    r"\bdnsbls\b",
+    r"\brbls\b",
+    r"\bdt:spm\b",
+    r"quarantin",
+    r"content (?:is )?(?:unacceptable|not acceptable)",
+    r"unacceptable content",
+    r"anti-?spoof",
+    r"\bip not trusted\b",
     r"spamhaus",
     r"spamcop",
     r"barracuda",
@@ -211,6 +227,9 @@ HOST_UNKNOWN = (
     r"address resolution of .* failed",
     r"(?:domain|destination) does not accept (?:e-?)?mail",
     r"null mx",
+    r"illegal host/?domain name",
+    r"(?:has|with) no (?:mail exchangers?|mail servers?|mx hosts?)",
+    r"no dns records? (?:for|found)",
     r"bad destination system",
     r"dom[aä]ne? (?:existiert nicht|nicht gefunden|unbekannt)",
     r"domaine (?:inexistant|introuvable|inconnu)",
@@ -235,11 +254,21 @@ DNS_TEMPORARY = (
     r"try again later.*dns|dns.*try again later",
 )
 
+# A mailbox closed for lack of use: checked before spam and block words, since
+# "blocked due to inactivity" is about the account, not our message.
+MAILBOX_DORMANT = (
+    r"(?:blocked|locked|disabled|suspended|closed|deactivated|frozen) (?:due to|because of|for) (?:long |prolonged )?(?:inactivity|non-?use|lack of use)",
+    r"(?:inactive|dormant) for (?:too long|more than|over) ",
+)
+
 MAILBOX_DISABLED = (
+    *MAILBOX_DORMANT,
     r"(?:account|mailbox|mail box|user|address|inbox)(?: \S+)? (?:is |has been |was )?(?:disabled|deactivated|inactive|suspended|closed|terminated|discontinued|frozen|locked|expired)",
     r"(?:disabled|inactive|deactivated|suspended|closed|expired) (?:account|mailbox|user|address)",
     r"mailbox (?:is )?(?:not active|not enabled)",
     r"user (?:account )?is not active",
+    r"archived (?:recipient|mailbox|account|user)",
+    r"(?:bo[iî]te|compte)\b[^.]{0,30}\barchiv[ée]e?",
     r"(?:konto|postfach|account) (?:ist |wurde )?(?:deaktiviert|gesperrt|stillgelegt)",
     r"compte (?:est |a [ée]t[ée] )?(?:d[ée]sactiv[ée]|inactif|suspendu|ferm[ée])",
     r"cuenta (?:est[aá] |ha sido )?(?:desactivada|inactiva|suspendida|deshabilitada|cerrada)",
@@ -309,6 +338,11 @@ USER_UNKNOWN = (
     r"access denied\. as\(\d+\)",
     r"unknown or illegal alias",
     r"mailbox name not allowed",
+    r"mailbox name (?:is )?invalid",
+    r"(?:does not|doesn't) have a (?:mail ?box|mail account)",
+    r"(?:cannot|can't|could not|couldn't|unable to) find (?:the |this |that )?(?:mail ?box|user|recipient|account|address)",
+    r"unknown local user",
+    r"(?:account|mailbox|user|address) (?:has been|was) (?:deleted|removed)",
     r"not our customer",
     r"unknown local part",
     r"(?:user|mailbox) is unknown",
@@ -318,6 +352,7 @@ USER_UNKNOWN = (
     r"ungültige[rs]? (?:empfänger|adresse|postfach)",
     r"existiert nicht",
     r"gibt es nicht",
+    r"(?:benutzer|empfänger|empfaenger|adresse|postfach|nutzer)\w* (?:ist )?nicht bekannt",
     # French
     r"(?:utilisateur|destinataire|adresse|bo[iî]te aux lettres|compte)\w* (?:est )?(?:inconnue?|introuvable|inexistante?|invalide|non trouv[ée]e?)",
     r"n'existe pas",
@@ -329,6 +364,7 @@ USER_UNKNOWN = (
     # Italian
     r"(?:utente|destinatario|indirizzo|casella|account)\w* (?:[eè] )?(?:sconosciut[oa]|inesistente|non valid[oa]|non trovat[oa])",
     r"non esiste",
+    r"(?:utente|destinatario|indirizzo|casella)\w* (?:non presente|non registrat[oa])",
     # Portuguese
     r"(?:usu[aá]rio|utilizador|destinat[aá]rio|endere[cç]o|conta|caixa postal)\w* (?:[eé] )?(?:desconhecid[oa]|inexistente|inv[aá]lid[oa]|n[aã]o encontrad[oa])",
     r"n[aã]o existe",
@@ -337,6 +373,7 @@ USER_UNKNOWN = (
     r"onbekende (?:gebruiker|ontvanger|geadresseerde)",
     r"ongeldig (?:e-?mail)?adres",
     r"bestaat niet",
+    r"(?:adres|mailadres|e-?mailadres|mailbox|account)\w* (?:is )?niet (?:meer )?in gebruik",
     # Polish
     r"nie istnieje",
     r"nieznan\w* (?:u[zż]ytkownik|odbiorc|adres)",
@@ -364,6 +401,9 @@ USER_UNKNOWN = (
     r"(?:用户|用戶|收件人|地址|帐户|账户|帳戶|账号|邮箱|郵箱|信箱)(?:名)?(?:不存在|無效|无效|未找到|找不到)",
     r"无此用户|無此用戶|查无此人|查無此人",
     r"不存在",
+    # Korean
+    r"존재하지 않",
+    r"(?:사용자|계정|수신자)(?:를|을)? 찾을 수 없",
 )
 
 # Says the address was refused without saying why: hard for a 5xx reply, but
@@ -439,6 +479,7 @@ BOUNCE_SUBJECT = (
     r"mail system error",
     r"rejected:",
     r"nondeliverable",
+    r"quarantined",
     r"unzustellbar",
     r"nicht zustellbar",
     r"zustellung fehlgeschlagen",
@@ -477,6 +518,7 @@ BOUNCE_BODY = (
     r"wasn't delivered",
     r"delivery (?:to the following recipients? )?(?:has )?failed",
     r"undeliverable",
+    r"(?:held|placed|kept|isolated) in quarantine",
     r"permanent fatal errors",
     r"this is the qmail-send program",
     r"mail delivery software",

@@ -61,6 +61,7 @@ _LONG_LINE = re.compile(rf"^[^\n]{{{MAX_LINE}}}[^\n]+", re.MULTILINE)
 # parser reads it line by line, so only its first lines are kept.
 _BASE64_LINE = rb"[A-Za-z0-9+/=]{60,100}\n"
 _BASE64_RUN = re.compile(rb"(?<=\n)((?:" + _BASE64_LINE + rb"){200})(?:" + _BASE64_LINE + rb")+")
+_ENCODED = ("base64", "quoted-printable")
 # Reports nested in other messages (forwarded bounces, list-manager and
 # gateway wrappers) are unwrapped this many levels deep.
 MAX_NESTING = 2
@@ -73,6 +74,7 @@ DAEMON_FROM = re.compile(
     r"microsoft outlook|e-?mail delivery|maildelivery|returned mail",
     re.IGNORECASE,
 )
+_REPLY_SUBJECT = re.compile(r"\s*(?:re|aw|sv|vs|antw|odp|r|rif|res)\s*:", re.IGNORECASE)
 _VERP_TOKEN_RE = r"([0-9a-f]{1,16}-[a-z2-7]{10})"  # noqa: S105 - a pattern, not a secret
 # Searched in lower-cased text (tokens are lower-case anyway).
 _REF_HEADER = re.compile(r"x-postino-ref:\s*" + _VERP_TOKEN_RE)
@@ -129,6 +131,10 @@ def _walk(part: Message, parts: _Parts, *, inside_original: bool, depth: int) ->
             parts.feedback.append(text)
         return
     if ctype in ("message/rfc822", "message/global", "message/news"):
+        if str(part.get("content-transfer-encoding", "")).strip().lower() in _ENCODED:
+            # RFC 2046 forbids encoding a message/rfc822 part, some feedback
+            # loops do it anyway: the parsed "message" is then base64 text.
+            payload = [parse_bytes(payload_bytes(part))]
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
             inner = payload[0]
             parts.originals.append(inner)
@@ -288,19 +294,36 @@ def _decide(msg: Message, parts: _Parts, subject: str, notice: str) -> BounceRep
     is_autoreply = autoreply.autoreply_headers(msg)
     if is_autoreply and not (failed_header or DAEMON_FROM.search(from_header)):
         return BounceReport(kind="autoreply")
-    body_head = notice[:6000].lower()
-    weak = bool(BOUNCE_BODY_RE.search(body_head)) and (
-        return_path.strip() in ("<>", "")
-        or "auto" in header(msg, "auto-submitted").lower()
-        or heuristics.has_reason(body_head)
+    null_sender = return_path.strip() in ("<>", "")
+    # A person's reply ("Re: ...") may talk about an error 550 and quote
+    # our mail: only the words above the quotation count, and none at all
+    # when it comes from a person's address.
+    body_head = heuristics.unquoted(notice[:6000]).lower()
+    weak = (
+        bool(BOUNCE_BODY_RE.search(body_head))
+        and (null_sender or not _REPLY_SUBJECT.match(subject))
+        and (
+            null_sender
+            or "auto" in header(msg, "auto-submitted").lower()
+            or heuristics.has_reason(body_head)
+        )
     )
     if not (strong or weak):
-        if autoreply.autoreply_subject(subject) or autoreply.rule_reply_headers(msg):
+        if (
+            autoreply.autoreply_subject(subject)
+            or autoreply.rule_reply_headers(msg)
+            or autoreply.calendar_reply(parts.human)
+        ):
             return BounceReport(kind="autoreply")
         return BounceReport(kind="not_bounce")
     if not strong and autoreply.autoreply_subject(subject):
         return BounceReport(kind="autoreply")
-    return _text_bounce(msg, parts, subject, notice, failed_header)
+    report = _text_bounce(msg, parts, subject, notice, failed_header)
+    if not strong and not null_sender and not report.recipients:
+        # Words alone ("could not be delivered", "spam") in mail from a real
+        # sender that names nobody: a provider's newsletter, not a bounce.
+        return BounceReport(kind="not_bounce")
+    return report
 
 
 def _text_bounce(

@@ -1601,6 +1601,10 @@ def write() -> None:
     import make_corpus_c3
 
     SAMPLES.extend(make_corpus_c3.samples())
+    # And the fourth author's (d4-).
+    import make_corpus_d4
+
+    SAMPLES.extend(make_corpus_d4.samples())
     expected: dict[str, Expected] = {}
     for path, data, result in SAMPLES:
         target = CORPUS / path
