@@ -14,32 +14,18 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import quopri
-import sys
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "support"))
-import env_defaults  # noqa: E402, F401 - the suite's SECRET_KEY before Django loads
+from corpus_files import CORPUS, verp_token, write_samples
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postino.settings")
-import django  # noqa: E402
-
-django.setup()
-
-from delivery.verp import make_token  # noqa: E402
-
-CORPUS = Path(__file__).resolve().parent / "corpus"
 SENDER = "news@shop.example.com"
 Expected = dict[str, Any]
 SAMPLES: list[tuple[str, bytes, Expected]] = []
 
 
 def verp(delivery_id: int) -> str:
-    return f"bounces+{make_token(delivery_id)}@bounce.shop.example.com"
+    return f"bounces+{verp_token(delivery_id)}@bounce.shop.example.com"
 
 
 def rcpt(email: str | None, kind: str, status: str | None = None) -> dict[str, Any]:
@@ -95,7 +81,7 @@ def original(
         lines.append(f"Feedback-ID: {campaign}:campaign:postino")
         lines.append(f"X-Postino-Campaign: {campaign}")
     if delivery_id is not None:
-        lines.append(f"X-Postino-Ref: {make_token(delivery_id)}")
+        lines.append(f"X-Postino-Ref: {verp_token(delivery_id)}")
     lines.append("Content-Type: text/plain; charset=utf-8")
     text = "\n".join(lines) + "\n"
     if body:
@@ -1550,7 +1536,7 @@ def misc_samples() -> None:
         ),
     )
     # A forged token (wrong MAC) must not be trusted.
-    forged = verp(9803).replace(make_token(9803), "264b-aaaaaaaaaa")
+    forged = verp(9803).replace(verp_token(9803), "264b-aaaaaaaaaa")
     add(
         "misc/forged_token.eml",
         f"From: MAILER-DAEMON@mx.receiver.example\nTo: {forged}\nSubject: failure notice\n\n"
@@ -1605,16 +1591,7 @@ def write() -> None:
     import make_corpus_d4
 
     SAMPLES.extend(make_corpus_d4.samples())
-    expected: dict[str, Expected] = {}
-    for path, data, result in SAMPLES:
-        target = CORPUS / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        expected[path] = result
-    (CORPUS / "expected.json").write_text(
-        json.dumps(expected, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    )
-    print(f"wrote {len(SAMPLES)} samples to {CORPUS}")
+    print(f"wrote {write_samples(SAMPLES)} samples to {CORPUS}")
 
 
 if __name__ == "__main__":

@@ -13,14 +13,9 @@ from __future__ import annotations
 import base64
 import json
 import quopri
-from pathlib import Path
 from typing import Any
 
-
-def make_token(delivery_id: int) -> str:
-    from delivery.verp import make_token as token
-
-    return token(delivery_id)
+from corpus_files import CORPUS, Sample, verp_token, write_samples
 
 
 def ew(text: str, charset: str, encoding: str = "B") -> str:
@@ -31,14 +26,12 @@ def ew(text: str, charset: str, encoding: str = "B") -> str:
     return f"=?{charset}?Q?{quopri.encodestring(data, header=True).decode()}?="
 
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
 FROM = "letters@mail.postino.example.com"
-Sample = tuple[str, bytes, dict[str, Any]]
 _SAMPLES: list[Sample] = []
 
 
 def verp(delivery_id: int) -> str:
-    return f"bounces+{make_token(delivery_id)}@postino.example.com"
+    return f"bounces+{verp_token(delivery_id)}@postino.example.com"
 
 
 def r(email: str | None, kind: str, status: str | None = None) -> dict[str, Any]:
@@ -103,7 +96,7 @@ def orig(
         "Content-Type: text/plain; charset=utf-8",
     ]
     if did is not None:
-        lines.append(f"X-Postino-Ref: {make_token(did)}")
+        lines.append(f"X-Postino-Ref: {verp_token(did)}")
     text = "\n".join(lines) + "\n"
     if with_body:
         text += "\nThis week: braised leeks, a lemon tart and bread that forgives you.\n"
@@ -1907,31 +1900,8 @@ def samples() -> list[Sample]:
 
 
 def write() -> None:
-    expected_path = CORPUS / "expected.json"
-    expected = json.loads(expected_path.read_text())
-    expected = {k: v for k, v in expected.items() if "/b2-" not in k}
-    for path, data, result in samples():
-        target = CORPUS / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        expected[path] = result
-    expected_path.write_text(
-        json.dumps(expected, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    )
-    print(f"wrote {len(_SAMPLES)} b2 samples to {CORPUS}")
+    print(f"wrote {write_samples(samples(), prefix='b2-')} b2 samples to {CORPUS}")
 
 
 if __name__ == "__main__":
-    import os
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root))
-    sys.path.insert(0, str(root / "tests" / "support"))
-    import env_defaults  # noqa: F401 - the suite's SECRET_KEY before Django loads
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postino.settings")
-    import django
-
-    django.setup()
     write()

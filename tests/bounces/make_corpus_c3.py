@@ -12,13 +12,11 @@ rules say.
 from __future__ import annotations
 
 import base64
-import json
-from pathlib import Path
 from typing import Any
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+from corpus_files import CORPUS, Sample, write_samples
+
 FROM = "letters@mail.postino.example.com"
-Sample = tuple[str, bytes, dict[str, Any]]
 _SAMPLES: list[Sample] = []
 
 
@@ -747,20 +745,7 @@ def recipients() -> None:
 
 
 def write() -> None:
-    expected_path = CORPUS / "expected.json"
-    expected = json.loads(expected_path.read_text())
-    expected = {k: v for k, v in expected.items() if "/c3-" not in k}
-    for old in CORPUS.rglob("c3-*.eml"):
-        old.unlink()
-    for path, data, result in samples():
-        target = CORPUS / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        expected[path] = result
-    expected_path.write_text(
-        json.dumps(expected, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    )
-    print(f"wrote {len(_SAMPLES)} c3 samples to {CORPUS}")
+    print(f"wrote {write_samples(samples(), prefix='c3-')} c3 samples to {CORPUS}")
 
 
 def samples() -> list[Sample]:

@@ -12,32 +12,12 @@ documented rules say.
 from __future__ import annotations
 
 import base64
-import json
-import os
-import sys
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = Path(__file__).resolve().parent / "corpus"
+from corpus_files import CORPUS, Sample, verp_token, write_samples
+
 FROM = "digest@send.postino.example.org"
-Sample = tuple[str, bytes, dict[str, Any]]
 _SAMPLES: list[Sample] = []
-
-
-def _token(delivery_id: int) -> str:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-        sys.path.insert(0, str(ROOT / "tests" / "support"))
-    import env_defaults  # noqa: F401 - the suite's SECRET_KEY before Django loads
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postino.settings")
-    import django
-
-    django.setup()
-    from delivery.verp import make_token
-
-    return make_token(delivery_id)
 
 
 def r(email: str, kind: str, status: str | None) -> dict[str, Any]:
@@ -788,7 +768,7 @@ def arf_report(
 
 
 def complaints() -> None:
-    tok = _token(4101)
+    tok = verp_token(4101)
     put(
         "arf/comcast_redacted_ref_only",
         arf_report(
@@ -863,20 +843,7 @@ def more_complaints() -> None:
 
 
 def write() -> None:
-    expected_path = CORPUS / "expected.json"
-    expected = json.loads(expected_path.read_text())
-    expected = {k: v for k, v in expected.items() if "/d4-" not in k}
-    for old in CORPUS.rglob("d4-*.eml"):
-        old.unlink()
-    for path, data, result in samples():
-        target = CORPUS / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        expected[path] = result
-    expected_path.write_text(
-        json.dumps(expected, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    )
-    print(f"wrote {len(_SAMPLES)} d4 samples to {CORPUS}")
+    print(f"wrote {write_samples(samples(), prefix='d4-')} d4 samples to {CORPUS}")
 
 
 def samples() -> list[Sample]:
