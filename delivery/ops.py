@@ -177,8 +177,8 @@ def servers_overview(*, now: datetime | None = None) -> list[ServerOverview]:
     pipe = redis_client().pipeline(transaction=False)
     pipe.time()
     for server in servers:
-        hour_key, day_key, _, _ = shaping._window_keys(server.pk, utc_now)
-        down_key = shaping._down_key(server.pk)
+        hour_key, day_key, _, _ = shaping.quota_window_keys(server.pk, utc_now)
+        down_key = shaping.server_down_key(server.pk)
         pipe.get(hour_key)
         pipe.get(day_key)
         pipe.get(down_key)

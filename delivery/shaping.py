@@ -155,7 +155,8 @@ class ServerLimits:
         )
 
 
-def _window_keys(server_id: int, now: datetime) -> tuple[str, str, int, int]:
+def quota_window_keys(server_id: int, now: datetime) -> tuple[str, str, int, int]:
+    """The hourly and daily quota counters' keys at ``now``, and their TTLs (ms)."""
     hour_end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     day_end = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     hour_key = f"{PREFIX}:quota:{server_id}:h:{now:%Y%m%d%H}"
@@ -201,7 +202,7 @@ class Gate:
     def check(self, *, domain: str, inflight: str, journal_entry: str = "") -> GateResult:
         per_minute = self._domains.get(domain, 0)
         dom_interval = 60_000.0 / per_minute if per_minute else 0.0
-        hour_key, day_key, hour_ttl, day_ttl = _window_keys(
+        hour_key, day_key, hour_ttl, day_ttl = quota_window_keys(
             self.limits.server_id, datetime.now(UTC)
         )
         verdict, wait = self._script(
@@ -245,7 +246,8 @@ def inflight_key(claim: uuid.UUID) -> str:
 # --- server health ------------------------------------------------------------
 
 
-def _down_key(server_id: int) -> str:
+def server_down_key(server_id: int) -> str:
+    """Present (with the reason) while the server is out of rotation."""
     return f"{PREFIX}:server:{server_id}:down"
 
 
@@ -260,7 +262,7 @@ def mark_server_down(server_id: int, reason: str) -> float:
         failures = int(client.incr(_failures_key(server_id)))
         client.expire(_failures_key(server_id), 3600)
         seconds = min(30.0 * 2 ** (failures - 1), 600.0)
-        client.set(_down_key(server_id), reason[:300], px=int(seconds * 1000))
+        client.set(server_down_key(server_id), reason[:300], px=int(seconds * 1000))
         return seconds
     except redis.RedisError:
         return 30.0
@@ -268,20 +270,22 @@ def mark_server_down(server_id: int, reason: str) -> float:
 
 def mark_server_up(server_id: int) -> None:
     with contextlib.suppress(redis.RedisError):
-        redis_client().delete(_failures_key(server_id), _down_key(server_id))
+        redis_client().delete(_failures_key(server_id), server_down_key(server_id))
 
 
 def mark_server_exhausted(server_id: int, milliseconds: float) -> None:
     with contextlib.suppress(redis.RedisError):
         redis_client().set(
-            _down_key(server_id), "hourly or daily quota spent", px=max(1000, int(milliseconds))
+            server_down_key(server_id),
+            "hourly or daily quota spent",
+            px=max(1000, int(milliseconds)),
         )
 
 
 def server_unavailable_for(server_id: int) -> float:
     """Seconds until the server is back in rotation (0 if it is available)."""
     try:
-        ttl = int(redis_client().pttl(_down_key(server_id)))
+        ttl = int(redis_client().pttl(server_down_key(server_id)))
     except redis.RedisError:
         return 0.0
     return ttl / 1000.0 if ttl > 0 else 0.0
@@ -289,7 +293,7 @@ def server_unavailable_for(server_id: int) -> float:
 
 def server_down_reason(server_id: int) -> str:
     try:
-        value = redis_client().get(_down_key(server_id))
+        value = redis_client().get(server_down_key(server_id))
     except redis.RedisError:
         return ""
     return _text(value) if value else ""
