@@ -42,9 +42,9 @@ def _our_local_parts() -> tuple[str, str]:
 def accepts(address: str) -> bool:
     """Only our bounce and unsubscribe addresses, at our bounce domain."""
     local, _, domain = address.strip().strip("<>").rpartition("@")
-    if domain.lower() != settings.POSTINO["BOUNCE_DOMAIN"].lower().strip("[]") and (
-        domain.lower() != settings.POSTINO["BOUNCE_DOMAIN"].lower()
-    ):
+    ours = settings.POSTINO["BOUNCE_DOMAIN"].lower()
+    # An IP-address bounce domain may be written with or without its brackets.
+    if domain.lower() not in {ours, ours.strip("[]")}:
         return False
     base = local.lower().partition("+")[0]
     return base in _our_local_parts()
