@@ -27,7 +27,7 @@ from delivery import shaping
 from delivery.chunk import EVENTS_KEY, STAGES_KEY
 from delivery.models import Delivery, DomainLimit, SmtpServer
 from postino import worker_heartbeat
-from postino.redis import redis_client
+from postino.redis import as_text, redis_client
 
 RATE_WINDOW = timedelta(seconds=60)
 LIVE_STATUSES = (Campaign.Status.RUNNING, Campaign.Status.PAUSED)
@@ -40,12 +40,8 @@ STAGE_ORDER = ("audience", "setup", "control", "render", "gate", "throttled", "s
 QUOTA_SPENT = "hourly or daily quota spent"  # the reason shaping.mark_server_exhausted stores
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def _int(value: bytes | str | None) -> int:
-    return int(_text(value)) if value is not None else 0
+    return int(as_text(value)) if value is not None else 0
 
 
 # --- campaigns -----------------------------------------------------------------
@@ -209,9 +205,9 @@ def servers_overview(*, now: datetime | None = None) -> list[ServerOverview]:
                 and effective != server.messages_per_day,
                 hour_used=_int(hour),
                 day_used=_int(day),
-                down_reason=_text(reason) if reason is not None else "",
+                down_reason=as_text(reason) if reason is not None else "",
                 down_seconds=down_seconds,
-                pacing=tat is not None and float(_text(tat)) > redis_now_ms,
+                pacing=tat is not None and float(as_text(tat)) > redis_now_ms,
                 connections_in_use=int(in_use),
                 max_connections=server.max_connections,
                 sent_last_minute=recent.get(server.pk, 0),
@@ -278,7 +274,7 @@ def domains_overview(*, now: datetime | None = None) -> list[DomainOverview]:
     redis_now_ms = _redis_ms(replies[0])
     result = []
     for (domain, per_minute), tat in zip(limits, replies[1:], strict=True):
-        wait_ms = float(_text(tat)) - redis_now_ms if tat is not None else 0.0
+        wait_ms = float(as_text(tat)) - redis_now_ms if tat is not None else 0.0
         result.append(
             DomainOverview(
                 domain=domain,
@@ -400,12 +396,12 @@ def recent_events(limit: int = EVENTS_SHOWN) -> list[Event]:
     """The last connection and quota events recorded by the chunks, newest first."""
     events = []
     for raw in redis_client().lrange(EVENTS_KEY, 0, limit - 1):
-        stamp, _, rest = _text(raw).partition(" ")
+        stamp, _, rest = as_text(raw).partition(" ")
         kind, _, message = rest.partition(" ")
         try:
             at: datetime | None = datetime.fromisoformat(stamp)
         except ValueError:
-            at, kind, message = None, "", _text(raw)
+            at, kind, message = None, "", as_text(raw)
         events.append(Event(at=at, kind=kind, message=message))
     return events
 
@@ -442,7 +438,7 @@ class StageCosts:
 
 def stage_costs() -> StageCosts:
     """Seconds per chunk stage, summed by every worker (``StageClock.publish``)."""
-    raw = {_text(k): _text(v) for k, v in redis_client().hgetall(STAGES_KEY).items()}
+    raw = {as_text(k): as_text(v) for k, v in redis_client().hgetall(STAGES_KEY).items()}
     messages = int(float(raw.pop("messages", "0")))
     order = {stage: index for index, stage in enumerate(STAGE_ORDER)}
     stages = sorted(

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from postino.redis import redis_client
+from postino.redis import as_text, redis_client
 
 if TYPE_CHECKING:
     from delivery.models import SmtpServer
@@ -228,11 +228,7 @@ class Gate:
                 day_ttl,
             ],
         )
-        return GateResult(Verdict(_text(verdict)), float(_text(wait)))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+        return GateResult(Verdict(as_text(verdict)), float(as_text(wait)))
 
 
 def journal_key(claim: uuid.UUID) -> str:
@@ -296,7 +292,7 @@ def server_down_reason(server_id: int) -> str:
         value = redis_client().get(server_down_key(server_id))
     except redis.RedisError:
         return ""
-    return _text(value) if value else ""
+    return as_text(value) if value else ""
 
 
 # --- connections across workers ------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Any
 import redis
 from celery import bootsteps
 
-from postino.redis import redis_client
+from postino.redis import as_text, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def remove_heartbeat(hostname: str) -> None:
 def read_heartbeats() -> list[Heartbeat]:
     """The live workers, by host name (two round trips whatever their number)."""
     client = redis_client()
-    hostnames = [_text(name) for name in client.zrange(INDEX_KEY, 0, -1)]
+    hostnames = [as_text(name) for name in client.zrange(INDEX_KEY, 0, -1)]
     if not hostnames:
         return []
     values = client.mget([worker_key(name) for name in hostnames])
@@ -125,10 +125,6 @@ def _parse(raw: bytes | str) -> Heartbeat | None:
 
 def _optional_int(value: Any) -> int | None:
     return int(value) if value is not None else None
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _request_counts() -> tuple[int | None, int | None]:
