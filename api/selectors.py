@@ -11,6 +11,7 @@ from django.http import Http404
 
 from campaigns.models import Campaign, CampaignServer
 from delivery.models import SmtpServer
+from postino.pagination import KeysetPage, keyset_page
 from subscribers.models import MailingList, Subscriber, Subscription
 
 M = TypeVar("M", bound=Model)
@@ -56,8 +57,8 @@ def smtp_servers_by_ids(ids: Iterable[int], *, field: str) -> dict[int, SmtpServ
     return found
 
 
-def subscribers_page(*, email: str | None, after: int | None, limit: int) -> list[Subscriber]:
-    """Up to ``limit + 1`` subscribers by id (the extra one tells there is a next page).
+def subscribers_page(*, email: str | None, after: int | None, limit: int) -> KeysetPage[Subscriber]:
+    """Up to ``limit`` subscribers by id, and the key of the next page.
 
     Keyset pagination (``id > after``) stays fast at any depth, unlike OFFSET.
     Subscriptions are prefetched: two queries whatever the page size.
@@ -73,13 +74,11 @@ def subscribers_page(*, email: str | None, after: int | None, limit: int) -> lis
     if email is not None:
         # Addresses are stored lower-cased (subscribers.services.normalize_email).
         qs = qs.filter(email=email.strip().lower())
-    if after is not None:
-        qs = qs.filter(id__gt=after)
-    return list(qs[: limit + 1])
+    return keyset_page(qs, after=after, size=limit)
 
 
-def campaigns_page(*, before: int | None, limit: int) -> list[Campaign]:
-    """Newest first, up to ``limit + 1`` campaigns, keyset-paginated on id."""
+def campaigns_page(*, before: int | None, limit: int) -> KeysetPage[Campaign]:
+    """Newest first, up to ``limit`` campaigns, keyset-paginated on id."""
     qs = Campaign.objects.order_by("-id").prefetch_related(
         Prefetch("lists", queryset=MailingList.objects.only("id")),
         Prefetch(
@@ -87,6 +86,4 @@ def campaigns_page(*, before: int | None, limit: int) -> list[Campaign]:
             queryset=CampaignServer.objects.only("id", "campaign_id", "smtp_server_id", "weight"),
         ),
     )
-    if before is not None:
-        qs = qs.filter(id__lt=before)
-    return list(qs[: limit + 1])
+    return keyset_page(qs, after=before, size=limit, descending=True)

@@ -17,8 +17,8 @@ from bounces import selectors, services
 from bounces.forms import BounceFilterForm, PolicyForm, SuppressionFilterForm, SuppressionForm
 from bounces.models import BounceEvent, BouncePolicy, Suppression
 from postino.charts import bar_chart
+from postino.pagination import keyset_page
 from postino.permissions import staff_required
-from postino.views import keyset_page
 
 PAGE_SIZE = 50
 DAYS_CHARTED = 30

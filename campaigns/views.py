@@ -27,8 +27,8 @@ from campaigns.selectors import campaign_stats
 from delivery import selectors as delivery_selectors
 from delivery.chunk import campaign_servers
 from postino.charts import bar_chart
+from postino.pagination import keyset_page
 from postino.permissions import staff_required
-from postino.views import keyset_page
 from subscribers.models import Subscriber, Subscription
 from subscribers.services import normalize_email
 

@@ -18,8 +18,8 @@ from delivery.esp import ESPS
 from delivery.forms import DomainLimitForm, EspServerForm, SmtpServerForm
 from delivery.limit_selectors import effective_daily_limit, utc_today, warmup_ramp
 from delivery.models import CaughtMessage, DomainLimit, SmtpServer
+from postino.pagination import keyset_page
 from postino.permissions import mailcatcher_required, staff_required
-from postino.views import keyset_page
 
 OUTBOX_PAGE_SIZE = 50
 STAGE_LABELS = {

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from postino.pagination import keyset_page
 from postino.permissions import staff_required
-from postino.views import keyset_page
 from subscribers import selectors, services
 from subscribers.forms import ListForm, MembersFilterForm, SubscriberForm, SubscriberSearchForm
 from subscribers.models import Subscriber, Subscription

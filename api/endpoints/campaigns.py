@@ -66,10 +66,8 @@ def extra_servers(refs: list[CampaignServerRef]) -> list[tuple[SmtpServer, int]]
 
 @router.get("/campaigns", response={200: CampaignPage, 400: ErrorOut})
 def list_campaigns(request: HttpRequest, filters: Query[CampaignFilter]) -> dict[str, Any]:
-    rows = campaigns_page(before=filters.before, limit=filters.limit)
-    items = rows[: filters.limit]
-    has_more = len(rows) > filters.limit
-    return {"items": items, "next_before": items[-1].pk if has_more else None}
+    page = campaigns_page(before=filters.before, limit=filters.limit)
+    return {"items": page.items, "next_before": page.next_key}
 
 
 @router.get("/campaigns/{campaign_id}", response={200: CampaignDetailOut, 404: ErrorOut})

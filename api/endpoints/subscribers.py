@@ -33,7 +33,5 @@ def create_subscriber(request: HttpRequest, payload: SubscriberIn) -> Status[Any
 
 @router.get("/subscribers", response={200: SubscriberPage, 400: ErrorOut})
 def list_subscribers(request: HttpRequest, filters: Query[SubscriberFilter]) -> dict[str, Any]:
-    rows = subscribers_page(email=filters.email, after=filters.after, limit=filters.limit)
-    items = rows[: filters.limit]
-    has_more = len(rows) > filters.limit
-    return {"items": items, "next_after": items[-1].pk if has_more else None}
+    page = subscribers_page(email=filters.email, after=filters.after, limit=filters.limit)
+    return {"items": page.items, "next_after": page.next_key}
