@@ -18,11 +18,14 @@ from django.test import Client
 
 from delivery.shaping import forget_domain_limits
 from postino.redis import redis_client
+from tests.support.browser import browser, live_server, page
 from tests.support.certs import CertificateFiles, make_certificates
 from tests.support.redis import assert_redis_is_disposable
 from tests.support.smtpd import RunningSmtpServer, smtp_server
 
 PASSWORD = "correct horse battery staple"
+# Registered here for every test package (see tests/support/browser.py).
+__all__ = ["browser", "live_server", "page"]
 
 
 @pytest.fixture(autouse=True)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import override_settings
 from django.utils import timezone
-from pytest_django.live_server_helper import LiveServer
 
 from campaigns.models import Campaign
 from delivery.models import Delivery
@@ -21,52 +18,11 @@ from postino.redis import redis_client
 from tests.conftest import PASSWORD
 from tests.ops.conftest import Ledger, make_campaign
 from tests.ops.world import build_world
+from tests.support.browser import BROWSER_MARKS, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path("/tmp/postino-ops.png")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed"),
-]
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
-
-
-@pytest.fixture(scope="module")
-def live_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
-    # Plain HTTP, set before the server thread builds its handler (see tests/web/conftest.py).
-    plain_http = override_settings(
-        SECURE_SSL_REDIRECT=False,
-        SECURE_HSTS_SECONDS=0,
-        SESSION_COOKIE_SECURE=False,
-        CSRF_COOKIE_SECURE=False,
-    )
-    plain_http.enable()
-    server = LiveServer("localhost:0")
-    try:
-        yield server
-    finally:
-        server.stop()
-        plain_http.disable()
-
-
-@pytest.fixture
-def page(live_server: LiveServer) -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 1360, "height": 900}
-        )
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
+pytestmark = BROWSER_MARKS
 
 
 def busy_hour(ledger: Ledger) -> None:

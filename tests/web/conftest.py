@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import override_settings
-from pytest_django.live_server_helper import LiveServer
 
 from campaigns.models import Campaign
 from campaigns.services import create_campaign
@@ -78,29 +75,3 @@ def campaign(newsletter: MailingList, smtp_server: SmtpServer) -> Campaign:
         lists=[newsletter],
         smtp_server=smtp_server,
     )
-
-
-@pytest.fixture(scope="module")
-def live_server(
-    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
-) -> Iterator[LiveServer]:
-    """pytest-django's live server, started with plain-HTTP settings.
-
-    SecurityMiddleware reads SECURE_SSL_REDIRECT once, when the server thread
-    builds its handler, so the override must be in place before it starts;
-    the session-wide ``live_server`` would be built with the suite's https
-    BASE_URL and redirect the browser to an https port that does not exist.
-    """
-    plain_http = override_settings(
-        SECURE_SSL_REDIRECT=False,
-        SECURE_HSTS_SECONDS=0,
-        SESSION_COOKIE_SECURE=False,
-        CSRF_COOKIE_SECURE=False,
-    )
-    plain_http.enable()
-    server = LiveServer("localhost:0")
-    try:
-        yield server
-    finally:
-        server.stop()
-        plain_http.disable()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,59 +14,14 @@ from delivery.models import Delivery
 from delivery.services import create_smtp_server
 from subscribers.services import create_list, create_subscriber
 from tests.conftest import PASSWORD
+from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path("/tmp")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed"),
-]
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any, live_server: Any) -> Iterator[Any]:
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def staff(transactional_db: None) -> User:
     return User.objects.create_user("ana", "ana@example.com", PASSWORD, is_staff=True)
-
-
-def log_in(page: Any, path: str = "/") -> None:
-    page.goto(path)
-    expect(page).to_have_url(re.compile(r"/login/\?next="))
-    page.screenshot(path=str(SCREENSHOTS / "postino-login.png"))
-    page.fill("#id_username", "ana")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
 
 
 BAD_HTML = "<h1>Hello {{ subscriber.name }}</h1>\n<p>News of the month.</p>\n{% if %}\n"
