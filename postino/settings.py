@@ -67,6 +67,8 @@ def _mail_domain(host: str) -> str:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [BASE_HOST, "localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"{_base.scheme}://{_base.netloc}"])
+# Subscribers' pages answer a CSRF failure with a way through, not a bare 403.
+CSRF_FAILURE_VIEW = "subscribers.public_views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -8,14 +8,18 @@ mail scanners and link previewers fetch every URL in a message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django.utils.html import escape
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -25,7 +29,13 @@ from campaigns.personalize import build_context
 from campaigns.rendering import TemplateValidationError, compiled_for
 from subscribers import services
 from subscribers.models import MailingList, Subscriber, Subscription
-from subscribers.tokens import InvalidToken, Purpose, SubscriberLink, make_token, read_token
+from subscribers.tokens import (
+    InvalidToken,
+    Purpose,
+    SubscriberLink,
+    make_token,
+    read_token,
+)
 
 View = Callable[..., HttpResponse]
 
@@ -41,6 +51,31 @@ WEBVIEW_CSP = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; "
     "sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
 )
+
+
+_TITLE = re.compile(r"<title[\s>]", re.IGNORECASE)
+_HEAD_OPEN = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
+_HTML_OPEN = re.compile(r"<html(?:\s[^>]*)?>", re.IGNORECASE)
+
+
+def with_title(html: str, subject: str) -> str:
+    """The campaign's HTML as a page whose ``<title>`` is the rendered subject.
+
+    A layout that sets its own title keeps it; a layout with a ``<head>`` gets
+    one; a bare fragment is wrapped in a minimal document.
+    """
+    if _TITLE.search(html):
+        return html
+    title = f"<title>{escape(subject)}</title>"
+    if head := _HEAD_OPEN.search(html):
+        return f"{html[: head.end()]}{title}{html[head.end() :]}"
+    if root := _HTML_OPEN.search(html):
+        return f"{html[: root.end()]}<head>{title}</head>{html[root.end() :]}"
+    return (
+        '<!doctype html>\n<html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"{title}</head><body>\n{html}\n</body></html>\n"
+    )
 
 
 def public_page(view: View) -> View:
@@ -142,13 +177,24 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     list_ids = _target_list_ids(link)
     lists = _active_lists(subscriber, list_ids)
     services.unsubscribe(subscriber_id=subscriber.pk, list_ids=list_ids)
+    return _unsubscribed_page(request, link, subscriber, lists, everything=list_ids is None)
+
+
+def _unsubscribed_page(
+    request: HttpRequest,
+    link: SubscriberLink,
+    subscriber: Subscriber,
+    lists: list[MailingList],
+    *,
+    everything: bool,
+) -> HttpResponse:
     return render(
         request,
         "public/unsubscribe_done.html",
         {
             "subscriber": subscriber,
             "lists": lists,
-            "everything": list_ids is None,
+            "everything": everything,
             "preferences_url": _preferences_url(link),
         },
     )
@@ -181,7 +227,13 @@ def one_click(request: HttpRequest, token: str) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    services.unsubscribe(subscriber_id=subscriber.pk, list_ids=_target_list_ids(link))
+    list_ids = _target_list_ids(link)
+    lists = _active_lists(subscriber, list_ids)
+    services.unsubscribe(subscriber_id=subscriber.pk, list_ids=list_ids)
+    if "text/html" in request.headers.get("Accept", ""):
+        # A person's browser (the cookie-free button of the CSRF failure page):
+        # the same page as the ordinary form. Providers just need the 200.
+        return _unsubscribed_page(request, link, subscriber, lists, everything=list_ids is None)
     return HttpResponse("You have been unsubscribed.\n", content_type="text/plain; charset=utf-8")
 
 
@@ -251,7 +303,63 @@ def webview(request: HttpRequest, token: str) -> HttpResponse:
         message = compiled_for(campaign).render(build_context(campaign, subscriber))
     except TemplateValidationError:
         return render(request, "public/webview_error.html", status=500)
-    response = HttpResponse(message.html, content_type="text/html; charset=utf-8")
+    response = HttpResponse(
+        with_title(message.html, message.subject), content_type="text/html; charset=utf-8"
+    )
     response["Content-Security-Policy"] = WEBVIEW_CSP
     response["Referrer-Policy"] = "no-referrer"  # no forms here; links leave the site
     return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: on a subscriber's page, a way through instead of a bare 403.
+
+    A form posted without a valid CSRF cookie (page left open for days,
+    cookies cleared or blocked) gets a page with the same form again, with a
+    fresh token; unsubscribing also gets a button that needs no cookie at
+    all (the one-click endpoint), so leaving a list never depends on cookies.
+    Staff pages keep Django's own failure page.
+    """
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        match = None
+    if match is None or match.namespace != "public":
+        return django_csrf_failure(request, reason)
+    return _public_csrf_failure(request, match.url_name or "", str(match.kwargs.get("token", "")))
+
+
+@public_page
+def _public_csrf_failure(request: HttpRequest, url_name: str, token: str) -> HttpResponse:
+    purposes = {
+        "unsubscribe": Purpose.UNSUBSCRIBE,
+        "preferences": Purpose.PREFERENCES,
+    }
+    one_click_url = ""
+    if url_name in purposes:
+        resolved = _resolve(purposes[url_name], token)
+        if resolved is None:
+            return _invalid_link(request)
+        link, _ = resolved
+        if url_name == "preferences":
+            # The cookie-free way out from the preferences page leaves everything.
+            token = make_token(Purpose.UNSUBSCRIBE, subscriber_id=link.subscriber_id)
+        one_click_url = reverse("public:one_click", args=[token])
+    fields = [
+        (key, value)
+        for key in request.POST
+        if key != "csrfmiddlewaretoken"
+        for value in request.POST.getlist(key)
+    ]
+    return render(
+        request,
+        "public/csrf_failed.html",
+        {
+            "action": request.path,
+            "fields": fields,
+            "one_click_url": one_click_url,
+            "everything": url_name == "preferences",
+            "cookie_sent": settings.CSRF_COOKIE_NAME in request.COOKIES,
+        },
+        status=403,
+    )

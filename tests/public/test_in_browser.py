@@ -1,0 +1,156 @@
+"""Every page a subscriber reaches from an email, in a real headless Chromium.
+
+Each test starts in a fresh browser context, not logged in: a recipient
+clicking a link in their mail client. Links are built the way a real email
+builds them (``campaigns.personalize``, ``subscribers.confirmation``), with
+BASE_URL pointing at the live server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_django.live_server_helper import LiveServer
+
+from campaigns.models import Campaign
+from campaigns.personalize import subscriber_links
+from subscribers.models import Subscriber
+from tests.public.helpers import active_lists
+
+# tests/public/conftest.py calls Django's test client "browser"; here it is Chromium.
+from tests.support.browser import (
+    BROWSER_MARKS,
+    SCREENSHOTS,
+    browser,  # noqa: F401
+    expect,
+)
+
+pytestmark = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def links_to_live_server(settings: Any, live_server: LiveServer) -> None:
+    settings.BASE_URL = live_server.url
+
+
+@pytest.fixture
+def links(alice: Subscriber, campaign: Campaign, links_to_live_server: None) -> dict[str, str]:
+    """The links of the campaign email Alice received."""
+    return subscriber_links(subscriber_id=alice.pk, campaign_id=campaign.pk)
+
+
+def watch_form_posts(page: Any) -> list[dict[str, str]]:
+    """The headers of every form POST the page sends."""
+    posts: list[dict[str, str]] = []
+    page.on(
+        "request",
+        lambda request: posts.append(request.headers) if request.method == "POST" else None,
+    )
+    return posts
+
+
+def test_a_recipient_unsubscribes_from_the_link_in_the_email(
+    page: Any, live_server: LiveServer, alice: Subscriber, links: dict[str, str]
+) -> None:
+    posts = watch_form_posts(page)
+    page.goto(links["unsubscribe_url"])
+    expect(page.get_by_role("heading", name="Unsubscribe alice@example.com?")).to_be_visible()
+    expect(page.locator("ul.lists li")).to_have_text(["Newsletter", "Offers"])
+    page.screenshot(path=str(SCREENSHOTS / "public-unsubscribe-confirm.png"), full_page=True)
+
+    page.get_by_role("button", name="Unsubscribe").click()
+
+    expect(page.get_by_role("heading", name="You have been unsubscribed")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "public-unsubscribe-done.png"), full_page=True)
+    # The browser named our own origin: the page no longer says "no-referrer".
+    assert [post.get("origin") for post in posts] == [live_server.url]
+    assert active_lists(alice) == {"Events"}
+
+
+def test_the_one_click_url_opened_in_a_browser_shows_the_same_working_button(
+    page: Any, alice: Subscriber, links: dict[str, str]
+) -> None:
+    page.goto(links["one_click_url"])
+    expect(page.get_by_role("heading", name="Unsubscribe alice@example.com?")).to_be_visible()
+    assert active_lists(alice) == {"Newsletter", "Offers", "Events"}, "GET changes nothing"
+
+    page.get_by_role("button", name="Unsubscribe").click()
+
+    expect(page.get_by_role("heading", name="You have been unsubscribed")).to_be_visible()
+    assert active_lists(alice) == {"Events"}
+
+
+def test_a_recipient_leaves_one_list_and_renames_themselves_on_the_preferences_page(
+    page: Any, alice: Subscriber, links: dict[str, str]
+) -> None:
+    page.goto(links["preferences_url"])
+    expect(page.get_by_role("heading", name="Preferences for alice@example.com")).to_be_visible()
+    page.get_by_label("Your name").fill("Alice Liddell")
+    page.get_by_label("Offers").uncheck()
+    page.screenshot(path=str(SCREENSHOTS / "public-preferences.png"), full_page=True)
+
+    page.get_by_role("button", name="Save preferences").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your preferences have been saved.")
+    expect(page.get_by_label("Offers")).to_have_count(0)
+    expect(page.get_by_label("Newsletter")).to_be_checked()
+    page.screenshot(path=str(SCREENSHOTS / "public-preferences-saved.png"), full_page=True)
+    alice.refresh_from_db()
+    assert alice.name == "Alice Liddell"
+    assert active_lists(alice) == {"Newsletter", "Events"}
+
+
+def test_a_recipient_unsubscribes_from_everything_on_the_preferences_page(
+    page: Any, alice: Subscriber, links: dict[str, str]
+) -> None:
+    page.goto(links["preferences_url"])
+
+    page.get_by_role("button", name="Unsubscribe from everything").click()
+
+    expect(page.get_by_role("status")).to_have_text("You have been unsubscribed from everything.")
+    expect(page.locator("main")).to_contain_text("You are not subscribed to any list.")
+    assert active_lists(alice) == set()
+
+
+def test_the_web_view_shows_the_campaign_as_this_recipient_got_it(
+    page: Any, links: dict[str, str]
+) -> None:
+    response = page.goto(links["webview_url"])
+
+    assert response.status == 200
+    expect(page).to_have_title("Hello Alice")
+    expect(page.locator("body")).to_contain_text("Hello Alice from Lyon")
+    page.screenshot(path=str(SCREENSHOTS / "public-webview.png"), full_page=True)
+
+
+def test_a_tampered_web_view_link_shows_the_friendly_invalid_link_page(
+    page: Any, links: dict[str, str]
+) -> None:
+    url = links["webview_url"]
+    tampered = url[:-3] + ("A" if url[-3] != "A" else "B") + url[-2:]
+
+    response = page.goto(tampered)
+
+    assert response.status == 404
+    expect(page).to_have_title("Link not valid")
+    expect(page.get_by_role("heading", name="This link doesn't work")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "public-invalid-link.png"), full_page=True)
+
+
+def test_a_page_whose_cookie_is_gone_still_lets_the_recipient_unsubscribe(
+    page: Any, alice: Subscriber, links: dict[str, str]
+) -> None:
+    page.goto(links["unsubscribe_url"])
+    page.context.clear_cookies()  # cookies blocked, or cleared while the page sat open
+
+    page.get_by_role("button", name="Unsubscribe").click()
+
+    expect(page.get_by_role("heading", name="Please press the button once more")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "public-csrf-failed.png"), full_page=True)
+    assert active_lists(alice) == {"Newsletter", "Offers", "Events"}
+
+    page.get_by_role("button", name="Unsubscribe").click()
+
+    expect(page.get_by_role("heading", name="You have been unsubscribed")).to_be_visible()
+    assert active_lists(alice) == {"Events"}
