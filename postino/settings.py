@@ -234,6 +234,9 @@ POSTINO: dict[str, Any] = {
     "MAILCATCHER_ENABLED": env_bool("MAILCATCHER_ENABLED", DEBUG),
     "MAILCATCHER_HOST": env_str("MAILCATCHER_HOST", "127.0.0.1"),
     "MAILCATCHER_PORT": env_int("MAILCATCHER_PORT", 1025, minimum=1),
+    # The server (by name) that sends double opt-in confirmation emails, from
+    # DEFAULT_FROM_EMAIL; empty: the oldest server (see subscribers.confirmation).
+    "CONFIRMATION_SMTP_SERVER": env_str("CONFIRMATION_SMTP_SERVER"),
 }
 
 # Default SMTP server created on first start (see `manage.py bootstrap`).

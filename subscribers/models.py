@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -54,6 +55,12 @@ class Subscription(models.Model):
         CONFIRMED = "confirmed", "Confirmed"
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
 
+    class ConfirmedVia(models.TextChoices):
+        SINGLE = "single", "Single opt-in list"
+        CALLER = "caller", "Added as confirmed"
+        LINK = "link", "Confirmation link"
+        STAFF = "staff", "Confirmed by staff"
+
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.CASCADE, related_name="subscriptions"
     )
@@ -65,6 +72,16 @@ class Subscription(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Consent evidence for double opt-in: when we asked, how the subscription
+    # was confirmed, and by whom (the link's visitor IP, or the staff member).
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_via = models.CharField(
+        max_length=8, choices=ConfirmedVia.choices, blank=True, default=""
+    )
+    confirmed_ip = models.GenericIPAddressField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]

@@ -11,4 +11,5 @@ urlpatterns = [
     path("one-click/<str:token>/", public_views.one_click, name="one_click"),
     path("preferences/<str:token>/", public_views.preferences, name="preferences"),
     path("view/<str:token>/", public_views.webview, name="webview"),
+    path("confirm/<str:token>/", public_views.confirm, name="confirm"),
 ]

@@ -34,6 +34,7 @@ from subscribers.tokens import (
     Purpose,
     SubscriberLink,
     make_token,
+    read_confirm_token,
     read_token,
 )
 
@@ -311,6 +312,56 @@ def webview(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+def _client_ip(request: HttpRequest) -> str | None:
+    # The peer address; Postino trusts no forwarding header for it (yet).
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Double opt-in: GET shows what is being confirmed and a button; POST confirms.
+
+    Confirming twice shows the same done page. A link for a subscription the
+    person has left asks "subscribe again?" and acts only on that button.
+    """
+    try:
+        subscription_id = read_confirm_token(token)
+    except InvalidToken:
+        return _invalid_link(request)
+    subscription = (
+        Subscription.objects.select_related("subscriber", "mailing_list")
+        .filter(pk=subscription_id)
+        .first()
+    )
+    if subscription is None:  # deleted since the email went out
+        return _invalid_link(request)
+    preferences_url = reverse(
+        "public:preferences",
+        args=[make_token(Purpose.PREFERENCES, subscriber_id=subscription.subscriber_id)],
+    )
+    context = {
+        "subscription": subscription,
+        "subscriber": subscription.subscriber,
+        "list": subscription.mailing_list,
+        "preferences_url": preferences_url,
+    }
+    status = 200
+    if request.method == "POST":
+        resubscribe = "resubscribe" in request.POST
+        services.confirm_subscription(
+            subscription=subscription,
+            via=Subscription.ConfirmedVia.LINK,
+            ip=_client_ip(request),
+            resubscribe=resubscribe,
+        )
+        if subscription.status == Subscription.Status.CONFIRMED:
+            return render(request, "public/confirm_done.html", context)
+        # Unsubscribed after this page was opened: ask again, change nothing.
+        status = 409
+    return render(request, "public/confirm.html", context, status=status)
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: on a subscriber's page, a way through instead of a bare 403.
 
@@ -345,6 +396,11 @@ def _public_csrf_failure(request: HttpRequest, url_name: str, token: str) -> Htt
             # The cookie-free way out from the preferences page leaves everything.
             token = make_token(Purpose.UNSUBSCRIBE, subscriber_id=link.subscriber_id)
         one_click_url = reverse("public:one_click", args=[token])
+    elif url_name == "confirm":
+        try:
+            read_confirm_token(token)
+        except InvalidToken:
+            return _invalid_link(request)
     fields = [
         (key, value)
         for key in request.POST

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -11,6 +11,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from subscribers.models import MailingList, Subscriber, Subscription
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+# Subscription ids per confirmation task: an import of thousands into a double
+# opt-in list becomes a few dozen tasks, not one per recipient.
+CONFIRMATION_BATCH_SIZE = 200
 
 
 class DuplicateSubscriber(Exception):
@@ -22,6 +29,10 @@ class DuplicateSubscriber(Exception):
 
 class DuplicateList(Exception):
     pass
+
+
+class SubscriptionStateError(Exception):
+    """The subscription is not in a state that allows this (HTTP 409)."""
 
 
 def normalize_email(email: str) -> str:
@@ -78,26 +89,54 @@ def subscribe(
     *, subscriber: Subscriber, lists: Iterable[MailingList], preconfirm: bool = False
 ) -> list[Subscription]:
     """Add a subscriber to lists. Single opt-in lists confirm at once; double
-    opt-in lists wait for confirmation unless ``preconfirm`` (the caller vouches)."""
+    opt-in lists wait for confirmation unless ``preconfirm`` (the caller vouches).
+
+    Each new unconfirmed subscription gets a confirmation email, sent by a
+    task once the caller's transaction commits (see ``request_confirmation``).
+    """
     now = timezone.now()
     result = []
+    to_confirm = []
     for mailing_list in lists:
-        confirmed = preconfirm or mailing_list.optin == MailingList.OptIn.SINGLE
+        single = mailing_list.optin == MailingList.OptIn.SINGLE
+        confirmed = preconfirm or single
         status = Subscription.Status.CONFIRMED if confirmed else Subscription.Status.UNCONFIRMED
+        via = ""
+        if confirmed:
+            via = Subscription.ConfirmedVia.SINGLE if single else Subscription.ConfirmedVia.CALLER
         subscription, created = Subscription.objects.get_or_create(
             subscriber=subscriber,
             mailing_list=mailing_list,
-            defaults={"status": status, "confirmed_at": now if confirmed else None},
+            defaults={
+                "status": status,
+                "confirmed_at": now if confirmed else None,
+                "confirmed_via": via,
+            },
         )
         if not created and subscription.status == Subscription.Status.UNSUBSCRIBED:
             # Re-subscribing is an explicit act by the subscriber or an admin.
             subscription.status = status
             subscription.confirmed_at = now if confirmed else None
+            subscription.confirmed_via = via
+            subscription.confirmed_ip = None
+            subscription.confirmed_by = None
             subscription.unsubscribed_at = None
             subscription.save(
-                update_fields=["status", "confirmed_at", "unsubscribed_at", "updated_at"]
+                update_fields=[
+                    "status",
+                    "confirmed_at",
+                    "confirmed_via",
+                    "confirmed_ip",
+                    "confirmed_by",
+                    "unsubscribed_at",
+                    "updated_at",
+                ]
             )
+            created = True
+        if created and not confirmed:
+            to_confirm.append(subscription.pk)
         result.append(subscription)
+    request_confirmation(subscription_ids=to_confirm)
     return result
 
 
@@ -130,3 +169,76 @@ def set_preferences(*, subscriber: Subscriber, name: str, keep_list_ids: Iterabl
         leave = [s.mailing_list_id for s in current if s.mailing_list_id not in keep]
         if leave:
             unsubscribe(subscriber_id=subscriber.pk, list_ids=leave)
+
+
+def request_confirmation(*, subscription_ids: Sequence[int]) -> None:
+    """Queue the double opt-in emails for these subscriptions, after commit,
+    a batch of ids per task. The task skips any that are confirmed by then."""
+    from subscribers import tasks
+
+    def enqueue(batch: list[int]) -> None:
+        transaction.on_commit(lambda: tasks.send_confirmations.delay(batch))
+
+    ids = list(subscription_ids)
+    for start in range(0, len(ids), CONFIRMATION_BATCH_SIZE):
+        enqueue(ids[start : start + CONFIRMATION_BATCH_SIZE])
+
+
+def confirm_subscription(
+    *,
+    subscription: Subscription,
+    via: Subscription.ConfirmedVia,
+    ip: str | None = None,
+    actor: AbstractBaseUser | AnonymousUser | None = None,
+    resubscribe: bool = False,
+) -> bool:
+    """Confirm a double opt-in subscription; True if this call confirmed it.
+
+    Idempotent: an already confirmed subscription stays as it was (its first
+    consent record is the one that counts). An unsubscribed one is confirmed
+    again only with ``resubscribe``, the person's explicit "subscribe me
+    again": an old confirmation link must not undo an unsubscribe.
+    """
+    allowed = [Subscription.Status.UNCONFIRMED]
+    if resubscribe:
+        allowed.append(Subscription.Status.UNSUBSCRIBED)
+    now = timezone.now()
+    # A conditional UPDATE: two clicks racing confirm once.
+    changed = Subscription.objects.filter(pk=subscription.pk, status__in=allowed).update(
+        status=Subscription.Status.CONFIRMED,
+        confirmed_at=now,
+        confirmed_via=via,
+        confirmed_ip=ip,
+        confirmed_by=actor if actor is not None and actor.is_authenticated else None,
+        unsubscribed_at=None,
+        updated_at=now,
+    )
+    subscription.refresh_from_db()
+    return bool(changed)
+
+
+def confirm_by_staff(
+    *, subscription: Subscription, actor: AbstractBaseUser | AnonymousUser
+) -> bool:
+    """A staff member vouches for the subscriber's consent; True if it changed.
+
+    Refused for an unsubscribed subscription: only the person can undo that.
+    """
+    if subscription.status == Subscription.Status.UNSUBSCRIBED:
+        raise SubscriptionStateError(
+            f"{subscription.subscriber.email} unsubscribed from {subscription.mailing_list.name}; "
+            "only they can subscribe again."
+        )
+    return confirm_subscription(
+        subscription=subscription, via=Subscription.ConfirmedVia.STAFF, actor=actor
+    )
+
+
+def resend_confirmation(*, subscription: Subscription) -> None:
+    """Send the confirmation email again (after commit) to an unconfirmed subscription."""
+    if subscription.status != Subscription.Status.UNCONFIRMED:
+        raise SubscriptionStateError(
+            f"The subscription to {subscription.mailing_list.name} is "
+            f"{subscription.get_status_display().lower()}, not waiting for confirmation."
+        )
+    request_confirmation(subscription_ids=[subscription.pk])

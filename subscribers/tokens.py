@@ -7,6 +7,9 @@ for one link (say, the web view) is rejected by another (say, unsubscribe).
 Tokens never expire: a newsletter from last year must still unsubscribe its
 reader. ``SECRET_KEY_FALLBACKS`` keep old links working across a key rotation.
 
+A confirmation link names one subscription instead (``make_confirm_token``),
+under its own purpose and key.
+
 Every message carries three of these, so making one costs a single HMAC over
 a few bytes with a key derived once per process.
 """
@@ -27,6 +30,7 @@ class Purpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     PREFERENCES = "preferences"
     WEBVIEW = "webview"
+    CONFIRM = "confirm"
 
 
 class InvalidToken(Exception):
@@ -56,13 +60,18 @@ def make_token(purpose: Purpose, *, subscriber_id: int, campaign_id: int | None 
     return f"{payload}.{_mac(purpose, payload, settings.SECRET_KEY)}"
 
 
-def read_token(purpose: Purpose, token: str) -> SubscriberLink:
+def _verified_payload(purpose: Purpose, token: str) -> str:
     payload, _, mac = token.rpartition(".")
     secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
     if not payload or not any(
         hmac.compare_digest(mac, _mac(purpose, payload, secret)) for secret in secrets
     ):
         raise InvalidToken("bad signature")
+    return payload
+
+
+def read_token(purpose: Purpose, token: str) -> SubscriberLink:
+    payload = _verified_payload(purpose, token)
     try:
         parts = payload.split("-")
         if len(parts) > 2:
@@ -72,3 +81,18 @@ def read_token(purpose: Purpose, token: str) -> SubscriberLink:
     except ValueError as exc:
         raise InvalidToken(str(exc)) from exc
     return SubscriberLink(subscriber_id=subscriber_id, campaign_id=campaign_id)
+
+
+def make_confirm_token(subscription_id: int) -> str:
+    """The token of a double opt-in confirmation link for one subscription."""
+    payload = f"{subscription_id:x}"
+    return f"{payload}.{_mac(Purpose.CONFIRM, payload, settings.SECRET_KEY)}"
+
+
+def read_confirm_token(token: str) -> int:
+    """The subscription id a confirmation token names; InvalidToken otherwise."""
+    payload = _verified_payload(Purpose.CONFIRM, token)
+    try:
+        return int(payload, 16)
+    except ValueError as exc:
+        raise InvalidToken(str(exc)) from exc

@@ -1,0 +1,25 @@
+"""Celery tasks for subscribers: thin wrappers that take IDs and call plain functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from subscribers import confirmation
+
+# Transient failures (server down, 4xx) are tried again this many times, with
+# growing delays; after that the staff page offers "Resend confirmation".
+MAX_RETRIES = 4
+RETRY_BASE_SECONDS = 60
+
+
+@shared_task(name="subscribers.tasks.send_confirmations", bind=True, max_retries=MAX_RETRIES)
+def send_confirmations(self: Any, subscription_ids: list[int]) -> dict[str, list[int]]:
+    # Not acks_late: a worker dying mid-batch must not re-send the ones that
+    # went out; the staff page shows who was never asked.
+    run = confirmation.send_confirmations(subscription_ids)
+    if run.retry and self.request.retries < MAX_RETRIES:
+        # Only the ids that failed transiently, not the whole batch again.
+        raise self.retry(args=(run.retry,), countdown=RETRY_BASE_SECONDS * 2**self.request.retries)
+    return {"sent": run.sent, "skipped": run.skipped, "failed": run.failed, "retry": run.retry}
