@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
+from bounces.models import Suppression
 from subscribers.models import MailingList, Subscriber, Subscription
 
 
@@ -27,3 +39,96 @@ def search_subscribers(query: str = "") -> QuerySet[Subscriber]:
     if query:
         qs = qs.filter(email__contains=query)
     return qs
+
+
+# A subscriber's overall state, most decisive first: what the index shows.
+STATE_BLOCKLISTED = "blocklisted"
+STATE_SUPPRESSED = "suppressed"
+STATE_ACTIVE = "active"
+STATE_UNCONFIRMED = "unconfirmed"
+STATE_UNSUBSCRIBED = "unsubscribed"
+STATE_NO_LISTS = "no-lists"
+
+
+def _active_suppressions(email: OuterRef) -> QuerySet[Suppression]:
+    # At most one per address (the "one_active_suppression" constraint).
+    return Suppression.objects.filter(email=email, lifted_at__isnull=True)
+
+
+def _suppression_label(reason_field: str) -> Case:
+    return Case(
+        *[
+            When(**{reason_field: value}, then=Value(f"Suppressed: {label.lower()}"))
+            for value, label in Suppression.Reason.choices
+        ],
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def with_states(subscribers: QuerySet[Subscriber]) -> QuerySet[Subscriber]:
+    """Annotate ``state`` (a key above), ``state_label`` and ``suppression_reason``.
+
+    All in the same SQL statement (EXISTS and a scalar subquery per row), so
+    a page of subscribers costs one query whatever its size.
+    """
+    of_subscriber = Subscription.objects.filter(subscriber=OuterRef("pk"))
+    state = Case(
+        When(status=Subscriber.Status.BLOCKLISTED, then=Value(STATE_BLOCKLISTED)),
+        When(suppression_reason__isnull=False, then=Value(STATE_SUPPRESSED)),
+        When(
+            Exists(of_subscriber.filter(status=Subscription.Status.CONFIRMED)),
+            then=Value(STATE_ACTIVE),
+        ),
+        When(
+            Exists(of_subscriber.filter(status=Subscription.Status.UNCONFIRMED)),
+            then=Value(STATE_UNCONFIRMED),
+        ),
+        When(Exists(of_subscriber), then=Value(STATE_UNSUBSCRIBED)),
+        default=Value(STATE_NO_LISTS),
+        output_field=CharField(),
+    )
+    return subscribers.annotate(
+        suppression_reason=Subquery(_active_suppressions(OuterRef("email")).values("reason")[:1]),
+        state=state,
+    ).annotate(
+        state_label=Case(
+            When(state=STATE_BLOCKLISTED, then=Value("Blocklisted")),
+            When(state=STATE_SUPPRESSED, then=_suppression_label("suppression_reason")),
+            When(state=STATE_ACTIVE, then=Value("Active")),
+            When(state=STATE_UNCONFIRMED, then=Value("Unconfirmed")),
+            When(state=STATE_UNSUBSCRIBED, then=Value("Unsubscribed from everything")),
+            default=Value("On no list"),
+            output_field=CharField(),
+        )
+    )
+
+
+def list_members(mailing_list: MailingList) -> QuerySet[Subscription]:
+    """A list's memberships with the subscriber, marked when the address is
+    suppressed (``suppression_label``, empty if not): one query per page."""
+    return (
+        Subscription.objects.filter(mailing_list=mailing_list)
+        .select_related("subscriber")
+        .annotate(
+            suppression_reason=Subquery(
+                _active_suppressions(OuterRef("subscriber__email")).values("reason")[:1]
+            )
+        )
+        .annotate(suppression_label=_suppression_label("suppression_reason"))
+    )
+
+
+def subscriptions_of(subscriber: Subscriber) -> QuerySet[Subscription]:
+    return subscriber.subscriptions.select_related("mailing_list", "confirmed_by").order_by(
+        "mailing_list__name"
+    )
+
+
+def active_suppression(email: str) -> Suppression | None:
+    """The suppression in force for this address, with its bounce and campaign."""
+    return (
+        Suppression.objects.filter(email=email.lower(), lifted_at__isnull=True)
+        .select_related("bounce", "campaign")
+        .first()
+    )

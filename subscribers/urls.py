@@ -11,4 +11,14 @@ urlpatterns = [
     path("subscribers/", views.subscriber_index, name="index"),
     path("subscribers/new/", views.subscriber_create, name="create"),
     path("subscribers/<int:subscriber_id>/", views.subscriber_detail, name="detail"),
+    path(
+        "subscribers/<int:subscriber_id>/subscriptions/<int:subscription_id>/confirm/",
+        views.subscription_confirm,
+        name="subscription_confirm",
+    ),
+    path(
+        "subscribers/<int:subscriber_id>/subscriptions/<int:subscription_id>/resend/",
+        views.subscription_resend_confirmation,
+        name="subscription_resend",
+    ),
 ]

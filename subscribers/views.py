@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from postino.pagination import keyset_page
 from postino.permissions import staff_required
@@ -48,7 +48,7 @@ def list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
     filters = MembersFilterForm(request.GET)
     filters.is_valid()
     status = filters.cleaned_data.get("status") or ""
-    members = Subscription.objects.filter(mailing_list=mailing_list).select_related("subscriber")
+    members = selectors.list_members(mailing_list)
     if status:
         members = members.filter(status=status)
     page = keyset_page(
@@ -67,7 +67,7 @@ def subscriber_index(request: HttpRequest) -> HttpResponse:
     search = SubscriberSearchForm(request.GET)
     search.is_valid()
     query = search.cleaned_data.get("q") or ""
-    subscribers = selectors.search_subscribers(query).annotate(
+    subscribers = selectors.with_states(selectors.search_subscribers(query)).annotate(
         list_count=Count(
             "subscriptions", filter=~Q(subscriptions__status=Subscription.Status.UNSUBSCRIBED)
         )
@@ -114,12 +114,65 @@ def subscriber_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def subscriber_detail(request: HttpRequest, subscriber_id: int) -> HttpResponse:
-    subscriber = get_object_or_404(Subscriber, pk=subscriber_id)
-    subscriptions = subscriber.subscriptions.select_related("mailing_list").order_by(
-        "mailing_list__name"
+    subscriber = get_object_or_404(
+        selectors.with_states(Subscriber.objects.all()), pk=subscriber_id
     )
     return render(
         request,
         "subscribers/subscriber_detail.html",
-        {"subscriber": subscriber, "subscriptions": subscriptions},
+        {
+            "subscriber": subscriber,
+            "subscriptions": selectors.subscriptions_of(subscriber),
+            # with_states found one already: only then fetch its details.
+            "suppression": selectors.active_suppression(subscriber.email)
+            if getattr(subscriber, "suppression_reason", None)
+            else None,
+        },
     )
+
+
+def _subscription_or_404(subscriber_id: int, subscription_id: int) -> Subscription:
+    return get_object_or_404(
+        Subscription.objects.select_related("subscriber", "mailing_list"),
+        pk=subscription_id,
+        subscriber_id=subscriber_id,
+    )
+
+
+@require_POST
+@staff_required
+def subscription_confirm(
+    request: HttpRequest, subscriber_id: int, subscription_id: int
+) -> HttpResponse:
+    """A staff member confirms a double opt-in subscription, vouching for consent."""
+    subscription = _subscription_or_404(subscriber_id, subscription_id)
+    name = subscription.mailing_list.name
+    try:
+        changed = services.confirm_by_staff(subscription=subscription, actor=request.user)
+    except services.SubscriptionStateError as exc:
+        messages.error(request, f"Cannot confirm: {exc}")
+    else:
+        if changed:
+            messages.success(request, f"Subscription to “{name}” confirmed.")
+        else:
+            messages.info(request, f"The subscription to “{name}” was already confirmed.")
+    return redirect("subscribers:detail", subscriber_id)
+
+
+@require_POST
+@staff_required
+def subscription_resend_confirmation(
+    request: HttpRequest, subscriber_id: int, subscription_id: int
+) -> HttpResponse:
+    subscription = _subscription_or_404(subscriber_id, subscription_id)
+    try:
+        services.resend_confirmation(subscription=subscription)
+    except services.SubscriptionStateError as exc:
+        messages.error(request, f"Cannot resend: {exc}")
+    else:
+        messages.success(
+            request,
+            f"Confirmation email for “{subscription.mailing_list.name}” queued "
+            f"to {subscription.subscriber.email}.",
+        )
+    return redirect("subscribers:detail", subscriber_id)

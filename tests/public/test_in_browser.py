@@ -8,14 +8,20 @@ BASE_URL pointing at the live server.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from pytest_django.live_server_helper import LiveServer
 
+from bounces.models import Suppression
+from bounces.services import suppress
 from campaigns.models import Campaign
 from campaigns.personalize import subscriber_links
-from subscribers.models import Subscriber
+from subscribers import confirmation, services
+from subscribers.models import MailingList, Subscriber, Subscription
+from tests.conftest import PASSWORD
 from tests.public.helpers import active_lists
 
 # tests/public/conftest.py calls Django's test client "browser"; here it is Chromium.
@@ -24,9 +30,17 @@ from tests.support.browser import (
     SCREENSHOTS,
     browser,  # noqa: F401
     expect,
+    log_in,
 )
+from tests.support.factories import make_smtp_server
+from tests.support.smtpd import RunningSmtpServer
 
 pytestmark = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def staff(transactional_db: None) -> User:
+    return User.objects.create_user("ana", "ana@example.com", PASSWORD, is_staff=True)
 
 
 @pytest.fixture
@@ -154,3 +168,119 @@ def test_a_page_whose_cookie_is_gone_still_lets_the_recipient_unsubscribe(
 
     expect(page.get_by_role("heading", name="You have been unsubscribed")).to_be_visible()
     assert active_lists(alice) == {"Events"}
+
+
+# --- Double opt-in ---------------------------------------------------------------------
+
+
+def test_a_new_subscriber_confirms_from_the_email_and_staff_then_see_confirmed(
+    page: Any,
+    browser: Any,  # noqa: F811
+    live_server: LiveServer,
+    staff: User,
+    smtpd: RunningSmtpServer,
+    clean_redis: None,
+    links_to_live_server: None,
+    monkeypatch: Any,
+) -> None:
+    insiders = services.create_list(name="Insiders", optin=MailingList.OptIn.DOUBLE)
+    make_smtp_server(smtpd)
+    queued: list[list[int]] = []
+    monkeypatch.setattr(
+        "subscribers.tasks.send_confirmations.delay", lambda ids: queued.append(ids)
+    )
+    bob = services.create_subscriber(email="bob@example.com", name="Bob", lists=[insiders])
+    for batch in queued:  # what the worker runs
+        confirmation.send_confirmations(batch)
+    [received] = smtpd.handler.messages
+    text = received.parsed().get_body(("plain",))
+    assert text is not None
+    link = re.search(r"http://\S+/confirm/\S+/", str(text.get_content()))
+    assert link, "the email carries the confirm link"
+
+    page.goto(link.group(0))
+    expect(page.get_by_role("heading", name="Confirm your subscription")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("bob@example.com")
+    expect(page.locator("main")).to_contain_text("Insiders")
+    page.screenshot(path=str(SCREENSHOTS / "public-confirm.png"), full_page=True)
+    subscription = bob.subscriptions.get()
+    assert subscription.status == Subscription.Status.UNCONFIRMED, "opening the link is not consent"
+
+    page.get_by_role("button", name="Yes, subscribe me").click()
+
+    expect(page.get_by_role("heading", name="You're subscribed")).to_be_visible()
+    expect(page.get_by_role("link", name="Manage your preferences")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "public-confirm-done.png"), full_page=True)
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.CONFIRMED
+
+    staff_context = browser.new_context(base_url=live_server.url)
+    staff_page = staff_context.new_page()
+    try:
+        log_in(staff_page, f"/subscribers/{bob.pk}/")
+        row = staff_page.get_by_test_id("subscriptions").get_by_role(
+            "row", name=re.compile("Insiders")
+        )
+        expect(row).to_contain_text("Confirmed")
+        expect(row).to_contain_text("Confirmation link")
+        expect(staff_page.get_by_test_id("subscriber-state")).to_have_text("Active")
+    finally:
+        staff_context.close()
+
+
+def test_staff_confirm_and_re_ask_from_the_subscriber_page(
+    page: Any, staff: User, monkeypatch: Any
+) -> None:
+    insiders = services.create_list(name="Insiders", optin=MailingList.OptIn.DOUBLE)
+    early = services.create_list(name="Early access", optin=MailingList.OptIn.DOUBLE)
+    monkeypatch.setattr("subscribers.tasks.send_confirmations.delay", lambda ids: None)
+    bob = services.create_subscriber(email="bob@example.com", lists=[insiders, early])
+
+    log_in(page, f"/subscribers/{bob.pk}/")
+    expect(page.get_by_test_id("subscriber-state")).to_have_text("Unconfirmed")
+    table = page.get_by_test_id("subscriptions")
+    expect(table.get_by_role("row", name=re.compile("Insiders"))).to_contain_text(
+        "Confirmation not sent yet"
+    )
+    page.screenshot(path=str(SCREENSHOTS / "staff-subscriber-unconfirmed.png"), full_page=True)
+
+    table.get_by_role("row", name=re.compile("Early access")).get_by_role(
+        "button", name="Resend confirmation"
+    ).click()
+    expect(page.locator(".flash-success")).to_contain_text(
+        "Confirmation email for “Early access” queued to bob@example.com."
+    )
+
+    table.get_by_role("row", name=re.compile("Insiders")).get_by_role(
+        "button", name="Confirm", exact=True
+    ).click()
+    expect(page.locator(".flash-success")).to_have_text("Subscription to “Insiders” confirmed.")
+    row = table.get_by_role("row", name=re.compile("Insiders"))
+    expect(row).to_contain_text("Confirmed by staff (ana)")
+    expect(row.get_by_role("button")).to_have_count(0)
+    expect(page.get_by_test_id("subscriber-state")).to_have_text("Active")
+    assert bob.subscriptions.get(mailing_list=insiders).status == Subscription.Status.CONFIRMED
+
+
+def test_staff_see_a_suppressed_subscriber_for_what_it_is(
+    page: Any, staff: User, alice: Subscriber, campaign: Campaign
+) -> None:
+    suppress(email=alice.email, reason=Suppression.Reason.HARD_BOUNCE, campaign=campaign)
+    services.create_subscriber(email="left@example.com", lists=[])
+    left = services.create_subscriber(
+        email="gone@example.com", lists=list(MailingList.objects.all())
+    )
+    services.unsubscribe(subscriber_id=left.pk)
+
+    log_in(page, "/subscribers/")
+    rows = page.get_by_role("row")
+    expect(rows.filter(has_text="alice@example.com")).to_contain_text("Suppressed: hard bounce")
+    expect(rows.filter(has_text="gone@example.com")).to_contain_text("Unsubscribed from everything")
+    page.screenshot(path=str(SCREENSHOTS / "staff-subscriber-index.png"), full_page=True)
+
+    page.get_by_role("link", name="alice@example.com").click()
+    expect(page.get_by_test_id("suppression")).to_contain_text("Suppressed: hard bounce")
+    expect(page.get_by_test_id("suppression")).to_contain_text(campaign.name)
+    page.screenshot(path=str(SCREENSHOTS / "staff-subscriber-suppressed.png"), full_page=True)
+    page.get_by_role("link", name="Lift it on the Suppressions page").click()
+    expect(page.locator("main")).to_contain_text("alice@example.com")
