@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from celery import beat
 from celery.app import trace
 from celery.worker import strategy
+
+# Celery's modules are untyped here; these are the loggers their functions write to.
+BEAT_LOGGER = logging.getLogger("celery.beat")
+TRACE_LOGGER = logging.getLogger("celery.app.trace")
 
 ROUTINE = [
     ("delivery tick", "delivery.tasks.tick"),
@@ -22,7 +25,7 @@ ROUTINE = [
 
 def _log_a_run(entry: str, task: str) -> None:
     """What beat and the worker log for one run of a periodic task."""
-    beat.info("Scheduler: Sending due task %s (%s)", entry, task)
+    BEAT_LOGGER.info("Scheduler: Sending due task %s (%s)", entry, task)
     context = {"id": "abc", "name": task, "args": "()", "kwargs": "{}", "eta": None}
     strategy.logger.info(trace.LOG_RECEIVED, context, extra={"data": context})
     trace.info(
@@ -51,8 +54,8 @@ def test_routine_runs_are_there_at_debug(caplog: pytest.LogCaptureFixture) -> No
 def test_campaign_work_and_failures_stay_visible(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     _log_a_run("-", "delivery.tasks.send_chunk")
-    trace.logger.error("Task delivery.tasks.tick[abc] raised unexpected: RuntimeError()")
-    beat.logger.warning("Scheduler: heartbeat entry is late")
+    TRACE_LOGGER.error("Task delivery.tasks.tick[abc] raised unexpected: RuntimeError()")
+    BEAT_LOGGER.warning("Scheduler: heartbeat entry is late")
     lines = [(r.levelname, r.getMessage()) for r in caplog.records]
     assert [level for level, _ in lines] == ["INFO", "INFO", "INFO", "ERROR", "WARNING"]
     assert "delivery.tasks.send_chunk" in lines[2][1]
