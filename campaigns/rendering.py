@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from jinja2 import ChainableUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -45,6 +46,21 @@ class TemplateValidationError(Exception):
 
     def __str__(self) -> str:
         return "; ".join(str(p) for p in self.problems)
+
+
+class FieldAndTemplateErrors(ValidationError):
+    """Field errors and template problems found in one pass, raised together.
+
+    A form or API client sees every problem at once instead of fixing one field
+    per round. ``error_dict`` holds the field errors only; the template problems
+    (with their lines) are in ``template_problems``.
+    """
+
+    def __init__(
+        self, errors: dict[str, list[ValidationError]], problems: list[TemplateProblem]
+    ) -> None:
+        super().__init__(errors)
+        self.template_problems = list(problems)
 
 
 @dataclass(frozen=True, slots=True)
