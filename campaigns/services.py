@@ -20,8 +20,11 @@ from campaigns.rendering import (
     FieldAndTemplateErrors,
     TemplateProblem,
     TemplateValidationError,
+    compiled_for,
+    sample_context,
     validate_templates,
 )
+from campaigns.selectors import template_check_members
 from delivery.models import Delivery, SmtpServer
 from delivery.services import KEEP, Keep
 from subscribers.models import MailingList, Subscriber, Subscription
@@ -46,10 +49,23 @@ def validate_from_address(value: str, field: str = "from_email") -> str:
     return value
 
 
-def _check_templates(*, subject: str, html: str, text: str, template: Template | None) -> None:
-    # Raises campaigns.rendering.TemplateValidationError with field, line and message.
+def _check_templates(
+    *,
+    subject: str,
+    html: str,
+    text: str,
+    template: Template | None,
+    lists: Iterable[MailingList] = (),
+) -> None:
+    # Raises campaigns.rendering.TemplateValidationError with field, line and
+    # message. Data-dependent problems (a member without an attribute the template
+    # needs) are warnings, shown by the pages (campaigns.selectors.template_warnings).
     validate_templates(
-        subject=subject, html=html, text=text, layout=template.html if template else None
+        subject=subject,
+        html=html,
+        text=text,
+        layout=template.html if template else None,
+        members=template_check_members(lists),
     )
 
 
@@ -62,6 +78,7 @@ def _validate_campaign(
     html: str,
     text: str,
     template: Template | None,
+    lists: list[MailingList],
     routing: dict[str, Any],
 ) -> tuple[str, str, Routing]:
     """Every check a campaign's fields get, all of them, raised once.
@@ -98,7 +115,7 @@ def _validate_campaign(
         collect(exc)
     problems: list[TemplateProblem] = []
     try:
-        _check_templates(subject=subject, html=html, text=text, template=template)
+        _check_templates(subject=subject, html=html, text=text, template=template, lists=lists)
     except TemplateValidationError as exc:
         problems = exc.problems
     if errors:
@@ -224,6 +241,7 @@ def create_campaign(
     """A draft. ``max_error_rate``/``max_errors`` None: the POSTINO defaults apply.
 
     Every problem is reported in one raise (see ``_validate_campaign``)."""
+    lists = list(lists)  # read twice: checked against its members, then stored
     from_email, reply_to, routing = _validate_campaign(
         name=name,
         subject=subject,
@@ -232,6 +250,7 @@ def create_campaign(
         html=html,
         text=text,
         template=template,
+        lists=lists,
         routing={
             "smtp_server": smtp_server,
             "smtp_weight": smtp_weight,
@@ -280,6 +299,7 @@ def update_campaign(
     their stored values; ``None`` thresholds mean the POSTINO defaults."""
     if not campaign.is_editable:
         raise CampaignStateError(f"a {campaign.status} campaign can no longer be edited")
+    lists = list(lists)  # read twice: checked against its members, then stored
     from_email, reply_to, routing = _validate_campaign(
         name=name,
         subject=subject,
@@ -288,6 +308,7 @@ def update_campaign(
         html=html,
         text=text,
         template=template,
+        lists=lists,
         routing={
             "smtp_server": smtp_server,
             "smtp_weight": campaign.smtp_weight if isinstance(smtp_weight, Keep) else smtp_weight,
@@ -371,7 +392,11 @@ def _check_sendable(campaign: Campaign) -> None:
     if problems:
         raise ValidationError(problems)
     _check_templates(
-        subject=campaign.subject, html=campaign.html, text=campaign.text, template=campaign.template
+        subject=campaign.subject,
+        html=campaign.html,
+        text=campaign.text,
+        template=campaign.template,
+        lists=campaign.lists.all(),
     )
 
 
@@ -482,15 +507,39 @@ def send_test(*, campaign: Campaign, emails: Sequence[str]) -> list[str]:
     from delivery import tasks
 
     recipients = parse_test_recipients(emails)
-    _check_sendable_for_test(campaign)
+    _check_sendable_for_test(campaign, recipients)
     campaign_id = campaign.pk
     transaction.on_commit(lambda: tasks.send_test_messages.delay(campaign_id, recipients))
     return recipients
 
 
-def _check_sendable_for_test(campaign: Campaign) -> None:
+def _check_sendable_for_test(campaign: Campaign, recipients: Sequence[str] = ()) -> None:
     if campaign.smtp_server_id is None:
         raise ValidationError({"smtp_server": "Choose the SMTP server to send through."})
     _check_templates(
-        subject=campaign.subject, html=campaign.html, text=campaign.text, template=campaign.template
+        subject=campaign.subject,
+        html=campaign.html,
+        text=campaign.text,
+        template=campaign.template,
+        lists=campaign.lists.all(),
     )
+    strangers = set(recipients) - set(
+        Subscriber.objects.filter(email__in=recipients).values_list("email", flat=True)
+    )
+    if strangers:
+        # An address that is no subscriber gets the sample subscriber, as the
+        # preview shows it; refuse here rather than fail in the worker.
+        try:
+            compiled_for(campaign).render(
+                sample_context(campaign_name=campaign.name, campaign_subject=campaign.subject)
+            )
+        except TemplateValidationError as exc:
+            raise ValidationError(
+                {
+                    "emails": (
+                        f"{', '.join(sorted(strangers))} would get the sample subscriber, "
+                        f"which the template cannot render ({exc}). Send the test to a "
+                        "list member's address instead."
+                    )
+                }
+            ) from exc
