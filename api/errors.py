@@ -17,7 +17,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
-from campaigns.rendering import TemplateValidationError
+from campaigns.rendering import FieldAndTemplateErrors, TemplateProblem, TemplateValidationError
 from campaigns.services import CampaignStateError
 from subscribers.services import DuplicateList, DuplicateSubscriber
 
@@ -49,6 +49,10 @@ def _django_errors(exc: DjangoValidationError) -> list[dict[str, Any]]:
     return [{"field": NON_FIELD_ERRORS, "message": message} for message in exc.messages]
 
 
+def _template_errors(problems: Iterable[TemplateProblem]) -> list[dict[str, Any]]:
+    return [{"field": p.field, "line": p.line, "message": p.message} for p in problems]
+
+
 def install(api: NinjaAPI, *, body_params: set[str]) -> None:
     """Register the handlers. ``body_params``: argument names endpoints use for bodies."""
 
@@ -66,11 +70,15 @@ def install(api: NinjaAPI, *, body_params: set[str]) -> None:
 
     @api.exception_handler(DjangoValidationError)
     def domain_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-        return respond(request, 400, error_body("The request is invalid.", _django_errors(exc)))
+        errors = _django_errors(exc)
+        if isinstance(exc, FieldAndTemplateErrors):
+            # Raised with the field errors: every problem in one answer.
+            errors += _template_errors(exc.template_problems)
+        return respond(request, 400, error_body("The request is invalid.", errors))
 
     @api.exception_handler(TemplateValidationError)
     def template_invalid(request: HttpRequest, exc: TemplateValidationError) -> HttpResponse:
-        errors = [{"field": p.field, "line": p.line, "message": p.message} for p in exc.problems]
+        errors = _template_errors(exc.problems)
         return respond(request, 400, error_body(f"The template does not compile: {exc}", errors))
 
     @api.exception_handler(DuplicateSubscriber)

@@ -25,10 +25,18 @@ STARTER_HTML = """<h1>Hello {{ subscriber.name or "there" }},</h1>
 
 
 class CampaignForm(ServiceForm):
-    name = forms.CharField(max_length=200, help_text="Only your team sees this.")
-    subject = forms.CharField(max_length=998, help_text="A Jinja template, like the body.")
+    # Name, subject, From and body are required by create/update_campaign, not
+    # here: the form would stop at an empty one and hide every other problem
+    # until the next round.
+    name = forms.CharField(max_length=200, required=False, help_text="Only your team sees this.")
+    subject = forms.CharField(
+        max_length=998, required=False, help_text="A Jinja template, like the body."
+    )
     from_email = forms.CharField(
-        label="From", max_length=320, help_text="For example: News <news@example.com>"
+        label="From",
+        max_length=320,
+        required=False,
+        help_text="For example: News <news@example.com>",
     )
     reply_to = forms.CharField(label="Reply-To", max_length=320, required=False)
     lists = forms.ModelMultipleChoiceField(
@@ -63,6 +71,7 @@ class CampaignForm(ServiceForm):
     )
     html = forms.CharField(
         label="HTML body",
+        required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 16, "class": "code", "spellcheck": "false"}),
         help_text=(
@@ -163,6 +172,7 @@ class CampaignForm(ServiceForm):
                     self.server_errors.extend(messages)
                 else:
                     self.add_error(self._target(key), messages)
+            self.add_template_problems_of(exc)
             return
         super().add_service_error(exc)
 

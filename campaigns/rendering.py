@@ -9,11 +9,12 @@ text do not. A campaign is compiled once per process (cached on its id and
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from jinja2 import ChainableUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -45,6 +46,21 @@ class TemplateValidationError(Exception):
 
     def __str__(self) -> str:
         return "; ".join(str(p) for p in self.problems)
+
+
+class FieldAndTemplateErrors(ValidationError):
+    """Field errors and template problems found in one pass, raised together.
+
+    A form or API client sees every problem at once instead of fixing one field
+    per round. ``error_dict`` holds the field errors only; the template problems
+    (with their lines) are in ``template_problems``.
+    """
+
+    def __init__(
+        self, errors: dict[str, list[ValidationError]], problems: list[TemplateProblem]
+    ) -> None:
+        super().__init__(errors)
+        self.template_problems = list(problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,22 +169,152 @@ def _has_content_block(layout: str) -> bool:
     return any(block.name == "content" for block in ast.find_all(nodes.Block))
 
 
+@dataclass(frozen=True)
+class TemplateWarning:
+    """A template that compiles but does not suit every sampled member's data."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _NoticingAttributes(dict[str, Any]):
+    """A subscriber's attributes that remember which missing keys a template asked for.
+
+    Jinja looks an attribute up as ``obj.key`` then ``obj[key]``; a miss lands in
+    ``__missing__`` and still renders as undefined, as for a plain dict.
+    """
+
+    def __init__(self, values: Mapping[str, Any] | None) -> None:
+        super().__init__(values or {})
+        self.missing: set[str] = set()
+
+    def __missing__(self, key: str) -> Any:
+        self.missing.add(key)
+        raise KeyError(key)
+
+
+def _names(keys: set[str]) -> str:
+    return ", ".join(f"`{key}`" for key in sorted(keys))
+
+
 def validate_templates(
-    *, subject: str, html: str, text: str = "", layout: str | None = None
-) -> None:
-    """Compile and trial-render with a sample subscriber; raise with line and message."""
+    *,
+    subject: str,
+    html: str,
+    text: str = "",
+    layout: str | None = None,
+    members: Sequence[Mapping[str, Any]] = (),
+) -> list[TemplateWarning]:
+    """Compile, then trial-render for the sample subscriber and for real ``members``.
+
+    Refused (``TemplateValidationError`` with field, line and message): syntax
+    errors, unknown filters and tests, sandbox violations, and any render error
+    of the sample subscriber that is not about a missing attribute (an
+    undefined variable called, a misspelt ``subscriber.nmae.upper()``), or one
+    that every sampled member hits.
+
+    Returned as warnings, not refused: what depends on members' data. A
+    template may rightly use ``subscriber.attributes.city.upper()`` when real
+    members have a city; the sample subscriber has no attributes. ``members``
+    is a bounded sample of the audience (``subscriber`` dicts as templates see
+    them); members it fails for would have that row fail at send time
+    (``delivery.chunk``), so the warning says how many of the sample would.
+    """
     compiled = CompiledCampaign(subject=subject, html=html, text=text, layout=layout)
-    compiled.render(sample_context(campaign_name="Sample", campaign_subject=subject))
+    warnings: list[TemplateWarning] = []
+    failures: dict[TemplateProblem, int] = {}
+    missing: dict[str, int] = {}
+    for member in members:
+        attributes = _NoticingAttributes(member.get("attributes"))
+        context = subscriber_context(
+            {**member, "attributes": attributes}, campaign_name="Sample", campaign_subject=subject
+        )
+        try:
+            compiled.render(context)
+        except TemplateValidationError as exc:
+            problem = _problem_for(compiled, member, subject, exc.problems[0])
+            failures[problem] = failures.get(problem, 0) + 1
+            continue
+        # Rendered, but with a blank where an attribute was asked for.
+        for key in attributes.missing:
+            missing[key] = missing.get(key, 0) + 1
+    sampled = len(members)
+    failed = sum(failures.values())
+    if sampled and failed == sampled:
+        # Nobody in the sample could receive it: that is the template, not the data.
+        most_common = max(failures, key=lambda problem: failures[problem])
+        raise TemplateValidationError([most_common])
+    for problem, count in failures.items():
+        warnings.append(
+            TemplateWarning(
+                f"{count} of {sampled} sampled members would not receive this campaign "
+                f"({problem}); guard the value with {{% if %}} or | default(…)."
+            )
+        )
+    for key, count in sorted(missing.items()):
+        warnings.append(
+            TemplateWarning(
+                f"{count} of {sampled} sampled members have no {_names({key})} attribute; "
+                "for them it is empty."
+            )
+        )
+    sample_attributes = _NoticingAttributes(SAMPLE_SUBSCRIBER["attributes"])
+    sample = subscriber_context(
+        {**SAMPLE_SUBSCRIBER, "attributes": sample_attributes},
+        campaign_name="Sample",
+        campaign_subject=subject,
+    )
+    try:
+        compiled.render(sample)
+    except TemplateValidationError:
+        if not sample_attributes.missing:
+            raise
+        if not sampled:
+            warnings.append(
+                TemplateWarning(
+                    f"Not checked against real members (the lists have none yet): the "
+                    f"template needs the {_names(sample_attributes.missing)} attribute, "
+                    "and members without it would not receive this campaign."
+                )
+            )
+    return warnings
 
 
-def sample_context(*, campaign_name: str, campaign_subject: str) -> dict[str, Any]:
+def _problem_for(
+    compiled: CompiledCampaign, member: Mapping[str, Any], subject: str, seen: TemplateProblem
+) -> TemplateProblem:
+    """The problem exactly as the send would record it: rendered with the plain data
+    (the message names the data's own type, not ``_NoticingAttributes``)."""
+    context = subscriber_context(member, campaign_name="Sample", campaign_subject=subject)
+    try:
+        compiled.render(context)
+    except TemplateValidationError as exc:
+        return exc.problems[0]
+    return seen  # a template with | random may fail only sometimes
+
+
+def subscriber_context(
+    subscriber: Mapping[str, Any], *, campaign_name: str, campaign_subject: str
+) -> dict[str, Any]:
+    """The variables a template sees, for a ``subscriber`` dict, with placeholder links."""
     return {
-        "subscriber": dict(SAMPLE_SUBSCRIBER),
+        "subscriber": dict(subscriber),
         "campaign": {"id": 0, "name": campaign_name, "subject": campaign_subject},
         "unsubscribe_url": "https://example.com/unsubscribe",
         "preferences_url": "https://example.com/preferences",
         "webview_url": "https://example.com/view",
     }
+
+
+def sample_context(*, campaign_name: str, campaign_subject: str) -> dict[str, Any]:
+    """The one sample subscriber, as the preview and a test send to a non-member see it."""
+    # A fresh attributes dict each time: nothing one render does can reach the next.
+    sample = {**SAMPLE_SUBSCRIBER, "attributes": dict(SAMPLE_SUBSCRIBER["attributes"])}
+    return subscriber_context(
+        sample, campaign_name=campaign_name, campaign_subject=campaign_subject
+    )
 
 
 @lru_cache(maxsize=64)

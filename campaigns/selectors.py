@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.db.models import Count
 
 from campaigns.models import Campaign
+from campaigns.rendering import TemplateValidationError, validate_templates
 from delivery.models import Delivery
+from subscribers.models import MailingList, Subscriber, Subscription
+
+# Members a template is trial-rendered for on save: enough to see whether the
+# audience's data suits it, few enough to keep saving instant.
+TEMPLATE_CHECK_MEMBERS = 25
 
 
 class CampaignStats(TypedDict):
@@ -46,3 +52,45 @@ def stats_for_campaigns(campaign_ids: Iterable[int]) -> dict[int, CampaignStats]
 
 def campaign_stats(campaign: Campaign) -> CampaignStats:
     return stats_for_campaigns([campaign.pk])[campaign.pk]
+
+
+def template_check_members(
+    lists: Iterable[MailingList], *, limit: int = TEMPLATE_CHECK_MEMBERS
+) -> list[dict[str, Any]]:
+    """The newest confirmed members of ``lists``, as templates see a subscriber.
+
+    Newest, not random: ``ORDER BY random()`` would read the whole audience,
+    and recent sign-ups carry the attributes the forms collect today. One query.
+    """
+    list_ids = [mailing_list.pk for mailing_list in lists]
+    if not list_ids:
+        return []
+    rows = (
+        Subscriber.objects.filter(
+            subscriptions__mailing_list_id__in=list_ids,
+            subscriptions__status=Subscription.Status.CONFIRMED,
+        )
+        .distinct()
+        .order_by("-id")
+        .values("id", "email", "name", "attributes")[:limit]
+    )
+    return [{**row, "attributes": row["attributes"] or {}} for row in rows]
+
+
+def template_warnings(campaign: Campaign) -> list[str]:
+    """What the campaign's templates would do to members whose data does not suit them.
+
+    Empty when every sampled member renders fully. Never raises for template
+    problems a save would refuse: those were refused already.
+    """
+    try:
+        warnings = validate_templates(
+            subject=campaign.subject,
+            html=campaign.html,
+            text=campaign.text,
+            layout=campaign.template.html if campaign.template else None,
+            members=template_check_members(campaign.lists.all()),
+        )
+    except TemplateValidationError as exc:
+        return [str(exc)]
+    return [str(warning) for warning in warnings]

@@ -16,7 +16,15 @@ from django.utils import timezone
 
 from bounces.models import Suppression
 from campaigns.models import Campaign, CampaignServer, Template
-from campaigns.rendering import validate_templates
+from campaigns.rendering import (
+    FieldAndTemplateErrors,
+    TemplateProblem,
+    TemplateValidationError,
+    compiled_for,
+    sample_context,
+    validate_templates,
+)
+from campaigns.selectors import template_check_members
 from delivery.models import Delivery, SmtpServer
 from delivery.services import KEEP, Keep
 from subscribers.models import MailingList, Subscriber, Subscription
@@ -41,11 +49,81 @@ def validate_from_address(value: str, field: str = "from_email") -> str:
     return value
 
 
-def _check_templates(*, subject: str, html: str, text: str, template: Template | None) -> None:
-    # Raises campaigns.rendering.TemplateValidationError with field, line and message.
+def _check_templates(
+    *,
+    subject: str,
+    html: str,
+    text: str,
+    template: Template | None,
+    lists: Iterable[MailingList] = (),
+) -> None:
+    # Raises campaigns.rendering.TemplateValidationError with field, line and
+    # message. Data-dependent problems (a member without an attribute the template
+    # needs) are warnings, shown by the pages (campaigns.selectors.template_warnings).
     validate_templates(
-        subject=subject, html=html, text=text, layout=template.html if template else None
+        subject=subject,
+        html=html,
+        text=text,
+        layout=template.html if template else None,
+        members=template_check_members(lists),
     )
+
+
+def _validate_campaign(
+    *,
+    name: str,
+    subject: str,
+    from_email: str,
+    reply_to: str,
+    html: str,
+    text: str,
+    template: Template | None,
+    lists: list[MailingList],
+    routing: dict[str, Any],
+) -> tuple[str, str, Routing]:
+    """Every check a campaign's fields get, all of them, raised once.
+
+    Returns the cleaned From, Reply-To and routing. Raises
+    ``TemplateValidationError`` when only templates are wrong (their line and
+    message), ``FieldAndTemplateErrors`` when any field is, with the template
+    problems alongside, so nobody fixes one field per round.
+    """
+    errors: dict[str, list[ValidationError]] = {}
+
+    def collect(exc: ValidationError) -> None:
+        exc.update_error_dict(errors)
+
+    if not name.strip():
+        collect(ValidationError({"name": "A campaign needs a name."}))
+    if not subject.strip():
+        collect(ValidationError({"subject": "A campaign needs a subject."}))
+    if not html.strip():
+        collect(ValidationError({"html": "A campaign needs an HTML body."}))
+    try:
+        from_email = validate_from_address(from_email)
+    except ValidationError as exc:
+        collect(exc)
+    if reply_to:
+        try:
+            reply_to = validate_from_address(reply_to, "reply_to")
+        except ValidationError as exc:
+            collect(exc)
+    checked_routing: Routing | None = None
+    try:
+        checked_routing = validate_routing(**routing)
+    except ValidationError as exc:
+        collect(exc)
+    problems: list[TemplateProblem] = []
+    try:
+        _check_templates(subject=subject, html=html, text=text, template=template, lists=lists)
+    except TemplateValidationError as exc:
+        problems = exc.problems
+    if errors:
+        raise FieldAndTemplateErrors(errors, problems)
+    if problems:
+        raise TemplateValidationError(problems)
+    assert checked_routing is not None
+    return from_email, reply_to, checked_routing
 
 
 # Integer columns are 32-bit signed in PostgreSQL.
@@ -160,22 +238,27 @@ def create_campaign(
     max_error_rate: float | None = None,
     max_errors: int | None = None,
 ) -> Campaign:
-    """A draft. ``max_error_rate``/``max_errors`` None: the POSTINO defaults apply."""
-    from_email = validate_from_address(from_email)
-    if reply_to:
-        reply_to = validate_from_address(reply_to, "reply_to")
-    if not name.strip():
-        raise ValidationError({"name": "A campaign needs a name."})
-    if not subject.strip():
-        raise ValidationError({"subject": "A campaign needs a subject."})
-    routing = validate_routing(
-        smtp_server=smtp_server,
-        smtp_weight=smtp_weight,
-        extra_servers=extra_servers,
-        max_error_rate=max_error_rate,
-        max_errors=max_errors,
+    """A draft. ``max_error_rate``/``max_errors`` None: the POSTINO defaults apply.
+
+    Every problem is reported in one raise (see ``_validate_campaign``)."""
+    lists = list(lists)  # read twice: checked against its members, then stored
+    from_email, reply_to, routing = _validate_campaign(
+        name=name,
+        subject=subject,
+        from_email=from_email,
+        reply_to=reply_to,
+        html=html,
+        text=text,
+        template=template,
+        lists=lists,
+        routing={
+            "smtp_server": smtp_server,
+            "smtp_weight": smtp_weight,
+            "extra_servers": extra_servers,
+            "max_error_rate": max_error_rate,
+            "max_errors": max_errors,
+        },
     )
-    _check_templates(subject=subject, html=html, text=text, template=template)
     with transaction.atomic():
         campaign = Campaign(
             name=name.strip(),
@@ -216,21 +299,28 @@ def update_campaign(
     their stored values; ``None`` thresholds mean the POSTINO defaults."""
     if not campaign.is_editable:
         raise CampaignStateError(f"a {campaign.status} campaign can no longer be edited")
-    from_email = validate_from_address(from_email)
-    if reply_to:
-        reply_to = validate_from_address(reply_to, "reply_to")
-    routing = validate_routing(
-        smtp_server=smtp_server,
-        smtp_weight=campaign.smtp_weight if isinstance(smtp_weight, Keep) else smtp_weight,
-        extra_servers=(
-            extra_servers_of(campaign) if isinstance(extra_servers, Keep) else extra_servers
-        ),
-        max_error_rate=(
-            campaign.max_error_rate if isinstance(max_error_rate, Keep) else max_error_rate
-        ),
-        max_errors=campaign.max_errors if isinstance(max_errors, Keep) else max_errors,
+    lists = list(lists)  # read twice: checked against its members, then stored
+    from_email, reply_to, routing = _validate_campaign(
+        name=name,
+        subject=subject,
+        from_email=from_email,
+        reply_to=reply_to,
+        html=html,
+        text=text,
+        template=template,
+        lists=lists,
+        routing={
+            "smtp_server": smtp_server,
+            "smtp_weight": campaign.smtp_weight if isinstance(smtp_weight, Keep) else smtp_weight,
+            "extra_servers": (
+                extra_servers_of(campaign) if isinstance(extra_servers, Keep) else extra_servers
+            ),
+            "max_error_rate": (
+                campaign.max_error_rate if isinstance(max_error_rate, Keep) else max_error_rate
+            ),
+            "max_errors": campaign.max_errors if isinstance(max_errors, Keep) else max_errors,
+        },
     )
-    _check_templates(subject=subject, html=html, text=text, template=template)
     with transaction.atomic():
         campaign.name = name.strip()
         campaign.subject = subject
@@ -302,7 +392,11 @@ def _check_sendable(campaign: Campaign) -> None:
     if problems:
         raise ValidationError(problems)
     _check_templates(
-        subject=campaign.subject, html=campaign.html, text=campaign.text, template=campaign.template
+        subject=campaign.subject,
+        html=campaign.html,
+        text=campaign.text,
+        template=campaign.template,
+        lists=campaign.lists.all(),
     )
 
 
@@ -413,15 +507,39 @@ def send_test(*, campaign: Campaign, emails: Sequence[str]) -> list[str]:
     from delivery import tasks
 
     recipients = parse_test_recipients(emails)
-    _check_sendable_for_test(campaign)
+    _check_sendable_for_test(campaign, recipients)
     campaign_id = campaign.pk
     transaction.on_commit(lambda: tasks.send_test_messages.delay(campaign_id, recipients))
     return recipients
 
 
-def _check_sendable_for_test(campaign: Campaign) -> None:
+def _check_sendable_for_test(campaign: Campaign, recipients: Sequence[str] = ()) -> None:
     if campaign.smtp_server_id is None:
         raise ValidationError({"smtp_server": "Choose the SMTP server to send through."})
     _check_templates(
-        subject=campaign.subject, html=campaign.html, text=campaign.text, template=campaign.template
+        subject=campaign.subject,
+        html=campaign.html,
+        text=campaign.text,
+        template=campaign.template,
+        lists=campaign.lists.all(),
     )
+    strangers = set(recipients) - set(
+        Subscriber.objects.filter(email__in=recipients).values_list("email", flat=True)
+    )
+    if strangers:
+        # An address that is no subscriber gets the sample subscriber, as the
+        # preview shows it; refuse here rather than fail in the worker.
+        try:
+            compiled_for(campaign).render(
+                sample_context(campaign_name=campaign.name, campaign_subject=campaign.subject)
+            )
+        except TemplateValidationError as exc:
+            raise ValidationError(
+                {
+                    "emails": (
+                        f"{', '.join(sorted(strangers))} would get the sample subscriber, "
+                        f"which the template cannot render ({exc}). Send the test to a "
+                        "list member's address instead."
+                    )
+                }
+            ) from exc

@@ -23,7 +23,7 @@ from campaigns.rendering import (
     compiled_for,
     sample_context,
 )
-from campaigns.selectors import campaign_stats
+from campaigns.selectors import campaign_stats, template_warnings
 from delivery import selectors as delivery_selectors
 from delivery.chunk import campaign_servers
 from postino.charts import bar_chart
@@ -92,8 +92,15 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
             form.add_service_error(exc)
         else:
             messages.success(request, f"Campaign “{campaign.name}” saved as a draft.")
+            _warn_about_templates(request, campaign)
             return redirect("campaigns:detail", campaign.pk)
     return render(request, "campaigns/campaign_form.html", {"form": form, "campaign": None})
+
+
+def _warn_about_templates(request: HttpRequest, campaign: Campaign) -> None:
+    # Saved, yet some members' data does not suit the template: say so now.
+    for warning in template_warnings(campaign):
+        messages.warning(request, warning)
 
 
 @require_http_methods(["GET", "POST"])
@@ -121,6 +128,7 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
             return redirect("campaigns:detail", campaign.pk)
         else:
             messages.success(request, "Campaign saved.")
+            _warn_about_templates(request, campaign)
             return redirect("campaigns:detail", campaign.pk)
     return render(request, "campaigns/campaign_form.html", {"form": form, "campaign": campaign})
 
@@ -321,6 +329,7 @@ def campaign_preview(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "subscriber": subscriber,
             "rendered": rendered,
             "render_error": render_error,
+            "template_warnings": template_warnings(campaign),
         },
     )
 

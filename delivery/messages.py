@@ -139,7 +139,7 @@ class MessageFactory:
 
     def build_test(self, email: str, subscriber: Subscriber | None) -> tuple[str, str, bytes]:
         """A test message: the subscriber's own rendering if the address is one,
-        else sample data; the subject is marked [Test]."""
+        else the sample subscriber the preview shows; the subject is marked [Test]."""
         if subscriber is not None:
             links = subscriber_links(subscriber_id=subscriber.pk, campaign_id=self.campaign.pk)
             context = build_context(self.campaign, subscriber, links)
@@ -148,7 +148,6 @@ class MessageFactory:
             context = sample_context(
                 campaign_name=self.campaign.name, campaign_subject=self.campaign.subject
             )
-            context["subscriber"] = {"id": 0, "email": email, "name": "", "attributes": {}}
             context["campaign"]["id"] = self.campaign.pk
             links = {
                 "one_click_url": context["unsubscribe_url"],

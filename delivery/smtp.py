@@ -196,6 +196,8 @@ class ConnectionCheck:
     steps: list[str] = field(default_factory=list)
     stage: str = ""
     message: str = ""
+    # What a working connection still does not protect (no TLS, no login).
+    warnings: list[str] = field(default_factory=list)
 
 
 def check_connection(cfg: SmtpSettings) -> ConnectionCheck:
@@ -208,7 +210,35 @@ def check_connection(cfg: SmtpSettings) -> ConnectionCheck:
         conn.quit()
     except (smtplib.SMTPException, OSError):
         _close_quietly(conn)
-    return ConnectionCheck(ok=True, steps=steps, message="Connection, TLS and login all work.")
+    message, warnings = describe_working_connection(cfg)
+    return ConnectionCheck(ok=True, steps=steps, message=message, warnings=warnings)
+
+
+def describe_working_connection(cfg: SmtpSettings) -> tuple[str, list[str]]:
+    """Say exactly what a successful check covered, and warn about what it did not.
+
+    "All works" for a plain, anonymous connection would hide that mail (and a
+    password, if one were sent) crosses the network readable by anyone on the path.
+    """
+    parts = ["Connected"]
+    warnings: list[str] = []
+    if cfg.security == "tls":
+        parts.append("TLS (implicit), certificate verified")
+    elif cfg.security == "starttls":
+        parts.append("TLS (STARTTLS), certificate verified")
+    else:
+        parts.append("no TLS (plain connection)")
+        warnings.append(
+            "Messages to this server travel unencrypted: use STARTTLS or TLS unless the "
+            "server is on this machine or a private network you trust."
+        )
+    if cfg.username:
+        parts.append(f"logged in as {cfg.username}")
+        if cfg.security not in ("tls", "starttls"):
+            warnings.append("The password was sent without encryption.")
+    else:
+        parts.append("no login configured")
+    return "; ".join(parts) + ".", warnings
 
 
 class NoConnectionSlot(Exception):

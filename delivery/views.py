@@ -17,6 +17,7 @@ from delivery import services
 from delivery.esp import ESPS
 from delivery.forms import DomainLimitForm, EspServerForm, SmtpServerForm
 from delivery.limit_selectors import effective_daily_limit, utc_today, warmup_ramp
+from delivery.mailcatcher import decoded_from, with_header_prefix
 from delivery.models import CaughtMessage, DomainLimit, SmtpServer
 from postino.pagination import keyset_page
 from postino.permissions import mailcatcher_required, staff_required
@@ -239,12 +240,14 @@ def _part(parsed: EmailMessage, subtype: str) -> str | None:
 def outbox_index(request: HttpRequest) -> HttpResponse:
     before = request.GET.get("before", "")
     page = keyset_page(
-        CaughtMessage.objects.defer("raw"),
+        with_header_prefix(CaughtMessage.objects.all()),
         after=int(before) if before.isdigit() else None,
         size=OUTBOX_PAGE_SIZE,
         descending=True,
     )
-    return render(request, "delivery/outbox_index.html", {"page": page})
+    # The From header people see, not the envelope (VERP bounce) sender.
+    rows = [(message, decoded_from(bytes(message.head))) for message in page.items]  # type: ignore[attr-defined]
+    return render(request, "delivery/outbox_index.html", {"page": page, "rows": rows})
 
 
 @require_GET
@@ -258,6 +261,7 @@ def outbox_detail(request: HttpRequest, message_id: int) -> HttpResponse:
         "delivery/outbox_detail.html",
         {
             "message": message,
+            "from_header": decoded_from(bytes(message.raw)),
             "headers": [(name, str(value)) for name, value in parsed.items()],
             "html": _part(parsed, "html"),
             "text": _part(parsed, "plain"),

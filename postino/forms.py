@@ -12,7 +12,7 @@ from typing import ClassVar
 from django import forms
 from django.core.exceptions import ValidationError
 
-from campaigns.rendering import TemplateValidationError
+from campaigns.rendering import FieldAndTemplateErrors, TemplateValidationError
 
 
 class ServiceForm(forms.Form):
@@ -33,6 +33,12 @@ class ServiceForm(forms.Form):
                 self.add_error(self._target(key), messages)
         else:
             self.add_error(self.default_error_field, exc.messages)
+        self.add_template_problems_of(exc)
+
+    def add_template_problems_of(self, exc: ValidationError) -> None:
+        """The template problems a service raised together with field errors."""
+        if isinstance(exc, FieldAndTemplateErrors):
+            self.add_template_problems(TemplateValidationError(exc.template_problems))
 
     def add_template_problems(self, exc: TemplateValidationError) -> None:
         """Show each template problem as "Line N: message" beside its field."""

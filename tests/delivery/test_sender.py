@@ -193,6 +193,6 @@ def test_test_sends_are_marked_and_not_recorded(
     subjects = {m.rcpt_tos[0]: m.parsed()["Subject"] for m in smtpd.handler.messages}
     assert subjects == {
         "reader0@example.org": "[Test] News for Reader reader 0",
-        "boss@example.com": "[Test] News for",
+        "boss@example.com": "[Test] News for Sample Subscriber",
     }
     assert statuses(campaign) == {"pending": 1}

@@ -169,9 +169,16 @@ class RunningSmtpServer:
 
 @contextmanager
 def smtp_server(
-    certs: CertificateFiles, *, implicit_tls: bool = False, require_auth: bool = True
+    certs: CertificateFiles,
+    *,
+    implicit_tls: bool = False,
+    require_auth: bool = True,
+    plain: bool = False,
 ) -> Iterator[RunningSmtpServer]:
-    """Run a server that requires STARTTLS (or speaks implicit TLS) and AUTH."""
+    """Run a server that requires STARTTLS (or speaks implicit TLS) and AUTH.
+
+    ``plain``: no TLS offered at all, AUTH allowed in the clear (a relay on a
+    trusted network, or a misconfigured one)."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(certs.cert_file, certs.key_file)
     handler = RecordingHandler()
@@ -182,7 +189,12 @@ def smtp_server(
         "decode_data": False,
         "enable_SMTPUTF8": True,
     }
-    if implicit_tls:
+    if plain:
+        warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+        controller = Controller(
+            handler, hostname="127.0.0.1", port=port, auth_require_tls=False, **kwargs
+        )
+    elif implicit_tls:
         # aiosmtpd warns that AUTH is allowed without STARTTLS; here the whole
         # session is TLS, so the warning does not apply.
         warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")

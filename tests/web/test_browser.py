@@ -60,7 +60,7 @@ def test_a_marketer_sets_up_and_previews_a_campaign(page: Any, staff: User) -> N
     expect(page.locator("main")).to_contain_text("Lisbon")
 
     # An SMTP server.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="SMTP servers").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Sending servers").click()
     page.get_by_role("link", name="Add your first server").click()
     page.fill("#id_name", "Local catcher")
     page.fill("#id_host", "127.0.0.1")
