@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TypedDict
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Template
 from delivery.models import Delivery
 
 
@@ -46,3 +46,16 @@ def stats_for_campaigns(campaign_ids: Iterable[int]) -> dict[int, CampaignStats]
 
 def campaign_stats(campaign: Campaign) -> CampaignStats:
     return stats_for_campaigns([campaign.pk])[campaign.pk]
+
+
+def campaigns_using_layout(layout: Template, *, statuses: Sequence[str] = ()) -> list[str]:
+    """Names of the campaigns (in these statuses, if given) that use the layout."""
+    qs = layout.campaigns.order_by("name")
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    return list(qs.values_list("name", flat=True))
+
+
+def layouts_with_usage() -> QuerySet[Template]:
+    """Layouts with how many campaigns use each, for the layout index: one query."""
+    return Template.objects.annotate(campaign_count=Count("campaigns")).order_by("name")
