@@ -179,3 +179,16 @@ def test_a_server_in_use_is_refused_naming_the_campaign(
         response.content.decode()
     )
     assert SmtpServer.objects.filter(pk=smtp_server.pk).exists()
+
+
+def test_the_layout_index_is_one_query_whatever_the_number_of_layouts(
+    teammate_client: Client, campaign: Campaign, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(12):
+        layout = create_layout(name=f"Layout {i}", html=LAYOUT)
+    Campaign.objects.filter(pk=campaign.pk).update(template=layout)
+    # Session, user, and the layouts with their campaign counts.
+    with django_assert_max_num_queries(3):
+        response = teammate_client.get(reverse("layouts:index"))
+    page = response.content.decode()
+    assert page.count('href="/layouts/') >= 12
