@@ -11,6 +11,7 @@ from django.urls import reverse
 from campaigns.models import Campaign, Template
 from campaigns.services import create_layout, snapshot_audience
 from delivery.models import Delivery, SmtpServer
+from delivery.services import create_esp_server
 from subscribers.models import MailingList, Subscriber
 
 LAYOUT = "<html><body>\n{% block content %}{% endblock %}\n<footer>Bye</footer>\n</body></html>"
@@ -192,3 +193,17 @@ def test_the_layout_index_is_one_query_whatever_the_number_of_layouts(
         response = teammate_client.get(reverse("layouts:index"))
     page = response.content.decode()
     assert page.count('href="/layouts/') >= 12
+
+
+def test_an_esp_channel_is_deleted_from_its_edit_page(teammate_client: Client, db: None) -> None:
+    channel = create_esp_server(
+        name="Postmark", esp="postmark", credentials={"server_token": "pm-token"}
+    )
+    edit_page = teammate_client.get(reverse("delivery:smtp_edit", args=[channel.pk]))
+    assert "Delete channel…" in edit_page.content.decode()
+    url = reverse("delivery:server_delete", args=[channel.pk])
+    page = teammate_client.get(url).content.decode()
+    assert "its stored credentials and limits go with it" in page
+    assert "Delete channel</button>" in page
+    teammate_client.post(url)
+    assert not SmtpServer.objects.exists()
