@@ -178,16 +178,18 @@ def update_subscriber(
     if status is not None:
         subscriber.status = status
     subscriber.email = address
-    try:
-        with transaction.atomic():
-            subscriber.save()
-            if lists is not None:
-                _set_memberships(subscriber, list(lists), preconfirm=preconfirm)
-    except IntegrityError as exc:
-        # Only the email is unique; the constraint is the arbiter under concurrency.
-        subscriber.refresh_from_db()
-        existing = Subscriber.objects.filter(email=address).values_list("id", flat=True).first()
-        raise DuplicateSubscriber(address, existing) from exc
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                subscriber.save()
+        except IntegrityError as exc:
+            # The unique email is the only constraint a save can break; the
+            # index, not a prior lookup, decides under concurrency.
+            subscriber.refresh_from_db()
+            existing = Subscriber.objects.filter(email=address).values_list("id", flat=True)
+            raise DuplicateSubscriber(address, existing.first()) from exc
+        if lists is not None:
+            _set_memberships(subscriber, list(lists), preconfirm=preconfirm)
     return subscriber
 
 
