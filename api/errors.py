@@ -19,7 +19,7 @@ from ninja.errors import ValidationError as RequestValidationError
 
 from campaigns.rendering import FieldAndTemplateErrors, TemplateProblem, TemplateValidationError
 from campaigns.services import CampaignStateError
-from subscribers.services import DuplicateList, DuplicateSubscriber
+from subscribers.services import DuplicateList, DuplicateSubscriber, ListInUse, SubscriberInUse
 
 # Where ninja says a request value came from; the rest of ``loc`` is the field.
 _LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -93,6 +93,14 @@ def install(api: NinjaAPI, *, body_params: set[str]) -> None:
 
     @api.exception_handler(CampaignStateError)
     def wrong_state(request: HttpRequest, exc: CampaignStateError) -> HttpResponse:
+        return respond(request, 409, error_body(str(exc)))
+
+    @api.exception_handler(SubscriberInUse)
+    def subscriber_in_use(request: HttpRequest, exc: SubscriberInUse) -> HttpResponse:
+        return respond(request, 409, error_body(str(exc)))
+
+    @api.exception_handler(ListInUse)
+    def list_in_use(request: HttpRequest, exc: ListInUse) -> HttpResponse:
         return respond(request, 409, error_body(str(exc)))
 
     @api.exception_handler(Http404)

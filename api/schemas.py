@@ -64,6 +64,14 @@ class ListCollection(Schema):
     items: list[ListWithCountsOut]
 
 
+class ListPatch(Schema):
+    """Only the fields present are changed."""
+
+    name: str = ""
+    optin: MailingList.OptIn = MailingList.OptIn.SINGLE
+    description: str = ""
+
+
 # --- Subscribers ------------------------------------------------------------
 class SubscriberIn(Schema):
     email: str
@@ -93,6 +101,24 @@ class SubscriberOut(Schema):
     def resolve_subscriptions(obj: Subscriber) -> list[dict[str, Any]]:
         # .all() reads the prefetch cache when the selector prefetched it.
         return [{"list": s.mailing_list_id, "status": s.status} for s in obj.subscriptions.all()]
+
+
+class SubscriberPatch(Schema):
+    """Only the fields present are changed."""
+
+    email: str = ""
+    name: str = ""
+    attributes: dict[str, Any] = {}
+    status: Subscriber.Status = Subscriber.Status.ENABLED
+    lists: list[int] = Field(
+        default=[],
+        description="All the list ids the subscriber should be on: new ones are subscribed "
+        "(double opt-in lists wait for confirmation unless preconfirm), lists left out are "
+        "unsubscribed (the subscription and its history stay).",
+    )
+    preconfirm: bool = Field(
+        default=False, description="With lists: confirm newly joined double opt-in lists at once."
+    )
 
 
 class SubscriberPage(Schema):
@@ -228,12 +254,35 @@ class CampaignIn(Schema):
     html: str
     text: str = ""
     reply_to: str = ""
+    layout: int | None = Field(default=None, description="Layout id; null: no layout.")
     lists: list[int] = []
     smtp_server: int | None = None
     smtp_weight: int = Field(default=1, description="The main server's share of the traffic.")
     extra_smtp_servers: list[CampaignServerRef] = Field(
         default=[], description="More servers sharing the traffic, each with a weight."
     )
+    max_error_rate: float | None = Field(
+        default=None, description="Pause above this fraction of failures (0 to 1); null: default."
+    )
+    max_errors: int | None = Field(
+        default=None, description="Pause after this many failures in a row; null: default."
+    )
+
+
+class CampaignPatch(Schema):
+    """Only the fields present are changed; only draft and scheduled campaigns."""
+
+    name: str = ""
+    subject: str = ""
+    from_email: str = ""
+    html: str = ""
+    text: str = ""
+    reply_to: str = ""
+    layout: int | None = Field(default=None, description="Layout id; null: no layout.")
+    lists: list[int] = []
+    smtp_server: int | None = None
+    smtp_weight: int = 1
+    extra_smtp_servers: list[CampaignServerRef] = []
     max_error_rate: float | None = Field(
         default=None, description="Pause above this fraction of failures (0 to 1); null: default."
     )
@@ -250,6 +299,10 @@ class CampaignOut(Schema):
     status: str
     status_reason: str
     lists: list[int]
+    layout: int | None = Field(description="Layout id; null: no layout.")
+    archived_at: datetime | None = Field(
+        description="When it was archived (finished and cancelled campaigns); null: not archived."
+    )
     smtp_server: int | None
     smtp_weight: int
     extra_smtp_servers: list[CampaignServerRef]
@@ -267,6 +320,10 @@ class CampaignOut(Schema):
     @staticmethod
     def resolve_smtp_server(obj: Campaign) -> int | None:
         return obj.smtp_server_id
+
+    @staticmethod
+    def resolve_layout(obj: Campaign) -> int | None:
+        return obj.template_id
 
     @staticmethod
     def resolve_extra_smtp_servers(obj: Campaign) -> list[dict[str, int]]:

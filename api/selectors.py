@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Prefetch
+from django.db.models import Model, Prefetch, QuerySet
 from django.http import Http404
 
-from campaigns.models import Campaign, CampaignServer
+from campaigns.models import Campaign, CampaignServer, Template
 from delivery.models import SmtpServer
 from postino.pagination import KeysetPage, keyset_page
 from subscribers.models import MailingList, Subscriber, Subscription
@@ -17,10 +17,12 @@ from subscribers.models import MailingList, Subscriber, Subscription
 M = TypeVar("M", bound=Model)
 
 
-def get_or_404(model: type[M], pk: int) -> M:
-    instance = model._default_manager.filter(pk=pk).first()
+def get_or_404(model: type[M] | QuerySet[M], pk: int) -> M:
+    """The row with this id (from ``model``'s manager or the queryset given), or a 404."""
+    qs = model if isinstance(model, QuerySet) else model._default_manager.all()
+    instance = qs.filter(pk=pk).first()
     if instance is None:
-        raise Http404(f"{str(model._meta.verbose_name).capitalize()} {pk} not found.")
+        raise Http404(f"{str(qs.model._meta.verbose_name).capitalize()} {pk} not found.")
     return instance
 
 
@@ -77,9 +79,18 @@ def subscribers_page(*, email: str | None, after: int | None, limit: int) -> Key
     return keyset_page(qs, after=after, size=limit)
 
 
-def campaigns_page(*, before: int | None, limit: int) -> KeysetPage[Campaign]:
-    """Newest first, up to ``limit`` campaigns, keyset-paginated on id."""
-    qs = Campaign.objects.order_by("-id").prefetch_related(
+def campaigns_page(
+    *, before: int | None, limit: int, archived: bool | None = None
+) -> KeysetPage[Campaign]:
+    """Newest first, up to ``limit`` campaigns, keyset-paginated on id.
+
+    ``archived`` None lists every campaign (as before archiving existed); True
+    only archived ones, False the others.
+    """
+    qs = Campaign.objects.order_by("-id")
+    if archived is not None:
+        qs = qs.filter(archived_at__isnull=not archived)
+    qs = qs.prefetch_related(
         Prefetch("lists", queryset=MailingList.objects.only("id")),
         Prefetch(
             "server_links",
@@ -87,3 +98,12 @@ def campaigns_page(*, before: int | None, limit: int) -> KeysetPage[Campaign]:
         ),
     )
     return keyset_page(qs, after=before, size=limit, descending=True)
+
+
+def layout_by_id(pk: int | None, *, field: str = "layout") -> Template | None:
+    if pk is None:
+        return None
+    layout = Template.objects.filter(pk=pk).first()
+    if layout is None:
+        raise ValidationError({field: f"Unknown layout id: {pk}."})
+    return layout

@@ -70,6 +70,9 @@ class Campaign(models.Model):
     scheduled_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Archived campaigns leave the default campaign index; their ledger and
+    # figures stay as they are. Only finished or cancelled campaigns archive.
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -86,6 +89,10 @@ class Campaign(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in {self.Status.DRAFT, self.Status.SCHEDULED}
+
+    @property
+    def is_archivable(self) -> bool:
+        return self.status in {self.Status.FINISHED, self.Status.CANCELLED}
 
 
 class CampaignServer(models.Model):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Template
 from campaigns.rendering import TemplateValidationError, validate_templates
 from delivery.models import Delivery
 from subscribers.models import MailingList, Subscriber, Subscription
@@ -94,3 +94,16 @@ def template_warnings(campaign: Campaign) -> list[str]:
     except TemplateValidationError as exc:
         return [str(exc)]
     return [str(warning) for warning in warnings]
+
+
+def campaigns_using_layout(layout: Template, *, statuses: Sequence[str] = ()) -> list[str]:
+    """Names of the campaigns (in these statuses, if given) that use the layout."""
+    qs = layout.campaigns.order_by("name")
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    return list(qs.values_list("name", flat=True))
+
+
+def layouts_with_usage() -> QuerySet[Template]:
+    """Layouts with how many campaigns use each, for the layout index: one query."""
+    return Template.objects.annotate(campaign_count=Count("campaigns")).order_by("name")

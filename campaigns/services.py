@@ -24,7 +24,7 @@ from campaigns.rendering import (
     sample_context,
     validate_templates,
 )
-from campaigns.selectors import template_check_members
+from campaigns.selectors import campaigns_using_layout, template_check_members
 from delivery.models import Delivery, SmtpServer
 from delivery.services import KEEP, Keep
 from subscribers.models import MailingList, Subscriber, Subscription
@@ -543,3 +543,155 @@ def _check_sendable_for_test(campaign: Campaign, recipients: Sequence[str] = ())
                     )
                 }
             ) from exc
+
+
+def delete_campaign(*, campaign: Campaign) -> None:
+    """Delete a draft, or a campaign cancelled before it queued anything.
+
+    Anything that ever had a ledger is kept (archive it instead); a scheduled,
+    running or paused campaign must be cancelled first. The row is locked, so
+    a concurrent start either happens first (and the delete is refused) or
+    waits and finds the campaign gone.
+    """
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        if locked is None:
+            return
+        never_sent = locked.status == Campaign.Status.CANCELLED and not locked.deliveries.exists()
+        if locked.status != Campaign.Status.DRAFT and not never_sent:
+            hint = (
+                "archive it instead"
+                if locked.is_archivable
+                else "cancel it first; a cancelled campaign that sent nothing can be deleted"
+            )
+            raise CampaignStateError(f"a {locked.status} campaign cannot be deleted: {hint}")
+        locked.delete()
+
+
+def archive_campaign(*, campaign: Campaign) -> Campaign:
+    """Hide a finished or cancelled campaign from the default index; its figures stay."""
+    changed = Campaign.objects.filter(
+        pk=campaign.pk,
+        status__in=(Campaign.Status.FINISHED, Campaign.Status.CANCELLED),
+        archived_at__isnull=True,
+    ).update(archived_at=timezone.now(), updated_at=timezone.now())
+    campaign.refresh_from_db()
+    if not changed:
+        if campaign.archived_at is not None:
+            raise CampaignStateError("the campaign is already archived")
+        raise CampaignStateError(
+            f"a {campaign.status} campaign cannot be archived: only finished or cancelled ones"
+        )
+    return campaign
+
+
+def unarchive_campaign(*, campaign: Campaign) -> Campaign:
+    changed = Campaign.objects.filter(pk=campaign.pk, archived_at__isnull=False).update(
+        archived_at=None, updated_at=timezone.now()
+    )
+    campaign.refresh_from_db()
+    if not changed:
+        raise CampaignStateError("the campaign is not archived")
+    return campaign
+
+
+def duplicate_campaign(*, campaign: Campaign, actor: Any = None) -> Campaign:
+    """A new draft with the same content, lists, layout, servers, weights and thresholds.
+
+    Nothing of the original's sending is copied: no ledger, schedule or status.
+    The copy is not re-validated: it holds exactly what the original holds, and
+    starting it checks it as any draft.
+    """
+    name_field = Campaign._meta.get_field("name")
+    assert name_field.max_length is not None
+    with transaction.atomic():
+        copy = Campaign(
+            name=f"Copy of {campaign.name}"[: name_field.max_length],
+            subject=campaign.subject,
+            from_email=campaign.from_email,
+            reply_to=campaign.reply_to,
+            html=campaign.html,
+            text=campaign.text,
+            template_id=campaign.template_id,
+            smtp_server_id=campaign.smtp_server_id,
+            smtp_weight=campaign.smtp_weight,
+            max_error_rate=campaign.max_error_rate,
+            max_errors=campaign.max_errors,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        copy.save()
+        copy.lists.set(list(campaign.lists.all()))
+        CampaignServer.objects.bulk_create(
+            CampaignServer(campaign=copy, smtp_server_id=link.smtp_server_id, weight=link.weight)
+            for link in campaign.server_links.order_by("id")
+        )
+    return copy
+
+
+class LayoutInUse(Exception):
+    """Campaigns use the layout, so it cannot be deleted (or, while they send, changed)."""
+
+
+def _clean_layout(*, name: str, html: str, exclude_pk: int | None) -> str:
+    """Check a layout's name and Jinja2 source; every problem at once."""
+    name = name.strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = ["Give the layout a name."]
+    elif Template.objects.filter(name__iexact=name).exclude(pk=exclude_pk or 0).exists():
+        errors["name"] = [f"A layout named “{name}” already exists."]
+    if not html.strip():
+        errors["html"] = ["A layout needs HTML with {% block content %}{% endblock %} in it."]
+    else:
+        try:
+            # The body is a placeholder: this checks the layout's own syntax,
+            # its content block and a trial render with the sample subscriber.
+            validate_templates(subject="Sample", html="<p>Sample</p>", layout=html)
+        except TemplateValidationError as exc:
+            errors["html"] = [
+                f"Line {problem.line}: {problem.message}" if problem.line else problem.message
+                for problem in exc.problems
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return name
+
+
+def create_layout(*, name: str, html: str) -> Template:
+    name = _clean_layout(name=name, html=html, exclude_pk=None)
+    return Template.objects.create(name=name, html=html)
+
+
+def update_layout(*, layout: Template, name: str, html: str) -> Template:
+    """Edit a layout. Refused while a running or paused campaign uses it: workers
+    pick a changed layout up mid-send, and one campaign would go out in two looks."""
+    name = _clean_layout(name=name, html=html, exclude_pk=layout.pk)
+    sending = campaigns_using_layout(
+        layout, statuses=(Campaign.Status.RUNNING, Campaign.Status.PAUSED)
+    )
+    if sending and html != layout.html:
+        raise LayoutInUse(
+            f"the layout is used by {_quoted(sending)}, which is sending; "
+            "change it once the campaign has finished"
+        )
+    layout.name = name
+    layout.html = html
+    layout.save()
+    return layout
+
+
+def delete_layout(*, layout: Template) -> None:
+    """Delete a layout no campaign uses (``Campaign.template`` is PROTECT)."""
+    with transaction.atomic():
+        users = campaigns_using_layout(layout)
+        if users:
+            raise LayoutInUse(
+                f"the layout is used by {_quoted(users)}; choose another layout for "
+                f"{'it' if len(users) == 1 else 'them'} first"
+            )
+        layout.delete()
+
+
+def _quoted(names: Sequence[str], *, most: int = 5) -> str:
+    shown = ", ".join(f"“{name}”" for name in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")

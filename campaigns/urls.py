@@ -17,4 +17,8 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>/resume/", views.campaign_resume, name="resume"),
     path("campaigns/<int:campaign_id>/cancel/", views.campaign_cancel, name="cancel"),
     path("campaigns/<int:campaign_id>/test/", views.campaign_send_test, name="send_test"),
+    path("campaigns/<int:campaign_id>/delete/", views.campaign_delete, name="delete"),
+    path("campaigns/<int:campaign_id>/archive/", views.campaign_archive, name="archive"),
+    path("campaigns/<int:campaign_id>/unarchive/", views.campaign_unarchive, name="unarchive"),
+    path("campaigns/<int:campaign_id>/duplicate/", views.campaign_duplicate, name="duplicate"),
 ]

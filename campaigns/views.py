@@ -72,11 +72,17 @@ def _stats_payload(campaign: Campaign) -> dict[str, Any]:
 @staff_required
 def campaign_index(request: HttpRequest) -> HttpResponse:
     after = request.GET.get("before", "")
-    campaigns = Campaign.objects.select_related("smtp_server").prefetch_related("lists")
+    # Archived campaigns have their own tab: the default list is what is current.
+    archived = request.GET.get("archived") == "1"
+    campaigns = (
+        Campaign.objects.filter(archived_at__isnull=not archived)
+        .select_related("smtp_server")
+        .prefetch_related("lists")
+    )
     page = keyset_page(
         campaigns, after=int(after) if after.isdigit() else None, size=PAGE_SIZE, descending=True
     )
-    return render(request, "campaigns/campaign_index.html", {"page": page})
+    return render(request, "campaigns/campaign_index.html", {"page": page, "archived": archived})
 
 
 @require_http_methods(["GET", "POST"])
@@ -346,3 +352,64 @@ def _chosen_subscriber(email: str, subscriber_id: int | None) -> tuple[Subscribe
         found = Subscriber.objects.filter(pk=subscriber_id).first()
         return found, "" if found else "That subscriber no longer exists."
     return None, ""
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def campaign_delete(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """GET explains what deleting does (or why it cannot); the POST (with CSRF) does it."""
+    campaign = _campaign(campaign_id)
+    if request.method == "POST":
+        try:
+            services.delete_campaign(campaign=campaign)
+        except services.CampaignStateError as exc:
+            messages.error(request, f"Cannot delete: {_error_text(exc)}")
+            return redirect("campaigns:detail", campaign.pk)
+        messages.success(request, f"Campaign “{campaign.name}” deleted.")
+        return redirect("campaigns:index")
+    has_ledger = campaign.deliveries.exists()
+    deletable = campaign.status == Campaign.Status.DRAFT or (
+        campaign.status == Campaign.Status.CANCELLED and not has_ledger
+    )
+    return render(
+        request,
+        "campaigns/campaign_confirm_delete.html",
+        {"campaign": campaign, "blocked": not deletable},
+    )
+
+
+@require_POST
+@staff_required
+def campaign_archive(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign(campaign_id)
+    try:
+        services.archive_campaign(campaign=campaign)
+    except services.CampaignStateError as exc:
+        messages.error(request, f"Cannot archive: {_error_text(exc)}")
+    else:
+        messages.success(
+            request, "Campaign archived: it is listed under Archived, with its figures."
+        )
+    return redirect("campaigns:detail", campaign.pk)
+
+
+@require_POST
+@staff_required
+def campaign_unarchive(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign(campaign_id)
+    try:
+        services.unarchive_campaign(campaign=campaign)
+    except services.CampaignStateError as exc:
+        messages.error(request, f"Cannot unarchive: {_error_text(exc)}")
+    else:
+        messages.success(request, "Campaign unarchived: it is back in the campaign list.")
+    return redirect("campaigns:detail", campaign.pk)
+
+
+@require_POST
+@staff_required
+def campaign_duplicate(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign(campaign_id)
+    copy = services.duplicate_campaign(campaign=campaign, actor=request.user)
+    messages.success(request, f"Duplicated as “{copy.name}”, a new draft.")
+    return redirect("campaigns:detail", copy.pk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMinute
 from django.utils import timezone
 
@@ -74,4 +74,16 @@ def recent_failures(campaign: Campaign, limit: int = 10) -> QuerySet[Delivery]:
         Delivery.objects.filter(campaign=campaign, status=Delivery.Status.FAILED)
         .select_related("subscriber")
         .order_by("-id")[:limit]
+    )
+
+
+def campaigns_using_server(server_id: int) -> list[str]:
+    """Names of campaigns that send (or sent) through the server, as main or extra one."""
+    return list(
+        Campaign.objects.filter(
+            Q(smtp_server_id=server_id) | Q(server_links__smtp_server_id=server_id)
+        )
+        .order_by("name")
+        .values_list("name", flat=True)
+        .distinct()
     )

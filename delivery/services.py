@@ -12,11 +12,13 @@ from typing import Any, Final, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from delivery.domains import normalize_domain
 from delivery.esp import ESPS, EspConfigurationError, validate_credentials
 from delivery.limit_selectors import utc_today
 from delivery.models import CaughtMessage, DomainLimit, SmtpServer
+from delivery.selectors import campaigns_using_server
 from delivery.smtp import ConnectionCheck, SmtpSettings, check_connection
 
 T = TypeVar("T")
@@ -544,3 +546,37 @@ def clear_outbox() -> int:
     """Delete every message the development mail catcher holds; returns the count."""
     deleted, _ = CaughtMessage.objects.all().delete()
     return deleted
+
+
+class ServerInUse(Exception):
+    """Campaigns reference the sending server (``on_delete=PROTECT``)."""
+
+
+def delete_server(*, server: SmtpServer) -> None:
+    """Delete an SMTP server or ESP channel no campaign uses.
+
+    Campaigns keep their server (``PROTECT``): a sent campaign's page says what it
+    went through, and a draft must not lose its server silently. Delivery rows
+    only lose their link to it (``SET_NULL``).
+    """
+    with transaction.atomic():
+        users = campaigns_using_server(server.pk)
+        if users:
+            raise ServerInUse(_in_use_message(server, users))
+        try:
+            with transaction.atomic():
+                server.delete()
+        except ProtectedError as exc:
+            # A campaign chose the server between the check and the delete.
+            raise ServerInUse(_in_use_message(server, campaigns_using_server(server.pk))) from exc
+
+
+def _in_use_message(server: SmtpServer, campaigns: list[str], *, most: int = 5) -> str:
+    shown = ", ".join(f"“{name}”" for name in campaigns[:most])
+    more = f" and {len(campaigns) - most} more" if len(campaigns) > most else ""
+    return (
+        f"“{server.name}” is used by {len(campaigns)} "
+        f"campaign{'s' if len(campaigns) != 1 else ''}: {shown}{more}; "
+        "choose another server for the drafts among them; "
+        "a campaign that was sent keeps the server it went through"
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("smtp/new-esp/", views.esp_create, name="esp_create"),
     path("smtp/<int:server_id>/", views.smtp_edit, name="smtp_edit"),
     path("smtp/<int:server_id>/test/", views.smtp_test, name="smtp_test"),
+    path("smtp/<int:server_id>/delete/", views.server_delete, name="server_delete"),
     path("smtp/domain-limits/", views.domain_limit_index, name="domain_limit_index"),
     path("smtp/domain-limits/new/", views.domain_limit_create, name="domain_limit_create"),
     path("smtp/domain-limits/<int:limit_id>/", views.domain_limit_edit, name="domain_limit_edit"),

@@ -19,6 +19,7 @@ from delivery.forms import DomainLimitForm, EspServerForm, SmtpServerForm
 from delivery.limit_selectors import effective_daily_limit, utc_today, warmup_ramp
 from delivery.mailcatcher import decoded_from, with_header_prefix
 from delivery.models import CaughtMessage, DomainLimit, SmtpServer
+from delivery.selectors import campaigns_using_server
 from postino.pagination import keyset_page
 from postino.permissions import mailcatcher_required, staff_required
 
@@ -284,3 +285,25 @@ def outbox_clear(request: HttpRequest) -> HttpResponse:
     deleted = services.clear_outbox()
     messages.success(request, f"Outbox cleared ({deleted} messages removed).")
     return redirect("delivery:outbox")
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def server_delete(request: HttpRequest, server_id: int) -> HttpResponse:
+    """Delete an SMTP server or ESP channel: GET names the campaigns that stop it, if
+    any; the POST (with CSRF) deletes."""
+    server = get_object_or_404(SmtpServer, pk=server_id)
+    if request.method == "POST":
+        try:
+            services.delete_server(server=server)
+        except services.ServerInUse as exc:
+            messages.error(request, f"Cannot delete: {exc}.")
+            return redirect("delivery:smtp_edit", server.pk)
+        messages.success(request, f"“{server.name}” deleted.")
+        return redirect("delivery:smtp_index")
+    used_by = campaigns_using_server(server.pk)
+    return render(
+        request,
+        "delivery/server_confirm_delete.html",
+        {"server": server, "used_by": used_by, "blocked": bool(used_by)},
+    )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("subscribers.urls")),
     path("", include("campaigns.urls")),
+    path("", include("campaigns.layout_urls")),
     path("", include("delivery.urls")),
     path("", include("bounces.urls")),
     path("s/", include("subscribers.public_urls")),

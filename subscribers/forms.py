@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 
 from postino.forms import ServiceForm
-from subscribers.models import MailingList, Subscription
+from subscribers.models import MailingList, Subscriber, Subscription
 
 
 class ListForm(ServiceForm):
@@ -59,7 +59,7 @@ class SubscriberForm(ServiceForm):
 
 
 class SubscriberSearchForm(forms.Form):
-    q = forms.CharField(required=False, label="Search by email")
+    q = forms.CharField(required=False, label="Search by email or name")
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
@@ -69,3 +69,39 @@ class MembersFilterForm(forms.Form):
         choices=[("", "All statuses"), *Subscription.Status.choices],
     )
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+
+class SubscriberEditForm(SubscriberForm):
+    status = forms.ChoiceField(
+        choices=Subscriber.Status.choices,
+        widget=forms.RadioSelect,
+        help_text="Blocklisted subscribers receive no campaign, whatever their lists.",
+    )
+
+    field_order = ["email", "name", "attributes", "status", "lists", "preconfirm"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "lists"
+        ].help_text = (
+            "Unticking a list unsubscribes them from it; the subscription's history is kept."
+        )
+        self.fields[
+            "preconfirm"
+        ].help_text = "For lists ticked now: skip the confirmation email on double opt-in lists."
+
+    @classmethod
+    def for_subscriber(cls, subscriber: Subscriber) -> SubscriberEditForm:
+        active = subscriber.subscriptions.exclude(status=Subscription.Status.UNSUBSCRIBED)
+        return cls(
+            initial={
+                "email": subscriber.email,
+                "name": subscriber.name,
+                "attributes": json.dumps(subscriber.attributes, indent=2, ensure_ascii=False)
+                if subscriber.attributes
+                else "",
+                "status": subscriber.status,
+                "lists": [s.mailing_list_id for s in active],
+            }
+        )

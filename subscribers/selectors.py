@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import (
     Case,
     CharField,
@@ -15,7 +17,9 @@ from django.db.models import (
     When,
 )
 
-from bounces.models import Suppression
+from bounces.models import BounceEvent, Suppression
+from campaigns.models import Campaign
+from delivery.models import Delivery
 from subscribers.models import MailingList, Subscriber, Subscription
 
 
@@ -34,10 +38,16 @@ def lists_with_counts() -> QuerySet[MailingList]:
 
 
 def search_subscribers(query: str = "") -> QuerySet[Subscriber]:
+    """Subscribers whose email or name contains ``query``, ignoring case, by id.
+
+    The order stays on the primary key, so keyset pagination (``id > after``)
+    pages through the matches whatever they matched on.
+    """
     qs = Subscriber.objects.order_by("id")
-    query = query.strip().lower()
+    query = query.strip()
     if query:
-        qs = qs.filter(email__contains=query)
+        # Emails are stored lower-cased; names are not.
+        qs = qs.filter(Q(email__contains=query.lower()) | Q(name__icontains=query))
     return qs
 
 
@@ -131,4 +141,88 @@ def active_suppression(email: str) -> Suppression | None:
         Suppression.objects.filter(email=email.lower(), lifted_at__isnull=True)
         .select_related("bounce", "campaign")
         .first()
+    )
+
+
+# Campaign states in which a list or recipient is still needed.
+UNFINISHED_CAMPAIGN_STATUSES = (
+    Campaign.Status.SCHEDULED,
+    Campaign.Status.RUNNING,
+    Campaign.Status.PAUSED,
+)
+
+
+def campaigns_sending_to(subscriber: Subscriber) -> list[str]:
+    """Names of running or paused campaigns with a message still queued for the subscriber."""
+    return list(
+        Campaign.objects.filter(
+            status__in=(Campaign.Status.RUNNING, Campaign.Status.PAUSED),
+            deliveries__subscriber=subscriber,
+            deliveries__status__in=(Delivery.Status.PENDING, Delivery.Status.CLAIMED),
+        )
+        .order_by("name")
+        .values_list("name", flat=True)
+        .distinct()
+    )
+
+
+def unfinished_campaigns_of(mailing_list: MailingList) -> list[str]:
+    """Names of scheduled, running or paused campaigns that target the list."""
+    return list(
+        mailing_list.campaigns.filter(status__in=UNFINISHED_CAMPAIGN_STATUSES)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberDeletionImpact:
+    """What deleting a subscriber takes with it, for the confirmation page."""
+
+    subscriptions: int
+    deliveries: int
+    campaigns: int
+    bounces: int
+    suppressed: bool
+    sending_in: list[str]
+
+
+def subscriber_deletion_impact(subscriber: Subscriber) -> SubscriberDeletionImpact:
+    ledger = Delivery.objects.filter(subscriber=subscriber).aggregate(
+        rows=Count("id"), campaigns=Count("campaign_id", distinct=True)
+    )
+    return SubscriberDeletionImpact(
+        subscriptions=subscriber.subscriptions.count(),
+        deliveries=ledger["rows"],
+        campaigns=ledger["campaigns"],
+        bounces=BounceEvent.objects.filter(subscriber=subscriber).count(),
+        suppressed=Suppression.objects.filter(
+            email=subscriber.email, lifted_at__isnull=True
+        ).exists(),
+        sending_in=campaigns_sending_to(subscriber),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ListDeletionImpact:
+    """What deleting a list takes with it, for the confirmation page."""
+
+    subscriptions: int
+    sent_campaigns: list[str]
+    draft_campaigns: list[str]
+    unfinished_campaigns: list[str]
+
+
+def list_deletion_impact(mailing_list: MailingList) -> ListDeletionImpact:
+    by_status: dict[str, list[str]] = {}
+    for name, status in mailing_list.campaigns.order_by("name").values_list("name", "status"):
+        by_status.setdefault(status, []).append(name)
+    return ListDeletionImpact(
+        subscriptions=mailing_list.subscriptions.count(),
+        sent_campaigns=by_status.get(Campaign.Status.FINISHED, [])
+        + by_status.get(Campaign.Status.CANCELLED, []),
+        draft_campaigns=by_status.get(Campaign.Status.DRAFT, []),
+        unfinished_campaigns=[
+            name for status in UNFINISHED_CAMPAIGN_STATUSES for name in by_status.get(status, [])
+        ],
     )

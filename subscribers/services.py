@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.selectors import campaigns_sending_to, unfinished_campaigns_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -242,3 +243,159 @@ def resend_confirmation(*, subscription: Subscription) -> None:
             f"{subscription.get_status_display().lower()}, not waiting for confirmation."
         )
     request_confirmation(subscription_ids=[subscription.pk])
+
+
+class SubscriberInUse(Exception):
+    """The subscriber is being sent to right now; deleting them would race the workers."""
+
+
+class ListInUse(Exception):
+    """A campaign that has not finished yet still needs the list."""
+
+
+def update_subscriber(
+    *,
+    subscriber: Subscriber,
+    email: str | None = None,
+    name: str | None = None,
+    attributes: Any = None,
+    status: str | None = None,
+    lists: Iterable[MailingList] | None = None,
+    preconfirm: bool = False,
+) -> Subscriber:
+    """Change the fields given; ``None`` keeps a field as it is. Every problem at once.
+
+    ``lists`` is the full set of lists the subscriber should belong to: new ones
+    go through :func:`subscribe` (so double opt-in lists ask for confirmation
+    unless ``preconfirm``), lists left out are unsubscribed, not deleted, so the
+    record of the membership and its end survives.
+    """
+    errors: dict[str, list[str]] = {}
+    address = subscriber.email
+    if email is not None:
+        try:
+            address = normalize_email(email)
+        except ValidationError as exc:
+            errors["email"] = exc.messages
+    if attributes is not None and not isinstance(attributes, Mapping):
+        errors["attributes"] = ["Attributes must be a JSON object."]
+    if status is not None and status not in Subscriber.Status.values:
+        errors["status"] = [f"Status must be one of {', '.join(Subscriber.Status.values)}."]
+    if errors:
+        raise ValidationError(errors)
+    if name is not None:
+        subscriber.name = name.strip()
+    if attributes is not None:
+        subscriber.attributes = dict(attributes)
+    if status is not None:
+        subscriber.status = status
+    subscriber.email = address
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                subscriber.save()
+        except IntegrityError as exc:
+            # The unique email is the only constraint a save can break; the
+            # index, not a prior lookup, decides under concurrency.
+            subscriber.refresh_from_db()
+            existing = Subscriber.objects.filter(email=address).values_list("id", flat=True)
+            raise DuplicateSubscriber(address, existing.first()) from exc
+        if lists is not None:
+            _set_memberships(subscriber, list(lists), preconfirm=preconfirm)
+    return subscriber
+
+
+def _set_memberships(
+    subscriber: Subscriber, wanted: list[MailingList], *, preconfirm: bool
+) -> None:
+    active = set(
+        subscriber.subscriptions.exclude(status=Subscription.Status.UNSUBSCRIBED).values_list(
+            "mailing_list_id", flat=True
+        )
+    )
+    wanted_ids = {mailing_list.pk for mailing_list in wanted}
+    joining = [mailing_list for mailing_list in wanted if mailing_list.pk not in active]
+    if joining:
+        subscribe(subscriber=subscriber, lists=joining, preconfirm=preconfirm)
+    leaving = active - wanted_ids
+    if leaving:
+        unsubscribe(subscriber_id=subscriber.pk, list_ids=leaving)
+
+
+def delete_subscriber(*, subscriber: Subscriber) -> None:
+    """Delete a subscriber, their subscriptions and their delivery rows.
+
+    Bounce reports keep the address but lose the link; suppressions are by
+    address and stay, so a re-added address is still suppressed. Refused while
+    a running or paused campaign still has a message queued for them: the rows
+    workers hold must not vanish under them.
+    """
+    with transaction.atomic():
+        locked = Subscriber.objects.select_for_update().filter(pk=subscriber.pk).first()
+        if locked is None:
+            return
+        sending = campaigns_sending_to(locked)
+        if sending:
+            names = ", ".join(f"“{name}”" for name in sending)
+            raise SubscriberInUse(
+                f"{locked.email} still has messages queued in {names}; "
+                "wait for the campaign to finish or cancel it, then delete"
+            )
+        locked.delete()
+
+
+def update_list(
+    *,
+    mailing_list: MailingList,
+    name: str | None = None,
+    description: str | None = None,
+    optin: str | None = None,
+) -> MailingList:
+    """Change the fields given; ``None`` keeps a field. Names are unique, ignoring case."""
+    errors: dict[str, str] = {}
+    if name is not None:
+        name = name.strip()
+        if not name:
+            errors["name"] = "A list needs a name."
+    if optin is not None and optin not in MailingList.OptIn.values:
+        errors["optin"] = f"Opt-in must be one of {', '.join(MailingList.OptIn.values)}."
+    if errors:
+        raise ValidationError(errors)
+    if name is not None:
+        clash = MailingList.objects.filter(name__iexact=name).exclude(pk=mailing_list.pk)
+        if clash.exists():
+            raise DuplicateList(f"a list named {name!r} already exists")
+        mailing_list.name = name
+    if description is not None:
+        mailing_list.description = description
+    if optin is not None:
+        # Existing subscriptions keep their state: switching to double opt-in
+        # does not unconfirm people who already joined.
+        mailing_list.optin = optin
+    try:
+        with transaction.atomic():
+            mailing_list.save()
+    except IntegrityError as exc:
+        raise DuplicateList(f"a list named {mailing_list.name!r} already exists") from exc
+    return mailing_list
+
+
+def delete_list(*, mailing_list: MailingList) -> None:
+    """Delete a list and its subscriptions; subscribers stay.
+
+    Campaigns that targeted it lose it from their lists; sent campaigns keep
+    their ledger and figures (the ledger is by subscriber, not by list). Refused
+    while a scheduled, running or paused campaign targets it.
+    """
+    with transaction.atomic():
+        locked = MailingList.objects.select_for_update().filter(pk=mailing_list.pk).first()
+        if locked is None:
+            return
+        waiting = unfinished_campaigns_of(locked)
+        if waiting:
+            names = ", ".join(f"“{name}”" for name in waiting)
+            raise ListInUse(
+                f"the list “{locked.name}” is used by {names}, which has not finished; "
+                "cancel it or wait for it to finish, then delete the list"
+            )
+        locked.delete()

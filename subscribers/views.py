@@ -12,8 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from postino.pagination import keyset_page
 from postino.permissions import staff_required
 from subscribers import selectors, services
-from subscribers.forms import ListForm, MembersFilterForm, SubscriberForm, SubscriberSearchForm
-from subscribers.models import Subscriber, Subscription
+from subscribers.forms import (
+    ListForm,
+    MembersFilterForm,
+    SubscriberEditForm,
+    SubscriberForm,
+    SubscriberSearchForm,
+)
+from subscribers.models import MailingList, Subscriber, Subscription
 
 PAGE_SIZE = 50
 
@@ -176,3 +182,108 @@ def subscription_resend_confirmation(
             f"to {subscription.subscriber.email}.",
         )
     return redirect("subscribers:detail", subscriber_id)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def subscriber_edit(request: HttpRequest, subscriber_id: int) -> HttpResponse:
+    subscriber = get_object_or_404(Subscriber, pk=subscriber_id)
+    if request.method == "POST":
+        form = SubscriberEditForm(request.POST)
+    else:
+        form = SubscriberEditForm.for_subscriber(subscriber)
+    duplicate_id = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_subscriber(
+                subscriber=subscriber,
+                email=data["email"],
+                name=data["name"],
+                attributes=data["attributes"],
+                status=data["status"],
+                lists=data["lists"],
+                preconfirm=data["preconfirm"],
+            )
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        except services.DuplicateSubscriber as exc:
+            form.add_error("email", f"Another subscriber already has the address {exc.email}.")
+            duplicate_id = exc.existing_id
+        else:
+            messages.success(request, f"Subscriber {subscriber.email} saved.")
+            return redirect("subscribers:detail", subscriber.pk)
+    return render(
+        request,
+        "subscribers/subscriber_form.html",
+        {"form": form, "subscriber": subscriber, "duplicate_id": duplicate_id},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def subscriber_delete(request: HttpRequest, subscriber_id: int) -> HttpResponse:
+    """GET explains what deleting takes with it; the POST (with CSRF) does it."""
+    subscriber = get_object_or_404(Subscriber, pk=subscriber_id)
+    if request.method == "POST":
+        try:
+            services.delete_subscriber(subscriber=subscriber)
+        except services.SubscriberInUse as exc:
+            messages.error(request, f"Cannot delete: {exc}.")
+            return redirect("subscribers:detail", subscriber.pk)
+        messages.success(request, f"Subscriber {subscriber.email} deleted.")
+        return redirect("subscribers:index")
+    impact = selectors.subscriber_deletion_impact(subscriber)
+    return render(
+        request,
+        "subscribers/subscriber_confirm_delete.html",
+        {"subscriber": subscriber, "impact": impact, "blocked": bool(impact.sending_in)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def list_edit(request: HttpRequest, list_id: int) -> HttpResponse:
+    mailing_list = get_object_or_404(MailingList, pk=list_id)
+    if request.method == "POST":
+        form = ListForm(request.POST)
+    else:
+        form = ListForm(
+            initial={
+                "name": mailing_list.name,
+                "optin": mailing_list.optin,
+                "description": mailing_list.description,
+            }
+        )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_list(mailing_list=mailing_list, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        except services.DuplicateList:
+            form.add_error("name", "Another list already has this name.")
+        else:
+            messages.success(request, f"List “{mailing_list.name}” saved.")
+            return redirect("subscribers:list_detail", mailing_list.pk)
+    return render(request, "subscribers/list_form.html", {"form": form, "list": mailing_list})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def list_delete(request: HttpRequest, list_id: int) -> HttpResponse:
+    """GET explains what deleting takes with it; the POST (with CSRF) does it."""
+    mailing_list = get_object_or_404(MailingList, pk=list_id)
+    if request.method == "POST":
+        try:
+            services.delete_list(mailing_list=mailing_list)
+        except services.ListInUse as exc:
+            messages.error(request, f"Cannot delete: {exc}.")
+            return redirect("subscribers:list_detail", mailing_list.pk)
+        messages.success(request, f"List “{mailing_list.name}” deleted.")
+        return redirect("subscribers:list_index")
+    impact = selectors.list_deletion_impact(mailing_list)
+    return render(
+        request,
+        "subscribers/list_confirm_delete.html",
+        {"list": mailing_list, "impact": impact, "blocked": bool(impact.unfinished_campaigns)},
+    )

@@ -11,6 +11,7 @@ from api.schemas import (
     CampaignIn,
     CampaignOut,
     CampaignPage,
+    CampaignPatch,
     CampaignServerRef,
     ErrorOut,
     StartIn,
@@ -20,6 +21,7 @@ from api.schemas import (
 from api.selectors import (
     campaigns_page,
     get_or_404,
+    layout_by_id,
     lists_by_ids,
     smtp_server_by_id,
     smtp_servers_by_ids,
@@ -27,6 +29,7 @@ from api.selectors import (
 from campaigns import services
 from campaigns.models import Campaign
 from delivery.models import SmtpServer
+from delivery.services import KEEP
 
 router = Router(tags=["campaigns"])
 
@@ -37,6 +40,9 @@ ACTION_RESPONSES: dict[int, Any] = {202: CampaignOut, 400: ErrorOut, 404: ErrorO
 class CampaignFilter(Schema):
     before: int | None = Field(default=None, description="Return campaigns with a smaller id.")
     limit: int = Field(default=50, ge=1, le=500)
+    archived: bool | None = Field(
+        default=None, description="true: only archived campaigns; false: only the others."
+    )
 
 
 @router.post("/campaigns", response={201: CampaignOut, 400: ErrorOut})
@@ -48,6 +54,7 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Any]:
         html=payload.html,
         text=payload.text,
         reply_to=payload.reply_to,
+        template=layout_by_id(payload.layout),
         lists=lists_by_ids(payload.lists),
         smtp_server=smtp_server_by_id(payload.smtp_server),
         smtp_weight=payload.smtp_weight,
@@ -66,7 +73,7 @@ def extra_servers(refs: list[CampaignServerRef]) -> list[tuple[SmtpServer, int]]
 
 @router.get("/campaigns", response={200: CampaignPage, 400: ErrorOut})
 def list_campaigns(request: HttpRequest, filters: Query[CampaignFilter]) -> dict[str, Any]:
-    page = campaigns_page(before=filters.before, limit=filters.limit)
+    page = campaigns_page(before=filters.before, limit=filters.limit, archived=filters.archived)
     return {"items": page.items, "next_before": page.next_key}
 
 
@@ -110,3 +117,66 @@ def resume_campaign(request: HttpRequest, campaign_id: int) -> Status[Any]:
 def cancel_campaign(request: HttpRequest, campaign_id: int) -> Status[Any]:
     campaign = get_or_404(Campaign, campaign_id)
     return Status(202, services.cancel_campaign(campaign=campaign))
+
+
+@router.patch(
+    "/campaigns/{campaign_id}",
+    response={200: CampaignDetailOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPatch) -> Campaign:
+    """Change the fields given of a draft or scheduled campaign (409 otherwise)."""
+    campaign = get_or_404(Campaign, campaign_id)
+    given = payload.model_fields_set
+    return services.update_campaign(
+        campaign=campaign,
+        name=payload.name if "name" in given else campaign.name,
+        subject=payload.subject if "subject" in given else campaign.subject,
+        from_email=payload.from_email if "from_email" in given else campaign.from_email,
+        html=payload.html if "html" in given else campaign.html,
+        text=payload.text if "text" in given else campaign.text,
+        reply_to=payload.reply_to if "reply_to" in given else campaign.reply_to,
+        template=layout_by_id(payload.layout) if "layout" in given else campaign.template,
+        lists=lists_by_ids(payload.lists) if "lists" in given else campaign.lists.all(),
+        smtp_server=(
+            smtp_server_by_id(payload.smtp_server)
+            if "smtp_server" in given
+            else campaign.smtp_server
+        ),
+        smtp_weight=payload.smtp_weight if "smtp_weight" in given else KEEP,
+        extra_servers=(
+            extra_servers(payload.extra_smtp_servers) if "extra_smtp_servers" in given else KEEP
+        ),
+        max_error_rate=payload.max_error_rate if "max_error_rate" in given else KEEP,
+        max_errors=payload.max_errors if "max_errors" in given else KEEP,
+    )
+
+
+@router.delete("/campaigns/{campaign_id}", response={204: None, 404: ErrorOut, 409: ErrorOut})
+def delete_campaign(request: HttpRequest, campaign_id: int) -> Status[None]:
+    """Drafts only, and cancelled campaigns that queued nothing; archive the others."""
+    services.delete_campaign(campaign=get_or_404(Campaign, campaign_id))
+    return Status(204, None)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/archive", response={200: CampaignOut, 404: ErrorOut, 409: ErrorOut}
+)
+def archive_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+    """Finished or cancelled campaigns leave the default listing; their figures stay."""
+    return services.archive_campaign(campaign=get_or_404(Campaign, campaign_id))
+
+
+@router.post(
+    "/campaigns/{campaign_id}/unarchive",
+    response={200: CampaignOut, 404: ErrorOut, 409: ErrorOut},
+)
+def unarchive_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+    return services.unarchive_campaign(campaign=get_or_404(Campaign, campaign_id))
+
+
+@router.post("/campaigns/{campaign_id}/duplicate", response={201: CampaignOut, 404: ErrorOut})
+def duplicate_campaign(request: HttpRequest, campaign_id: int) -> Status[Any]:
+    """A new draft "Copy of …" with the content, lists, layout, servers and thresholds."""
+    campaign = get_or_404(Campaign, campaign_id)
+    copy = services.duplicate_campaign(campaign=campaign, actor=request.auth)  # type: ignore[attr-defined]
+    return Status(201, copy)

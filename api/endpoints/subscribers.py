@@ -6,9 +6,10 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from api.schemas import ErrorOut, SubscriberIn, SubscriberOut, SubscriberPage
-from api.selectors import lists_by_ids, subscribers_page
+from api.schemas import ErrorOut, SubscriberIn, SubscriberOut, SubscriberPage, SubscriberPatch
+from api.selectors import get_or_404, lists_by_ids, subscribers_page
 from subscribers import services
+from subscribers.models import Subscriber
 
 router = Router(tags=["subscribers"])
 
@@ -35,3 +36,37 @@ def create_subscriber(request: HttpRequest, payload: SubscriberIn) -> Status[Any
 def list_subscribers(request: HttpRequest, filters: Query[SubscriberFilter]) -> dict[str, Any]:
     page = subscribers_page(email=filters.email, after=filters.after, limit=filters.limit)
     return {"items": page.items, "next_after": page.next_key}
+
+
+@router.get("/subscribers/{subscriber_id}", response={200: SubscriberOut, 404: ErrorOut})
+def get_subscriber(request: HttpRequest, subscriber_id: int) -> Subscriber:
+    return get_or_404(Subscriber, subscriber_id)
+
+
+@router.patch(
+    "/subscribers/{subscriber_id}",
+    response={200: SubscriberOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+def update_subscriber(
+    request: HttpRequest, subscriber_id: int, payload: SubscriberPatch
+) -> Subscriber:
+    """Change the fields given; an address another subscriber has is a 409."""
+    subscriber = get_or_404(Subscriber, subscriber_id)
+    given = payload.model_fields_set
+    return services.update_subscriber(
+        subscriber=subscriber,
+        email=payload.email if "email" in given else None,
+        name=payload.name if "name" in given else None,
+        attributes=payload.attributes if "attributes" in given else None,
+        status=payload.status if "status" in given else None,
+        lists=lists_by_ids(payload.lists) if "lists" in given else None,
+        preconfirm=payload.preconfirm,
+    )
+
+
+@router.delete("/subscribers/{subscriber_id}", response={204: None, 404: ErrorOut, 409: ErrorOut})
+def delete_subscriber(request: HttpRequest, subscriber_id: int) -> Status[None]:
+    """Deletes their subscriptions and delivery rows; suppressions by address stay.
+    409 while a running or paused campaign still has a message queued for them."""
+    services.delete_subscriber(subscriber=get_or_404(Subscriber, subscriber_id))
+    return Status(204, None)

@@ -45,6 +45,16 @@ class ApiClient:
             secure=True,
         )
 
+    def patch(self, path: str, body: Any = None, *, raw: str | None = None) -> Any:
+        data = raw if raw is not None else json.dumps(body)
+        return self._client.patch(
+            PREFIX + path,
+            data,
+            content_type="application/json",
+            headers=self._headers(),
+            secure=True,
+        )
+
     def delete(self, path: str) -> Any:
         return self._client.delete(PREFIX + path, headers=self._headers(), secure=True)
 
