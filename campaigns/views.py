@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bounces import selectors as bounce_selectors
@@ -23,7 +24,7 @@ from campaigns.rendering import (
     compiled_for,
     sample_context,
 )
-from campaigns.selectors import campaign_stats
+from campaigns.selectors import audience_size, campaign_stats
 from delivery import selectors as delivery_selectors
 from delivery.chunk import campaign_servers
 from postino.charts import bar_chart
@@ -142,6 +143,8 @@ def _render_detail(
         "stats": _stats_payload(campaign),
         "live_statuses": sorted(LIVE_STATUSES),
         "start_form": start_form or StartForm(),
+        # Before the snapshot the ledger is empty ("Total 0"): say who it would reach.
+        "audience": audience_size(campaign) if campaign.is_editable else None,
         "test_form": test_form or TestSendForm(),
     }
     return render(request, "campaigns/campaign_detail.html", context, status=status)
@@ -209,15 +212,25 @@ def campaign_stats_json(request: HttpRequest, campaign_id: int) -> JsonResponse:
 @require_POST
 @staff_required
 def campaign_start(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Start posts here twice: first to see who it reaches, then ``confirmed``.
+
+    Without JavaScript too, nothing starts until a person has seen the count.
+    """
     campaign = _campaign(campaign_id)
     form = StartForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, campaign, start_form=form, status=400)
+    scheduled_at = form.cleaned_data["scheduled_at"]
     try:
-        campaign = services.start_campaign(
-            campaign=campaign, scheduled_at=form.cleaned_data["scheduled_at"]
-        )
-    except (services.CampaignStateError, ValidationError, TemplateValidationError) as exc:
+        if not form.cleaned_data["confirmed"]:
+            services.check_startable(campaign=campaign, scheduled_at=scheduled_at)
+            return _render_start_confirmation(request, campaign, form)
+        campaign = services.start_campaign(campaign=campaign, scheduled_at=scheduled_at)
+    except ValidationError as exc:
+        if form.add_service_error(exc):
+            return _render_detail(request, campaign, start_form=form, status=400)
+        messages.error(request, "Cannot start: " + _error_text(exc))
+    except (services.CampaignStateError, TemplateValidationError) as exc:
         messages.error(request, "Cannot start: " + _error_text(exc))
     else:
         if campaign.status == Campaign.Status.SCHEDULED:
@@ -225,6 +238,24 @@ def campaign_start(request: HttpRequest, campaign_id: int) -> HttpResponse:
         else:
             messages.success(request, "Campaign started.")
     return redirect("campaigns:detail", campaign.pk)
+
+
+def _render_start_confirmation(
+    request: HttpRequest, campaign: Campaign, form: StartForm
+) -> HttpResponse:
+    scheduled_at = form.cleaned_data["scheduled_at"]
+    context = {
+        "campaign": campaign,
+        "audience": audience_size(campaign),
+        "servers": _server_shares(campaign),
+        "scheduled_at": timezone.localtime(scheduled_at) if scheduled_at else None,
+        # Posted back as typed (local time, the field's own format).
+        "scheduled_value": (
+            timezone.localtime(scheduled_at).strftime("%Y-%m-%dT%H:%M") if scheduled_at else ""
+        ),
+        "time_zone": settings.TIME_ZONE,
+    }
+    return render(request, "campaigns/campaign_start_confirm.html", context)
 
 
 def _transition(request: HttpRequest, campaign_id: int, action: str) -> HttpResponse:

@@ -178,7 +178,9 @@ def test_starting_a_campaign_snapshots_the_audience_and_runs(
     django_capture_on_commit_callbacks,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = teammate_client.post(reverse("campaigns:start", args=[campaign.pk]), follow=True)
+        response = teammate_client.post(
+            reverse("campaigns:start", args=[campaign.pk]), {"confirmed": "on"}, follow=True
+        )
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.RUNNING
     assert Delivery.objects.filter(campaign=campaign).count() == 1
@@ -190,7 +192,7 @@ def test_scheduling_a_campaign(teammate_client: Client, campaign: Campaign) -> N
     when = timezone.localtime() + timedelta(days=2)
     response = teammate_client.post(
         reverse("campaigns:start", args=[campaign.pk]),
-        {"scheduled_at": when.strftime("%Y-%m-%dT%H:%M")},
+        {"scheduled_at": when.strftime("%Y-%m-%dT%H:%M"), "confirmed": "on"},
         follow=True,
     )
     campaign.refresh_from_db()
