@@ -17,6 +17,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignServer, Template
 from campaigns.rendering import validate_templates
 from campaigns.selectors import audience_condition
+from delivery import shaping
 from delivery.models import Delivery, SmtpServer
 from delivery.services import KEEP, Keep
 from subscribers.models import MailingList, Subscriber
@@ -382,14 +383,23 @@ def _transition(campaign: Campaign, *, allowed: set[str], to: str, reason: str =
 
 
 def pause_campaign(*, campaign: Campaign, reason: str = "") -> Campaign:
-    return _transition(
+    """Pause; every chunk stops before its next message (``shaping.request_stop``).
+
+    Messages already handed to the SMTP server (at most one per running chunk)
+    still finish and are recorded; the chunks' other rows go back to pending.
+    """
+    campaign = _transition(
         campaign, allowed={Campaign.Status.RUNNING}, to=Campaign.Status.PAUSED, reason=reason
     )
+    shaping.request_stop(campaign.pk)
+    return campaign
 
 
 def resume_campaign(*, campaign: Campaign) -> Campaign:
     from delivery import tasks
 
+    # Cleared first: a chunk dispatched below must not find the old stop.
+    shaping.clear_stop(campaign.pk)
     campaign = _transition(campaign, allowed={Campaign.Status.PAUSED}, to=Campaign.Status.RUNNING)
     campaign_id = campaign.pk
     transaction.on_commit(lambda: tasks.dispatch_campaign.delay(campaign_id))
@@ -402,6 +412,7 @@ def cancel_campaign(*, campaign: Campaign) -> Campaign:
         allowed={Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.SCHEDULED},
         to=Campaign.Status.CANCELLED,
     )
+    shaping.request_stop(campaign.pk)
     Campaign.objects.filter(pk=campaign.pk).update(finished_at=timezone.now())
     return campaign
 

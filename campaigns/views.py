@@ -261,7 +261,11 @@ def _render_start_confirmation(
 def _transition(request: HttpRequest, campaign_id: int, action: str) -> HttpResponse:
     campaign = _campaign(campaign_id)
     actions: dict[str, tuple[Callable[..., Campaign], str]] = {
-        "pause": (services.pause_campaign, "Campaign paused."),
+        "pause": (
+            services.pause_campaign,
+            "Campaign paused. Messages already handed to the server finish; "
+            "nothing else is sent until you resume.",
+        ),
         "resume": (services.resume_campaign, "Campaign resumed."),
         "cancel": (services.cancel_campaign, "Campaign cancelled."),
     }
