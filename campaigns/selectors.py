@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypedDict
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 
 from bounces.models import Suppression
@@ -83,3 +84,22 @@ def audience_size(campaign: Campaign) -> int:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Reads inside see the database as of one moment, so figures that several
+    queries compute (progress, chart, bounce card) agree with each other even
+    while workers write outcomes between those queries.
+
+    PostgreSQL's REPEATABLE READ, read only, costs one statement. Inside a
+    transaction already begun (tests, ATOMIC_REQUESTS) the isolation level can
+    no longer be set; the reads then simply run in that transaction.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield

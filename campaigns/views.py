@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,7 +26,7 @@ from campaigns.rendering import (
     compiled_for,
     sample_context,
 )
-from campaigns.selectors import audience_size, campaign_stats
+from campaigns.selectors import audience_size, campaign_stats, one_snapshot
 from delivery import selectors as delivery_selectors
 from delivery.chunk import campaign_servers
 from postino.charts import bar_chart
@@ -66,7 +68,14 @@ def _stats_payload(campaign: Campaign) -> dict[str, Any]:
         "status_reason": campaign.status_reason,
         "percent": round(100 * done / stats["total"]) if stats["total"] else 0,
         "live": campaign.status in LIVE_STATUSES,
+        "started_at": _when(campaign.started_at),
+        "finished_at": _when(campaign.finished_at),
     }
+
+
+def _when(moment: datetime | None) -> str:
+    # As the details card prints it ({{ …|date:"Y-m-d H:i" }}), in TIME_ZONE.
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 @require_GET
@@ -197,14 +206,23 @@ def campaign_activity(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_GET
 @staff_required
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    return _render_detail(request, _campaign(campaign_id))
+    with one_snapshot():  # the first figures agree too, as each poll's do
+        return _render_detail(request, _campaign(campaign_id))
 
 
 @require_GET
 @staff_required
 def campaign_stats_json(request: HttpRequest, campaign_id: int) -> JsonResponse:
-    campaign = get_object_or_404(Campaign, pk=campaign_id)
-    response = JsonResponse(_stats_payload(campaign))
+    """Every live part of the campaign page, read at one moment, for one poll:
+    status and controls, counts and progress, times, and the activity fragment
+    (rate chart, failures, bounce figures), so they all change together."""
+    with one_snapshot():
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        payload = _stats_payload(campaign)
+        payload["activity_html"] = render_to_string(
+            "campaigns/_activity.html", _activity_context(campaign), request=request
+        )
+    response = JsonResponse(payload)
     response["Cache-Control"] = "no-store"
     return response
 
