@@ -292,6 +292,14 @@ def check_schedule(scheduled_at: datetime | None) -> None:
     """Refuse a start time that has already passed: it would start at once."""
     if scheduled_at is None:
         return
+    if timezone.is_naive(scheduled_at):
+        # Which zone it meant is a guess; guessing wrong sends hours early.
+        raise ValidationError(
+            {
+                "scheduled_at": "Give the time with its time zone, "
+                "such as 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00."
+            }
+        )
     now = timezone.now()
     if scheduled_at <= now:
         local = timezone.localtime(scheduled_at)

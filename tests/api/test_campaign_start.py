@@ -40,3 +40,17 @@ def test_a_schedule_in_the_past_is_400_naming_the_field(
     draft.refresh_from_db()
     assert draft.status == Campaign.Status.DRAFT
     assert not Delivery.objects.filter(campaign=draft).exists()
+
+
+def test_a_schedule_without_a_time_zone_is_400_rather_than_a_guess(
+    owner_api: ApiClient, draft: Campaign
+) -> None:
+    response = owner_api.post(
+        f"/campaigns/{draft.pk}/start", {"scheduled_at": "2999-01-01T09:00:00"}
+    )
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["field"] == "scheduled_at"
+    assert "with its time zone" in error["message"]
+    draft.refresh_from_db()
+    assert draft.status == Campaign.Status.DRAFT
