@@ -12,7 +12,12 @@ from django.utils import timezone
 from bounces.models import Suppression
 from campaigns.models import Campaign
 from campaigns.selectors import audience_size
-from campaigns.services import check_startable, snapshot_audience, start_campaign
+from campaigns.services import (
+    check_startable,
+    snapshot_audience,
+    start_campaign,
+    start_due_scheduled_campaigns,
+)
 from delivery.models import Delivery, SmtpServer
 from subscribers.models import Subscriber, Subscription
 from tests.support.factories import add_audience, make_campaign, make_list
@@ -80,3 +85,18 @@ def test_a_start_that_reaches_nobody_is_refused_and_the_campaign_stays_a_draft(
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
     assert campaign.started_at is None
+
+
+def test_a_scheduled_campaign_that_finds_nobody_when_due_goes_back_to_draft_saying_why(
+    server: SmtpServer,
+) -> None:
+    campaign = make_campaign(lists=[make_list()], server=server)
+    start_campaign(campaign=campaign, scheduled_at=timezone.now() + timedelta(hours=1))
+    Campaign.objects.filter(pk=campaign.pk).update(scheduled_at=timezone.now())
+
+    assert start_due_scheduled_campaigns() == []
+
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    assert campaign.status_reason.startswith("Scheduled start failed: ")
+    assert "Nobody would receive this campaign" in campaign.status_reason
