@@ -1,10 +1,14 @@
 """Reads over bounces and suppressions: the log, the lists, and campaign figures.
 
-Rates follow ``bounces.services.campaign_bounce_rates`` (which decides when a
-campaign pauses), so the figures a marketer sees are the ones the auto-pause
-judged: a hard bounce refused during the SMTP transaction never became "sent",
-so hard and bounce rates are over ``sent + hard``; the complaint rate is over
-``sent``, since only a delivered message can be reported as spam.
+``BounceSummary`` is the one definition of the rates, used by the campaign
+page, the dashboard and the auto-pause (``bounces.services.campaign_bounce_rates``),
+so the figures a marketer sees are the ones the auto-pause judged. Bounce and
+hard rates are over the messages *attempted*: those sent, plus those the server
+refused during the SMTP transaction (an event from the ``smtp`` source whose
+ledger row is ``failed``: it never became "sent"). An asynchronous bounce (a
+DSN, a webhook) is about a message already counted as sent, so it adds a
+bounce but not an attempt. The complaint rate is over ``sent``, since only a
+delivered message can be reported as spam.
 
 Every query here is portable (SQLite and PostgreSQL) and grouped: figures for
 many campaigns cost one query, not one per campaign.
@@ -32,6 +36,7 @@ CHARTED_KINDS = COUNTED_KINDS
 # from "user unknown", short enough that trailing queue ids and timestamps
 # (which make every reply unique) mostly fall outside it.
 SNIPPET_CHARS = 80
+REFUSED = "refused"  # the label of SMTP-time refusals in the figures' union
 # Distinct (status, snippet) groups fetched before merging them in Python;
 # the biggest groups come first, so the top few are exact in practice.
 REASON_GROUPS_FETCHED = 200
@@ -53,10 +58,11 @@ class BounceSummary:
     hard: int = 0
     soft: int = 0
     complaints: int = 0
+    refused: int = 0  # of hard + soft: refused while sending, so never "sent"
 
     @property
     def attempted(self) -> int:
-        return self.sent + self.hard
+        return self.sent + self.refused
 
     @property
     def bounces(self) -> int:
@@ -99,7 +105,7 @@ class BounceSummary:
 def _summaries(
     sent_rows: QuerySet[Delivery], event_rows: QuerySet[BounceEvent], key: str
 ) -> dict[Any, BounceSummary]:
-    """Union the grouped sent counts and grouped event counts into one query."""
+    """Union the grouped sent, event and refusal counts into one query."""
     sent = (
         sent_rows.filter(status=Delivery.Status.SENT)
         .order_by()
@@ -114,8 +120,19 @@ def _summaries(
         .annotate(n=Count("id"))
         .values_list(key, "kind", "n")
     )
+    refused = (
+        event_rows.filter(
+            kind__in=COUNTED_KINDS,
+            source=BounceEvent.Source.SMTP,
+            delivery__status=Delivery.Status.FAILED,
+        )
+        .order_by()
+        .values(key)
+        .annotate(kind=Value(REFUSED, output_field=CharField()), n=Count("id"))
+        .values_list(key, "kind", "n")
+    )
     counts: dict[Any, dict[str, int]] = {}
-    for group, kind, n in sent.union(events, all=True):
+    for group, kind, n in sent.union(events, refused, all=True):
         counts.setdefault(group, {})[kind] = n
     return {
         group: BounceSummary(
@@ -123,6 +140,7 @@ def _summaries(
             hard=by_kind.get(Kind.HARD, 0),
             soft=by_kind.get(Kind.SOFT, 0),
             complaints=by_kind.get(Kind.COMPLAINT, 0),
+            refused=by_kind.get(REFUSED, 0),
         )
         for group, by_kind in counts.items()
     }

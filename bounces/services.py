@@ -17,10 +17,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from bounces.models import BounceEvent, BouncePolicy, Suppression
+from bounces.selectors import campaign_bounce_summary
 from campaigns.models import Campaign
 from delivery.models import Delivery
 from subscribers.models import Subscriber
@@ -148,22 +148,20 @@ def apply_policy(event: BounceEvent, policy: BouncePolicy | None = None) -> Supp
 
 
 def campaign_bounce_rates(campaign_id: int) -> dict[str, float | int]:
-    """Sent, hard bounces, complaints and their rates for one campaign."""
-    sent = Delivery.objects.filter(campaign_id=campaign_id, status=Delivery.Status.SENT).count()
-    counts = BounceEvent.objects.filter(campaign_id=campaign_id).aggregate(
-        hard=Count("id", filter=Q(kind=Kind.HARD)),
-        soft=Count("id", filter=Q(kind=Kind.SOFT)),
-        complaints=Count("id", filter=Q(kind=Kind.COMPLAINT)),
-    )
-    # Hard bounces during the SMTP transaction never became "sent"; count them in.
-    attempted = sent + counts["hard"]
+    """Sent, attempted, hard bounces, complaints and their rates for one campaign.
+
+    The figures the campaign page shows (``bounces.selectors.BounceSummary``):
+    an asynchronous bounce adds a bounce, not an attempt.
+    """
+    summary = campaign_bounce_summary([campaign_id])[campaign_id]
     return {
-        "sent": sent,
-        "hard": counts["hard"],
-        "soft": counts["soft"],
-        "complaints": counts["complaints"],
-        "hard_rate": counts["hard"] / attempted if attempted else 0.0,
-        "complaint_rate": counts["complaints"] / sent if sent else 0.0,
+        "sent": summary.sent,
+        "attempted": summary.attempted,
+        "hard": summary.hard,
+        "soft": summary.soft,
+        "complaints": summary.complaints,
+        "hard_rate": summary.hard_rate,
+        "complaint_rate": summary.complaint_rate,
     }
 
 
@@ -176,7 +174,7 @@ def check_campaign_health(campaign_id: int, policy: BouncePolicy | None = None) 
         return False
     policy = policy or BouncePolicy.current()
     rates = campaign_bounce_rates(campaign_id)
-    if int(rates["sent"]) + int(rates["hard"]) < policy.pause_min_sent:
+    if int(rates["attempted"]) < policy.pause_min_sent:
         return False
     reason = ""
     if float(rates["complaint_rate"]) > policy.pause_complaint_rate:

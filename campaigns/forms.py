@@ -210,13 +210,29 @@ ExtraServerFormSet = forms.formset_factory(
 
 
 class StartForm(forms.Form):
+    """Start or schedule; the first POST asks for confirmation, ``confirmed`` starts."""
+
     scheduled_at = forms.DateTimeField(
         label="Schedule (optional)",
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Leave empty to start now.",
     )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A datetime-local input carries no zone: the server reads it in TIME_ZONE.
+        self.fields[
+            "scheduled_at"
+        ].help_text = f"Time in {settings.TIME_ZONE}. Leave empty to start now."
+
+    def add_service_error(self, exc: ValidationError) -> bool:
+        """Put a refused schedule beside its field; False for other problems."""
+        if hasattr(exc, "error_dict") and "scheduled_at" in exc.error_dict:
+            self.add_error("scheduled_at", exc.message_dict["scheduled_at"])
+            return True
+        return False
 
 
 class TestSendForm(ServiceForm):

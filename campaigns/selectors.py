@@ -1,12 +1,15 @@
-"""Reads for campaigns: stats for pages and API."""
+"""Reads for campaigns: stats and audience sizes for pages and API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypedDict
 
+from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 
+from bounces.models import Suppression
 from campaigns.models import Campaign, Template
 from campaigns.rendering import TemplateValidationError, validate_templates
 from delivery.models import Delivery
@@ -107,3 +110,56 @@ def campaigns_using_layout(layout: Template, *, statuses: Sequence[str] = ()) ->
 def layouts_with_usage() -> QuerySet[Template]:
     """Layouts with how many campaigns use each, for the layout index: one query."""
     return Template.objects.annotate(campaign_count=Count("campaigns")).order_by("name")
+
+
+def audience_condition(campaign_id: int) -> tuple[str, list[str | int]]:
+    """Who a campaign goes to, as SQL over ``subscribers_subscriber s``.
+
+    Enabled subscribers with a confirmed subscription to any of the campaign's
+    lists (each person once, however many lists), whose address is not
+    suppressed. ``campaigns.services.snapshot_audience`` writes exactly these
+    people and ``audience_size`` counts them: one definition, so the number
+    asked to confirm is the number that gets the message.
+    """
+    subscription = Subscription._meta.db_table
+    campaign_lists = Campaign.lists.through._meta.db_table
+    suppression = Suppression._meta.db_table
+    sql = f"""
+        s.status = %s AND EXISTS (
+            SELECT 1 FROM {subscription} sub
+            JOIN {campaign_lists} cl ON cl.mailinglist_id = sub.mailing_list_id
+            WHERE cl.campaign_id = %s AND sub.subscriber_id = s.id AND sub.status = %s
+        ) AND NOT EXISTS (
+            SELECT 1 FROM {suppression} sp WHERE sp.email = s.email AND sp.lifted_at IS NULL
+        )
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    return sql, [Subscriber.Status.ENABLED, campaign_id, Subscription.Status.CONFIRMED]
+
+
+def audience_size(campaign: Campaign) -> int:
+    """How many people a start now would send to: one COUNT, nobody loaded."""
+    condition, params = audience_condition(campaign.pk)
+    sql = f"SELECT COUNT(*) FROM {Subscriber._meta.db_table} s WHERE {condition}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Reads inside see the database as of one moment, so figures that several
+    queries compute (progress, chart, bounce card) agree with each other even
+    while workers write outcomes between those queries.
+
+    PostgreSQL's REPEATABLE READ, read only, costs one statement. Inside a
+    transaction already begun (tests, ATOMIC_REQUESTS) the isolation level can
+    no longer be set; the reads then simply run in that transaction.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield

@@ -14,7 +14,6 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bounces.models import Suppression
 from campaigns.models import Campaign, CampaignServer, Template
 from campaigns.rendering import (
     FieldAndTemplateErrors,
@@ -24,10 +23,15 @@ from campaigns.rendering import (
     sample_context,
     validate_templates,
 )
-from campaigns.selectors import campaigns_using_layout, template_check_members
+from campaigns.selectors import (
+    audience_condition,
+    campaigns_using_layout,
+    template_check_members,
+)
+from delivery import shaping
 from delivery.models import Delivery, SmtpServer
 from delivery.services import KEEP, Keep
-from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.models import MailingList, Subscriber
 
 MAX_TEST_RECIPIENTS = 20
 
@@ -340,46 +344,27 @@ def update_campaign(
 def snapshot_audience(campaign: Campaign) -> int:
     """Write one pending ledger row per recipient, in one set-based statement.
 
-    Recipients are enabled subscribers with a confirmed subscription to any of
-    the campaign's lists, deduplicated across lists, whose address is not
-    suppressed (bounces, complaints). ON CONFLICT makes a
-    second snapshot (a retry after a crash) a no-op for rows already there.
+    Recipients are those of ``campaigns.selectors.audience_condition`` (enabled,
+    confirmed on any of the campaign's lists, deduplicated, not suppressed).
+    ON CONFLICT makes a second snapshot (a retry after a crash) a no-op for
+    rows already there.
     """
     now = timezone.now()
     delivery = Delivery._meta.db_table
     subscriber = Subscriber._meta.db_table
-    subscription = Subscription._meta.db_table
-    campaign_lists = Campaign.lists.through._meta.db_table
-    suppression = Suppression._meta.db_table
+    condition, condition_params = audience_condition(campaign.pk)
     sql = f"""
         INSERT INTO {delivery}
             (campaign_id, subscriber_id, status, attempts, smtp_reply, message_id,
              provider_message_id, created_at, updated_at)
         SELECT %s, s.id, %s, 0, '', '', '', %s, %s
         FROM {subscriber} s
-        WHERE s.status = %s AND EXISTS (
-            SELECT 1 FROM {subscription} sub
-            JOIN {campaign_lists} cl ON cl.mailinglist_id = sub.mailing_list_id
-            WHERE cl.campaign_id = %s AND sub.subscriber_id = s.id AND sub.status = %s
-        ) AND NOT EXISTS (
-            SELECT 1 FROM {suppression} sp WHERE sp.email = s.email AND sp.lifted_at IS NULL
-        )
+        WHERE {condition}
         ORDER BY s.id
         ON CONFLICT (campaign_id, subscriber_id) DO NOTHING
     """  # noqa: S608 - table names come from model metadata, values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                campaign.pk,
-                Delivery.Status.PENDING,
-                now,
-                now,
-                Subscriber.Status.ENABLED,
-                campaign.pk,
-                Subscription.Status.CONFIRMED,
-            ],
-        )
+        cursor.execute(sql, [campaign.pk, Delivery.Status.PENDING, now, now, *condition_params])
         return cursor.rowcount
 
 
@@ -400,21 +385,70 @@ def _check_sendable(campaign: Campaign) -> None:
     )
 
 
+def check_schedule(scheduled_at: datetime | None) -> None:
+    """Refuse a start time that has already passed: it would start at once."""
+    if scheduled_at is None:
+        return
+    if timezone.is_naive(scheduled_at):
+        # Which zone it meant is a guess; guessing wrong sends hours early.
+        raise ValidationError(
+            {
+                "scheduled_at": "Give the time with its time zone, "
+                "such as 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00."
+            }
+        )
+    now = timezone.now()
+    if scheduled_at <= now:
+        local = timezone.localtime(scheduled_at)
+        raise ValidationError(
+            {
+                "scheduled_at": (
+                    f"{local:%Y-%m-%d %H:%M} ({timezone.get_current_timezone_name()}) has "
+                    f"already passed; it is now {timezone.localtime(now):%Y-%m-%d %H:%M}. "
+                    "Choose a later time, or leave it empty to start now."
+                )
+            }
+        )
+
+
+def check_startable(*, campaign: Campaign, scheduled_at: datetime | None = None) -> None:
+    """What ``start_campaign`` would refuse, checked without changing anything, so
+    the confirmation step only asks about a start that can happen."""
+    if campaign.status not in {Campaign.Status.DRAFT, Campaign.Status.SCHEDULED}:
+        raise CampaignStateError(f"a {campaign.status} campaign cannot be started")
+    check_schedule(scheduled_at)
+    _check_sendable(campaign)
+
+
+NOBODY_TO_SEND_TO = (
+    "Nobody would receive this campaign: its lists have no confirmed, enabled subscribers "
+    "whose address is not suppressed."
+)
+
+
 def start_campaign(*, campaign: Campaign, scheduled_at: datetime | None = None) -> Campaign:
-    """Start now, or schedule for later. Sending happens in Celery chunk tasks."""
+    """Start now, or schedule for later. Sending happens in Celery chunk tasks.
+
+    A time in the past is refused rather than taken as "now" (a typo in the
+    year must not send to everyone), and so is a start that reaches nobody.
+    """
     from delivery import tasks
 
+    check_schedule(scheduled_at)
     _check_sendable(campaign)
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status not in {Campaign.Status.DRAFT, Campaign.Status.SCHEDULED}:
             raise CampaignStateError(f"a {locked.status} campaign cannot be started")
-        if scheduled_at is not None and scheduled_at > timezone.now():
+        if scheduled_at is not None:
             locked.status = Campaign.Status.SCHEDULED
             locked.scheduled_at = scheduled_at
             locked.save(update_fields=["status", "scheduled_at", "updated_at"])
             return locked
-        snapshot_audience(locked)
+        written = snapshot_audience(locked)
+        if not written and not Delivery.objects.filter(campaign=locked).exists():
+            # Raising rolls the transaction back: the campaign stays as it was.
+            raise ValidationError({"lists": NOBODY_TO_SEND_TO})
         locked.status = Campaign.Status.RUNNING
         locked.status_reason = ""
         locked.started_at = timezone.now()
@@ -454,14 +488,23 @@ def _transition(campaign: Campaign, *, allowed: set[str], to: str, reason: str =
 
 
 def pause_campaign(*, campaign: Campaign, reason: str = "") -> Campaign:
-    return _transition(
+    """Pause; every chunk stops before its next message (``shaping.request_stop``).
+
+    Messages already handed to the SMTP server (at most one per running chunk)
+    still finish and are recorded; the chunks' other rows go back to pending.
+    """
+    campaign = _transition(
         campaign, allowed={Campaign.Status.RUNNING}, to=Campaign.Status.PAUSED, reason=reason
     )
+    shaping.request_stop(campaign.pk)
+    return campaign
 
 
 def resume_campaign(*, campaign: Campaign) -> Campaign:
     from delivery import tasks
 
+    # Cleared first: a chunk dispatched below must not find the old stop.
+    shaping.clear_stop(campaign.pk)
     campaign = _transition(campaign, allowed={Campaign.Status.PAUSED}, to=Campaign.Status.RUNNING)
     campaign_id = campaign.pk
     transaction.on_commit(lambda: tasks.dispatch_campaign.delay(campaign_id))
@@ -474,6 +517,7 @@ def cancel_campaign(*, campaign: Campaign) -> Campaign:
         allowed={Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.SCHEDULED},
         to=Campaign.Status.CANCELLED,
     )
+    shaping.request_stop(campaign.pk)
     Campaign.objects.filter(pk=campaign.pk).update(finished_at=timezone.now())
     return campaign
 

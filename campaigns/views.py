@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bounces import selectors as bounce_selectors
@@ -23,7 +26,7 @@ from campaigns.rendering import (
     compiled_for,
     sample_context,
 )
-from campaigns.selectors import campaign_stats, template_warnings
+from campaigns.selectors import audience_size, campaign_stats, one_snapshot, template_warnings
 from delivery import selectors as delivery_selectors
 from delivery.chunk import campaign_servers
 from postino.charts import bar_chart
@@ -65,7 +68,14 @@ def _stats_payload(campaign: Campaign) -> dict[str, Any]:
         "status_reason": campaign.status_reason,
         "percent": round(100 * done / stats["total"]) if stats["total"] else 0,
         "live": campaign.status in LIVE_STATUSES,
+        "started_at": _when(campaign.started_at),
+        "finished_at": _when(campaign.finished_at),
     }
+
+
+def _when(moment: datetime | None) -> str:
+    # As the details card prints it ({{ …|date:"Y-m-d H:i" }}), in TIME_ZONE.
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 @require_GET
@@ -156,6 +166,8 @@ def _render_detail(
         "stats": _stats_payload(campaign),
         "live_statuses": sorted(LIVE_STATUSES),
         "start_form": start_form or StartForm(),
+        # Before the snapshot the ledger is empty ("Total 0"): say who it would reach.
+        "audience": audience_size(campaign) if campaign.is_editable else None,
         "test_form": test_form or TestSendForm(),
     }
     return render(request, "campaigns/campaign_detail.html", context, status=status)
@@ -208,14 +220,23 @@ def campaign_activity(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_GET
 @staff_required
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    return _render_detail(request, _campaign(campaign_id))
+    with one_snapshot():  # the first figures agree too, as each poll's do
+        return _render_detail(request, _campaign(campaign_id))
 
 
 @require_GET
 @staff_required
 def campaign_stats_json(request: HttpRequest, campaign_id: int) -> JsonResponse:
-    campaign = get_object_or_404(Campaign, pk=campaign_id)
-    response = JsonResponse(_stats_payload(campaign))
+    """Every live part of the campaign page, read at one moment, for one poll:
+    status and controls, counts and progress, times, and the activity fragment
+    (rate chart, failures, bounce figures), so they all change together."""
+    with one_snapshot():
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        payload = _stats_payload(campaign)
+        payload["activity_html"] = render_to_string(
+            "campaigns/_activity.html", _activity_context(campaign), request=request
+        )
+    response = JsonResponse(payload)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -223,15 +244,25 @@ def campaign_stats_json(request: HttpRequest, campaign_id: int) -> JsonResponse:
 @require_POST
 @staff_required
 def campaign_start(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Start posts here twice: first to see who it reaches, then ``confirmed``.
+
+    Without JavaScript too, nothing starts until a person has seen the count.
+    """
     campaign = _campaign(campaign_id)
     form = StartForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, campaign, start_form=form, status=400)
+    scheduled_at = form.cleaned_data["scheduled_at"]
     try:
-        campaign = services.start_campaign(
-            campaign=campaign, scheduled_at=form.cleaned_data["scheduled_at"]
-        )
-    except (services.CampaignStateError, ValidationError, TemplateValidationError) as exc:
+        if not form.cleaned_data["confirmed"]:
+            services.check_startable(campaign=campaign, scheduled_at=scheduled_at)
+            return _render_start_confirmation(request, campaign, form)
+        campaign = services.start_campaign(campaign=campaign, scheduled_at=scheduled_at)
+    except ValidationError as exc:
+        if form.add_service_error(exc):
+            return _render_detail(request, campaign, start_form=form, status=400)
+        messages.error(request, "Cannot start: " + _error_text(exc))
+    except (services.CampaignStateError, TemplateValidationError) as exc:
         messages.error(request, "Cannot start: " + _error_text(exc))
     else:
         if campaign.status == Campaign.Status.SCHEDULED:
@@ -241,10 +272,32 @@ def campaign_start(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return redirect("campaigns:detail", campaign.pk)
 
 
+def _render_start_confirmation(
+    request: HttpRequest, campaign: Campaign, form: StartForm
+) -> HttpResponse:
+    scheduled_at = form.cleaned_data["scheduled_at"]
+    context = {
+        "campaign": campaign,
+        "audience": audience_size(campaign),
+        "servers": _server_shares(campaign),
+        "scheduled_at": timezone.localtime(scheduled_at) if scheduled_at else None,
+        # Posted back as typed (local time, the field's own format).
+        "scheduled_value": (
+            timezone.localtime(scheduled_at).strftime("%Y-%m-%dT%H:%M") if scheduled_at else ""
+        ),
+        "time_zone": settings.TIME_ZONE,
+    }
+    return render(request, "campaigns/campaign_start_confirm.html", context)
+
+
 def _transition(request: HttpRequest, campaign_id: int, action: str) -> HttpResponse:
     campaign = _campaign(campaign_id)
     actions: dict[str, tuple[Callable[..., Campaign], str]] = {
-        "pause": (services.pause_campaign, "Campaign paused."),
+        "pause": (
+            services.pause_campaign,
+            "Campaign paused. Messages already handed to the server finish; "
+            "nothing else is sent until you resume.",
+        ),
         "resume": (services.resume_campaign, "Campaign resumed."),
         "cancel": (services.cancel_campaign, "Campaign cancelled."),
     }

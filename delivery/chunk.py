@@ -414,7 +414,9 @@ class ChunkRun:
             rows = [r for r in rows if r.subscriber.email not in suppressed]
         self.clock.lap("audience")
         factory = MessageFactory(self.campaign)
-        gate = Gate(ServerLimits.for_server(self.server), claim=self.token)
+        gate = Gate(
+            ServerLimits.for_server(self.server), claim=self.token, campaign_id=self.campaign.pk
+        )
         status_every = float(_conf("STATUS_CHECK_SECONDS"))
         renew_every = max(1.0, int(_conf("LEASE_SECONDS")) / 3)
         next_status_check = time.monotonic() + status_every
@@ -480,6 +482,8 @@ class ChunkRun:
                         break
                     journal_entry = ""
                     verdict = gate_result.verdict
+                    if verdict is Verdict.STOP and not self._stop_is_current():
+                        continue  # a stale stop key, now gone: ask the gate again
                     if verdict is Verdict.WAIT:
                         self.clock.lap("gate")
                         time.sleep(gate_result.wait_ms / 1000.0)
@@ -490,6 +494,12 @@ class ChunkRun:
                     self.writer.flush()
                     time.sleep(1.0 / self.server.messages_per_second)
                 self.clock.lap("gate")
+                if verdict is Verdict.STOP:
+                    # Paused or cancelled: this row and the rest of the claim
+                    # go back to pending in close(); the previous outcome was
+                    # journaled by this same gate call.
+                    self.continue_campaign = False
+                    return
                 if verdict is Verdict.DOMAIN:
                     seconds = gate_result.wait_ms / 1000.0 + 0.01
                     if seconds <= SHORT_DOMAIN_WAIT:
@@ -530,6 +540,16 @@ class ChunkRun:
             self._flush()
             self.clock.lap("ledger")
         shaping.mark_server_up(self.server.pk)
+
+    def _stop_is_current(self) -> bool:
+        """Obey a stop key only while the database agrees the campaign is not
+        running: a key left behind (Redis kept it through a resume it missed)
+        is dropped instead of wedging the campaign."""
+        if not sender._still_running(self.campaign.pk):
+            return True
+        log.warning("campaign %s: stale stop key dropped; still running", self.campaign.pk)
+        shaping.clear_stop(self.campaign.pk)
+        return False
 
     def _next_row(
         self,

@@ -17,7 +17,7 @@ from functools import cache
 
 import redis
 from django.conf import settings
-from django.db.models import Case, Count, Max, Q, Value, When
+from django.db.models import Case, Count, Max, Min, Q, QuerySet, Value, When
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from campaigns.models import Campaign
 from campaigns.selectors import stats_for_campaigns
 from delivery import shaping
 from delivery.chunk import EVENTS_KEY, STAGES_KEY
+from delivery.ledger import FLUSH_SECONDS
 from delivery.models import Delivery, DomainLimit, SmtpServer
 from postino import worker_heartbeat
 from postino.redis import as_text, redis_client
@@ -44,6 +45,62 @@ def _int(value: bytes | str | None) -> int:
     return int(as_text(value)) if value is not None else 0
 
 
+# --- sending rates -------------------------------------------------------------
+
+# Outcomes reach the ledger in batches (``delivery.ledger``), up to
+# FLUSH_SECONDS after the server answered: a send whose newest row is younger
+# than this is taken to be still going.
+LEDGER_LAG = timedelta(seconds=FLUSH_SECONDS + 1)
+# The shortest span a rate is measured over, so the first messages of a send
+# do not divide by almost nothing.
+MIN_RATE_SPAN_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class RecentSends:
+    """Messages accepted in the last RATE_WINDOW, and the first and last of them."""
+
+    count: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def rate(self, now: datetime) -> float:
+        """Messages per second over the time they were sent in.
+
+        Dividing by the whole window says 3 msg/s for a send that began 9 s
+        ago at 20; so the span starts at the first message in the window. It
+        ends at the last one recorded while the send is still going (the
+        ledger lags by up to a flush), and at ``now`` once it has stopped, so
+        the rate of a paused or finished send falls away over the window.
+        """
+        if not self.count or self.first is None or self.last is None:
+            return 0.0
+        start = max(self.first, now - RATE_WINDOW)
+        end = self.last if now - self.last <= LEDGER_LAG else now
+        return self.count / max((end - start).total_seconds(), MIN_RATE_SPAN_SECONDS)
+
+
+def recent_sends_by(rows: QuerySet[Delivery], key: str, *, now: datetime) -> dict[int, RecentSends]:
+    """RecentSends per ``key`` (campaign, server) in one grouped query (the sent_at index)."""
+    grouped = (
+        rows.filter(sent_at__gte=now - RATE_WINDOW)
+        .order_by()
+        .values_list(key)
+        .annotate(n=Count("id"), first=Min("sent_at"), last=Max("sent_at"))
+        .values_list(key, "n", "first", "last")
+    )
+    return {group: RecentSends(n, first, last) for group, n, first, last in grouped}
+
+
+def recent_sends(*, now: datetime | None = None) -> RecentSends:
+    """RecentSends across all campaigns (one query)."""
+    now = now or timezone.now()
+    found = Delivery.objects.filter(sent_at__gte=now - RATE_WINDOW).aggregate(
+        n=Count("id"), first=Min("sent_at"), last=Max("sent_at")
+    )
+    return RecentSends(found["n"], found["first"], found["last"])
+
+
 # --- campaigns -----------------------------------------------------------------
 
 
@@ -59,11 +116,7 @@ class CampaignOverview:
     pending: int
     sent_last_minute: int
     retry_backlog: int
-
-    @property
-    def rate(self) -> float:
-        """Messages accepted per second over the last minute."""
-        return self.sent_last_minute / RATE_WINDOW.total_seconds()
+    rate: float  # messages accepted per second (RecentSends.rate)
 
     @property
     def eta_seconds(self) -> float | None:
@@ -92,13 +145,7 @@ def running_campaigns_overview(*, now: datetime | None = None) -> list[CampaignO
     ids = [campaign.pk for campaign in campaigns]
     stats = stats_for_campaigns(ids)
     # Both use the (campaign, sent_at) and (campaign, status, id) indexes.
-    recent = dict(
-        Delivery.objects.filter(campaign_id__in=ids, sent_at__gte=now - RATE_WINDOW)
-        .order_by()
-        .values_list("campaign_id")
-        .annotate(n=Count("id"))
-        .values_list("campaign_id", "n")
-    )
+    recent = recent_sends_by(Delivery.objects.filter(campaign_id__in=ids), "campaign_id", now=now)
     backlog = dict(
         Delivery.objects.filter(
             campaign_id__in=ids, status=Delivery.Status.PENDING, next_attempt_at__gt=now
@@ -114,7 +161,8 @@ def running_campaigns_overview(*, now: datetime | None = None) -> list[CampaignO
             name=campaign.name,
             status=campaign.status,
             status_label=campaign.get_status_display(),
-            sent_last_minute=recent.get(campaign.pk, 0),
+            sent_last_minute=recent.get(campaign.pk, RecentSends()).count,
+            rate=recent.get(campaign.pk, RecentSends()).rate(now),
             retry_backlog=backlog.get(campaign.pk, 0),
             **stats[campaign.pk],
         )
@@ -142,6 +190,7 @@ class ServerOverview:
     connections_in_use: int
     max_connections: int
     sent_last_minute: int
+    rate: float  # messages accepted per second (RecentSends.rate)
 
     @property
     def state(self) -> str:
@@ -150,10 +199,6 @@ class ServerOverview:
             return "exhausted" if self.down_reason == QUOTA_SPENT else "down"
         return "pacing" if self.pacing else "ok"
 
-    @property
-    def rate(self) -> float:
-        return self.sent_last_minute / RATE_WINDOW.total_seconds()
-
 
 def servers_overview(*, now: datetime | None = None) -> list[ServerOverview]:
     """Every SMTP server with its limits and live state (2 queries, 1 Redis round trip)."""
@@ -161,12 +206,8 @@ def servers_overview(*, now: datetime | None = None) -> list[ServerOverview]:
     servers = list(SmtpServer.objects.order_by("name"))
     if not servers:
         return []
-    recent = dict(
-        Delivery.objects.filter(sent_at__gte=now - RATE_WINDOW, smtp_server__isnull=False)
-        .order_by()
-        .values_list("smtp_server_id")
-        .annotate(n=Count("id"))
-        .values_list("smtp_server_id", "n")
+    recent = recent_sends_by(
+        Delivery.objects.filter(smtp_server__isnull=False), "smtp_server_id", now=now
     )
     utc_now = now.astimezone(UTC)
     # One pipeline for all servers, reading the keys delivery.shaping writes.
@@ -210,7 +251,8 @@ def servers_overview(*, now: datetime | None = None) -> list[ServerOverview]:
                 pacing=tat is not None and float(as_text(tat)) > redis_now_ms,
                 connections_in_use=int(in_use),
                 max_connections=server.max_connections,
-                sent_last_minute=recent.get(server.pk, 0),
+                sent_last_minute=recent.get(server.pk, RecentSends()).count,
+                rate=recent.get(server.pk, RecentSends()).rate(now),
             )
         )
     return overviews
@@ -470,12 +512,6 @@ def throughput_per_minute(
     ]
 
 
-def sent_last_minute(*, now: datetime | None = None) -> int:
-    """Messages accepted in the last 60 seconds, all campaigns (the sent_at index)."""
-    now = now or timezone.now()
-    return Delivery.objects.filter(sent_at__gte=now - RATE_WINDOW).count()
-
-
 # --- everything at once ------------------------------------------------------------------
 
 
@@ -492,16 +528,12 @@ class Snapshot:
     stages: StageCosts
     throughput: list[tuple[datetime, int]]
     sent_last_minute: int
+    sending_rate: float  # messages accepted per second, all campaigns
     redis_ok: bool
 
     @property
     def retry_backlog(self) -> int:
         return sum(campaign.retry_backlog for campaign in self.campaigns)
-
-    @property
-    def sending_rate(self) -> float:
-        """Messages accepted per second over the last minute, all campaigns."""
-        return self.sent_last_minute / RATE_WINDOW.total_seconds()
 
 
 def snapshot(*, throughput_minutes: int = 60) -> Snapshot:
@@ -513,7 +545,7 @@ def snapshot(*, throughput_minutes: int = 60) -> Snapshot:
     campaigns = running_campaigns_overview(now=now)
     errors = recent_errors(now=now)
     throughput = throughput_per_minute(throughput_minutes, now=now)
-    sent_recently = sent_last_minute(now=now)
+    sent_recently = recent_sends(now=now)
     try:
         servers = servers_overview(now=now)
         domains = domains_overview(now=now)
@@ -540,6 +572,7 @@ def snapshot(*, throughput_minutes: int = 60) -> Snapshot:
         events=events,
         stages=stages,
         throughput=throughput,
-        sent_last_minute=sent_recently,
+        sent_last_minute=sent_recently.count,
+        sending_rate=sent_recently.rate(now),
         redis_ok=redis_ok,
     )

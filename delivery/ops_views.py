@@ -84,6 +84,7 @@ def snapshot_payload(snap: ops.Snapshot) -> dict[str, Any]:
         "queue": asdict(snap.queue) if snap.queue is not None else None,
         "retry_backlog": snap.retry_backlog,
         "sent_last_minute": snap.sent_last_minute,
+        "sending_rate": round(snap.sending_rate, 3),
         "workers": [asdict(beat) for beat in snap.workers],
         "errors": [
             {**asdict(group), "last_at": group.last_at.isoformat()} for group in snap.errors

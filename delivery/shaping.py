@@ -5,6 +5,9 @@ One Lua script (``gate``) runs before each message and, atomically:
 * journals the outcome of the previous message of the chunk (see
   ``delivery.ledger``), so a worker killed now loses at most the message in
   flight;
+* stops the chunk when its campaign was paused or cancelled (the stop key
+  ``pause_campaign``/``cancel_campaign`` set), so a pause bites before the next
+  message rather than at the next status check;
 * enforces the SMTP server's hourly and daily quota (fixed UTC windows; the
   daily one follows the warm-up ramp);
 * enforces the recipient domain's limit: a throttled domain *defers* that
@@ -50,6 +53,9 @@ local journal_ttl = tonumber(ARGV[9])
 if ARGV[7] ~= '' then
   redis.call('RPUSH', KEYS[5], ARGV[7])
   redis.call('EXPIRE', KEYS[5], journal_ttl)
+end
+if ARGV[12] == '1' and redis.call('EXISTS', KEYS[7]) == 1 then
+  return {'stop', '0'}
 end
 local hour_limit = tonumber(ARGV[3])
 local day_limit = tonumber(ARGV[4])
@@ -113,6 +119,7 @@ class Verdict(StrEnum):
     WAIT = "wait"  # the server's per-second rate: wait, then ask again
     DOMAIN = "domain"  # the recipient's domain is at its limit: defer this one
     QUOTA = "quota"  # the server's hourly/daily budget is spent: defer the rest
+    STOP = "stop"  # the campaign was paused or cancelled: send nothing more
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +197,12 @@ def forget_domain_limits() -> None:
 class Gate:
     """Per-chunk handle on the shared limits of one server."""
 
-    def __init__(self, limits: ServerLimits, *, claim: uuid.UUID) -> None:
+    def __init__(
+        self, limits: ServerLimits, *, claim: uuid.UUID, campaign_id: int | None = None
+    ) -> None:
         self.limits = limits
         self.claim = claim
+        self._stop_key = stop_key(campaign_id) if campaign_id is not None else ""
         self._script = redis_client().register_script(_GATE)
         self._domains = domain_limits()
         self._sec_key = f"{PREFIX}:rate:smtp:{limits.server_id}"
@@ -213,6 +223,7 @@ class Gate:
                 f"{PREFIX}:rate:domain:{domain}",
                 self._journal_key,
                 self._inflight_key,
+                self._stop_key or self._inflight_key,
             ],
             args=[
                 self.limits.interval_ms,
@@ -226,6 +237,7 @@ class Gate:
                 JOURNAL_TTL_SECONDS,
                 hour_ttl,
                 day_ttl,
+                "1" if self._stop_key else "0",
             ],
         )
         return GateResult(Verdict(as_text(verdict)), float(as_text(wait)))
@@ -237,6 +249,35 @@ def journal_key(claim: uuid.UUID) -> str:
 
 def inflight_key(claim: uuid.UUID) -> str:
     return f"{PREFIX}:inflight:{claim}"
+
+
+# --- stopping a campaign's chunks ------------------------------------------------
+
+# Outlives any pause worth keeping the key for; a stale key is harmless anyway
+# (the chunk checks the database before obeying it, see delivery.chunk).
+STOP_TTL_SECONDS = 7 * 24 * 3600
+
+
+def stop_key(campaign_id: int) -> str:
+    """Present while the campaign's chunks must not send another message."""
+    return f"{PREFIX}:campaign:{campaign_id}:stop"
+
+
+def request_stop(campaign_id: int) -> None:
+    """Tell every chunk of the campaign to stop before its next message.
+
+    Without Redis the chunks still notice the status in the database within
+    ``STATUS_CHECK_SECONDS``; the pause itself must not fail for that.
+    """
+    try:
+        redis_client().set(stop_key(campaign_id), "1", ex=STOP_TTL_SECONDS)
+    except redis.RedisError as exc:
+        log.warning("campaign %s: could not set its stop key (%s)", campaign_id, exc)
+
+
+def clear_stop(campaign_id: int) -> None:
+    with contextlib.suppress(redis.RedisError):
+        redis_client().delete(stop_key(campaign_id))
 
 
 # --- server health ------------------------------------------------------------

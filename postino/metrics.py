@@ -57,7 +57,7 @@ def _campaign_metrics(snap: ops.Snapshot) -> Iterator[Metric]:
     )
     rate = GaugeMetricFamily(
         "postino_campaign_send_rate",
-        "Messages accepted per second over the last minute.",
+        "Messages accepted per second, over the part of the last minute it sent in.",
         labels=["campaign", "name"],
     )
     eta = GaugeMetricFamily(
@@ -97,6 +97,12 @@ def _campaign_metrics(snap: ops.Snapshot) -> Iterator[Metric]:
     )
     sent_minute.add_metric([], snap.sent_last_minute)
     yield sent_minute
+    total_rate = GaugeMetricFamily(
+        "postino_send_rate",
+        "Messages accepted per second, all campaigns (the operations page's sending rate).",
+    )
+    total_rate.add_metric([], snap.sending_rate)
+    yield total_rate
 
 
 def _queue_metrics(snap: ops.Snapshot) -> Iterator[Metric]:

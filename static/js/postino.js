@@ -1,11 +1,13 @@
 /* Postino marketer UI: small progressive enhancements, no dependencies.
  *
- * 1. Live campaign progress: a page with [data-campaign-live] polls its
- *    stats URL every 2 seconds while the campaign can still change
- *    (scheduled, running, paused) and updates counts, the progress bar, the
- *    status badge and which controls are shown, without reloading.
- *    Its [data-activity-url] fragment (rate chart, recent failures) is
- *    re-fetched every 10 seconds on the same condition.
+ * 1. Live campaign page: a page with [data-campaign-live] polls its stats
+ *    URL every 2 seconds while the campaign can still change (scheduled,
+ *    running, paused). One answer, read at one moment on the server, carries
+ *    every live part: status, reason, counts, progress, started/finished
+ *    times, which controls show, and the activity fragment (rate chart,
+ *    recent failures, bounce figures). All are applied in one go, so no
+ *    figure on the page lags another; the poll that sees the campaign
+ *    finished applies its last figures and stops.
  * 2. Confirmation for destructive forms: <form data-confirm="…">.
  * 3. Live operations page: a [data-ops-live] root re-fetches its
  *    [data-live-url] fragment every [data-poll-ms] (3 seconds) and swaps it
@@ -15,7 +17,6 @@
   "use strict";
 
   var POLL_MS = 2000;
-  var ACTIVITY_MS = 10000;
   var LIVE = ["scheduled", "running", "paused"];
   var numberFormat = new Intl.NumberFormat("en-US");
 
@@ -46,6 +47,19 @@
     var progress = root.querySelector('[data-role="progress"]');
     if (progress) progress.setAttribute("aria-valuenow", String(data.percent));
     setText(root, '[data-role="status-reason"]', data.status_reason || "");
+    ["started_at", "finished_at"].forEach(function (key) {
+      var value = data[key] || "";
+      root.querySelectorAll('[data-time="' + key + '"]').forEach(function (el) {
+        if (el.tagName === "DD" && el.textContent !== value) el.textContent = value;
+        el.hidden = value === "";
+      });
+    });
+    var activity = root.querySelector('[data-role="activity"]');
+    // Compared with the last answer, not the DOM: unchanged HTML is not re-parsed.
+    if (activity && typeof data.activity_html === "string" && activity.postinoHtml !== data.activity_html) {
+      activity.innerHTML = data.activity_html;
+      activity.postinoHtml = data.activity_html;
+    }
 
     if (data.status !== root.getAttribute("data-status")) {
       root.setAttribute("data-status", data.status);
@@ -94,34 +108,6 @@
     }
 
     schedule();
-    refreshActivity(root);
-  }
-
-  function refreshActivity(root) {
-    var box = root.querySelector("[data-activity-url]");
-    if (!box) return;
-    var url = box.getAttribute("data-activity-url");
-
-    function tick() {
-      if (!isLive(root.getAttribute("data-status"))) return;
-      if (!document.hidden) {
-        window
-          .fetch(url, { credentials: "same-origin", cache: "no-store" })
-          .then(function (response) {
-            if (!response.ok) throw new Error("HTTP " + response.status);
-            return response.text();
-          })
-          .then(function (html) {
-            box.innerHTML = html;
-          })
-          .catch(function () {
-            // Retried on the next tick.
-          });
-      }
-      window.setTimeout(tick, ACTIVITY_MS);
-    }
-
-    window.setTimeout(tick, ACTIVITY_MS);
   }
 
   function confirmForms() {

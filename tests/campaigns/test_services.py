@@ -81,7 +81,9 @@ def test_starting_snapshots_the_audience_and_queues_the_send(
 def test_a_campaign_cannot_start_twice(
     server: SmtpServer, django_capture_on_commit_callbacks
 ) -> None:
-    campaign = make_campaign(lists=[make_list()], server=server)
+    news = make_list()
+    add_audience(news, 1)
+    campaign = make_campaign(lists=[news], server=server)
     with django_capture_on_commit_callbacks():
         start_campaign(campaign=campaign)
     with pytest.raises(CampaignStateError):
@@ -114,7 +116,9 @@ def test_scheduling_in_the_future_waits_until_due(
 def test_pause_resume_and_cancel_follow_the_status_rules(
     server: SmtpServer, django_capture_on_commit_callbacks
 ) -> None:
-    campaign = make_campaign(lists=[make_list()], server=server)
+    news = make_list()
+    add_audience(news, 1)
+    campaign = make_campaign(lists=[news], server=server)
     with pytest.raises(CampaignStateError):
         pause_campaign(campaign=campaign)
     with django_capture_on_commit_callbacks():

@@ -13,7 +13,9 @@ from delivery.models import Delivery
 from tests.ops.conftest import Ledger, make_campaign
 
 
-def test_rate_is_messages_sent_in_the_last_minute_per_second(ledger: Ledger) -> None:
+def test_rate_is_messages_of_the_last_minute_over_the_time_since_the_first(
+    ledger: Ledger,
+) -> None:
     campaign = make_campaign()
     now = timezone.now()
     ledger.add(campaign, 30, status=Delivery.Status.SENT, sent_at=now - timedelta(seconds=20))
@@ -24,8 +26,8 @@ def test_rate_is_messages_sent_in_the_last_minute_per_second(ledger: Ledger) -> 
 
     assert (row.id, row.total, row.sent, row.failed, row.pending) == (campaign.pk, 200, 80, 0, 120)
     assert row.sent_last_minute == 30
-    assert row.rate == pytest.approx(0.5)
-    assert row.eta_seconds == pytest.approx(240)  # 120 pending at 0.5 per second
+    assert row.rate == pytest.approx(1.5)  # 30 in the 20 s since, the older 50 left out
+    assert row.eta_seconds == pytest.approx(80)  # 120 pending at 1.5 per second
     assert row.percent == 40
 
 

@@ -80,8 +80,8 @@ def test_the_right_token_gets_the_metrics_in_text_format(
         f'postino_campaign_messages{{{campaign},status="sent"}} 60.0',
         f'postino_campaign_messages{{{campaign},status="pending"}} 125.0',
         f'postino_campaign_messages{{{campaign},status="failed"}} 3.0',
-        f"postino_campaign_send_rate{{{campaign}}} 1.0",
-        f"postino_campaign_eta_seconds{{{campaign}}} 125.0",
+        f"postino_campaign_send_rate{{{campaign}}} 2.0",
+        f"postino_campaign_eta_seconds{{{campaign}}} 62.5",
         'postino_queue_depth{queue="postino"} 0.0',
         "postino_retry_backlog 5.0",
         "postino_workers 1.0",
@@ -96,6 +96,7 @@ def test_the_right_token_gets_the_metrics_in_text_format(
         'postino_stage_seconds_total{stage="smtp"} 1.2',
         "postino_smtp_attempts_total 60.0",
         "postino_messages_sent_last_minute 60.0",
+        "postino_send_rate 2.0",
         "postino_redis_up 1.0",
     ):
         assert expected in lines, expected

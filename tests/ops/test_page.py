@@ -67,8 +67,8 @@ def test_the_fragment_shows_rate_eta_backlog_throttling_and_errors(
     assert "no-cache" in response["Cache-Control"]
     html = response.content.decode()
     assert "Campaign 0" in html
-    assert '<td class="num" data-col="rate">1.0 <span' in html  # 60 in the last minute
-    assert '<td class="num" data-col="eta">2 min 5 s</td>' in html  # 125 pending at 1/s
+    assert '<td class="num" data-col="rate">2.0 <span' in html  # 60 in the last 30 s
+    assert '<td class="num" data-col="eta">1 min 2 s</td>' in html  # 125 pending at 2/s
     assert '<td class="num" data-col="backlog">5</td>' in html
     assert "Down</span>" in html
     assert "timed out connecting to smtp.example.com:587 · back in 30 s" in html
@@ -90,7 +90,7 @@ def test_the_json_has_the_same_numbers(teammate_client: Client, ledger: Ledger) 
     data = teammate_client.get(DATA).json()
 
     (campaign,) = data["campaigns"]
-    assert (campaign["rate"], campaign["eta_seconds"], campaign["retry_backlog"]) == (1.0, 125, 5)
+    assert (campaign["rate"], campaign["eta_seconds"], campaign["retry_backlog"]) == (2.0, 62, 5)
     assert data["servers"][0]["state"] == "down"
     assert data["servers"][0]["hour_used"] == 60
     assert data["domains"][0]["throttled"] is True

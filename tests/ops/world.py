@@ -25,15 +25,17 @@ def build_world(ledger: Ledger, size: int, *, first: int = 0) -> None:
         campaign = make_campaign(f"Campaign {i}")
         domain = f"mail{i}.example"
         DomainLimit.objects.create(domain=domain, messages_per_minute=300)
-        ledger.add(
-            campaign,
-            60,
-            status=Delivery.Status.SENT,
-            sent_at=now - timedelta(seconds=20),
-            server=server,
-            domain=domain,
-            code=250,
-        )
+        # Sending for the last 30 s and still going: 60 messages, 2 per second.
+        for ago in (30.5, 0.5):
+            ledger.add(
+                campaign,
+                30,
+                status=Delivery.Status.SENT,
+                sent_at=now - timedelta(seconds=ago),
+                server=server,
+                domain=domain,
+                code=250,
+            )
         ledger.add(campaign, 120, domain=domain)
         ledger.add(campaign, 5, next_attempt_at=now + timedelta(minutes=4), code=421,
                    reply="421 4.7.0 Try again later", domain=domain)  # fmt: skip
