@@ -72,6 +72,12 @@ class RecordingHandler:
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
+        if getattr(session, "hanging_up", False):
+            # This connection was accepted-then-dropped (drop_every): it takes
+            # no further message, however fast the client pipelines the next
+            # one into the moment before the hang-up.
+            server.transport.close()
+            return "421 4.4.2 Closing connection"
         with self.lock:
             if address in self.reply_421_once:
                 self.reply_421_once.discard(address)
@@ -110,6 +116,7 @@ class RecordingHandler:
             drop = self.drop_every and len(self.messages) % self.drop_every == 0
         if drop:
             # Accept, then hang up: the client finds out on its next command.
+            session.hanging_up = True
             asyncio.get_running_loop().call_later(0.01, server.transport.close)
         return "250 2.0.0 Message accepted"
 
