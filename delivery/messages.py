@@ -11,6 +11,7 @@ ESP channel hands the same parts to the provider's API (``delivery.esp``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 
@@ -86,17 +87,7 @@ class MessageFactory:
         return prepared.envelope_from, prepared.message_id, self.as_bytes(prepared)
 
     def as_bytes(self, prepared: PreparedMessage) -> bytes:
-        data = build_message(
-            from_header=prepared.from_header,
-            to_header=prepared.to_header,
-            subject=prepared.subject,
-            html=prepared.html,
-            text=prepared.text,
-            message_id=prepared.message_id,
-            reply_to=prepared.reply_to,
-            extra_headers=prepared.headers,
-        )
-        return dkim.sign(data, self.dkim_keys) if self.dkim_keys else data
+        return message_bytes(prepared, self.dkim_keys)
 
     def _prepare(
         self,
@@ -167,3 +158,18 @@ class MessageFactory:
             delivery_id=None,
         )
         return prepared.envelope_from, prepared.message_id, self.as_bytes(prepared)
+
+
+def message_bytes(prepared: PreparedMessage, dkim_keys: Sequence[dkim.DkimKey]) -> bytes:
+    """The MIME message of ``prepared``, DKIM-signed when the From domain has keys."""
+    data = build_message(
+        from_header=prepared.from_header,
+        to_header=prepared.to_header,
+        subject=prepared.subject,
+        html=prepared.html,
+        text=prepared.text,
+        message_id=prepared.message_id,
+        reply_to=prepared.reply_to,
+        extra_headers=prepared.headers,
+    )
+    return dkim.sign(data, dkim_keys) if dkim_keys else data

@@ -30,8 +30,8 @@ from bounces.services import suppressed_emails
 from delivery import dkim, verp
 from delivery.domains import keys_for
 from delivery.esp import EspTransport
-from delivery.messages import PreparedMessage
-from delivery.mime import build_message, format_address, new_message_id
+from delivery.messages import PreparedMessage, message_bytes
+from delivery.mime import format_address, new_message_id
 from delivery.models import SmtpServer
 from delivery.ratelimit import RateLimiter
 from delivery.shaping import ConnectionSlots
@@ -177,17 +177,7 @@ def _transmit(
             domain = parseaddr(prepared.from_header)[1].rpartition("@")[2]
             if domain not in keys:
                 keys[domain] = keys_for(domain)
-            data = build_message(
-                from_header=prepared.from_header,
-                to_header=prepared.to_header,
-                subject=prepared.subject,
-                html=prepared.html,
-                text=prepared.text,
-                message_id=prepared.message_id,
-                extra_headers=prepared.headers,
-            )
-            if keys[domain]:
-                data = dkim.sign(data, keys[domain])
+            data = message_bytes(prepared, keys[domain])
             limiter.acquire()
             result = send_message(
                 handle,
