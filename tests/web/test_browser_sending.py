@@ -189,6 +189,9 @@ def test_progress_chart_and_bounce_figures_move_together_during_a_real_send(
         assert "1 of 60" in final["bounceRate"]
         assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", final["finished"])
         assert page.evaluate("window.__notReloaded") is True
+        # What a finished campaign offers appears with it: Archive, no Pause.
+        expect(page.get_by_role("button", name="Archive")).to_be_visible()
+        expect(page.get_by_role("button", name="Pause")).to_be_hidden()
         page.screenshot(path=str(SCREENSHOTS / "postino-live-finished.png"), full_page=True)
 
     assert Delivery.objects.filter(campaign=campaign, status="sent").count() == 59
