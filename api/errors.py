@@ -19,6 +19,7 @@ from ninja.errors import ValidationError as RequestValidationError
 
 from campaigns.rendering import FieldAndTemplateErrors, TemplateProblem, TemplateValidationError
 from campaigns.services import CampaignStateError
+from delivery.domains import DuplicateSendingDomain
 from subscribers.services import DuplicateList, DuplicateSubscriber, ListInUse, SubscriberInUse
 
 # Where ninja says a request value came from; the rest of ``loc`` is the field.
@@ -113,3 +114,8 @@ def install(api: NinjaAPI, *, body_params: set[str]) -> None:
         if isinstance(exc, AuthenticationError):
             response["WWW-Authenticate"] = 'Bearer realm="postino"'
         return response
+
+    @api.exception_handler(DuplicateSendingDomain)
+    def duplicate_sending_domain(request: HttpRequest, exc: DuplicateSendingDomain) -> HttpResponse:
+        # A ValidationError for the forms, but a conflict with a row for the API.
+        return respond(request, 409, error_body(exc.messages[0], _django_errors(exc)))

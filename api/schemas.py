@@ -7,11 +7,23 @@ from datetime import date, datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 
 from campaigns.models import Campaign
 from campaigns.selectors import CampaignStats, campaign_stats
+from delivery import dkim
+from delivery.domains import (
+    DEFAULT_SELECTOR,
+    DnsCheck,
+    DnsRecord,
+    KeyKind,
+    bounce_domain_for,
+    check_dns,
+    dns_records,
+)
 from delivery.limit_selectors import effective_daily_limit
-from delivery.models import SmtpServer
+from delivery.models import SendingDomain, SmtpServer
 from subscribers.models import MailingList, Subscriber
 
 
@@ -367,3 +379,129 @@ class TestSendIn(Schema):
 
 class TestSendOut(Schema):
     recipients: list[str]
+
+
+# --- Sending domains ----------------------------------------------------------
+class SendingDomainIn(Schema):
+    domain: str = Field(
+        description="The domain of your From addresses; stored lower-case, in IDNA form."
+    )
+    dkim: list[KeyKind] = Field(
+        default=["rsa", "ed25519"],
+        description="The DKIM keys to generate: rsa (RSA-2048, understood everywhere), "
+        "ed25519 (RFC 8463), or both; mail is signed with every key. At least one.",
+        json_schema_extra={"minItems": 1},
+    )
+    selector: str = Field(
+        default=DEFAULT_SELECTOR,
+        description="RSA signs with this selector, Ed25519 with the same plus “-ed”.",
+    )
+    return_path_domain: str = Field(
+        default="", description="Bounce (Return-Path) domain; empty: the server-wide one."
+    )
+
+    @field_validator("dkim")
+    @classmethod
+    def at_least_one_key(cls, kinds: list[KeyKind]) -> list[KeyKind]:
+        if not kinds:
+            # A domain without keys signs nothing, and the API cannot add a key later.
+            raise PydanticCustomError(
+                "dkim_empty", "Choose at least one key type: rsa, ed25519 or both."
+            )
+        return list(dict.fromkeys(kinds))
+
+
+class DkimKeyOut(Schema):
+    kind: KeyKind
+    algorithm: str = Field(description="The a= of its signatures: rsa-sha256, ed25519-sha256.")
+    selector: str = Field(description="The s= of its signatures.")
+
+
+class DnsRecordOut(Schema):
+    key: str = Field(description="dkim-rsa, dkim-ed25519, spf, dmarc, bounce-mx or bounce-spf.")
+    name: str
+    type: str = Field(description="TXT or MX.")
+    value: str
+    txt_strings: list[str] = Field(
+        description="A TXT value as the ≤255-character strings one record holds "
+        "(a zone file quotes each); the value alone for MX."
+    )
+    purpose: str
+    advice: bool = Field(description="Recommended, but not needed for signatures to verify.")
+
+
+class DnsCheckOut(Schema):
+    key: str = Field(description="The ``key`` of the record checked.")
+    name: str
+    type: str
+    status: str = Field(
+        description="ok; missing (no record yet); wrong (a different value is "
+        "published: see message); error (the lookup itself failed)."
+    )
+    found: str = Field(description="What is published at the name; empty if nothing.")
+    message: str
+
+    @staticmethod
+    def resolve_key(obj: DnsCheck) -> str:
+        return obj.record.key
+
+    @staticmethod
+    def resolve_name(obj: DnsCheck) -> str:
+        return obj.record.name
+
+    @staticmethod
+    def resolve_type(obj: DnsCheck) -> str:
+        return obj.record.type
+
+
+class SendingDomainOut(Schema):
+    """A sending domain and the DNS records to publish; private keys never leave."""
+
+    id: int
+    domain: str
+    selector: str
+    dkim: list[DkimKeyOut] = Field(description="The keys mail from this domain is signed with.")
+    return_path_domain: str
+    bounce_domain: str = Field(description="Where bounces go: return_path_domain or the default.")
+    records: list[DnsRecordOut] = Field(description="The DNS records to publish.")
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_selector(obj: SendingDomain) -> str:
+        return obj.dkim_selector
+
+    @staticmethod
+    def resolve_dkim(obj: SendingDomain) -> list[dict[str, str]]:
+        # From the row alone: no key is decrypted to say which ones exist.
+        keys = []
+        if obj.has_rsa_key:
+            keys.append({"kind": "rsa", "algorithm": dkim.RSA, "selector": obj.rsa_selector})
+        if obj.has_ed25519_key:
+            keys.append(
+                {"kind": "ed25519", "algorithm": dkim.ED25519, "selector": obj.ed25519_selector}
+            )
+        return keys
+
+    @staticmethod
+    def resolve_bounce_domain(obj: SendingDomain) -> str:
+        return bounce_domain_for(obj)
+
+    @staticmethod
+    def resolve_records(obj: SendingDomain) -> list[DnsRecord]:
+        return dns_records(obj)
+
+
+class SendingDomainDetailOut(SendingDomainOut):
+    checks: list[DnsCheckOut] = Field(
+        description="Each record looked up in DNS just now, in the order of records."
+    )
+
+    @staticmethod
+    def resolve_checks(obj: SendingDomain) -> list[DnsCheck]:
+        # Live lookups (a few seconds at worst): only the single-domain GET pays for them.
+        return check_dns(obj)
+
+
+class SendingDomainCollection(Schema):
+    items: list[SendingDomainOut]

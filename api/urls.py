@@ -15,6 +15,7 @@ from api.endpoints import (
     domain_limits,
     esp_servers,
     lists,
+    sending_domains,
     smtp_servers,
     subscribers,
 )
@@ -34,3 +35,4 @@ api.add_router("", smtp_servers.router)
 api.add_router("", esp_servers.router)
 api.add_router("", domain_limits.router)
 api.add_router("", campaigns.router)
+api.add_router("", sending_domains.router)

@@ -79,6 +79,15 @@ def _set_key(sending_domain: SendingDomain, private_key: dkim.PrivateKey) -> Key
     return "ed25519"
 
 
+class DuplicateSendingDomain(ValidationError):
+    """The domain already has a row. A ValidationError on ``domain``, so a form
+    shows it beside the field; the API answers it with 409 instead of 400."""
+
+    def __init__(self, domain: str) -> None:
+        super().__init__({"domain": f"{domain} is already a sending domain."})
+        self.domain = domain
+
+
 # --- Writes -------------------------------------------------------------------
 
 
@@ -111,7 +120,7 @@ def create_sending_domain(
         with transaction.atomic():
             sending_domain.save()
     except IntegrityError as exc:
-        raise ValidationError({"domain": f"{name} is already a sending domain."}) from exc
+        raise DuplicateSendingDomain(name) from exc
     _forget(name)
     return sending_domain
 
