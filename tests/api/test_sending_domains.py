@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import dkim as dkimpy
 import pytest
 
 from delivery import dkim, domains
 from delivery.models import SendingDomain
 from tests.api.client import ApiClient
 from tests.dkim.test_domains import FakeResolver, published
+from tests.support.smtpd import ReceivedMessage, RunningSmtpServer
+from tests.support.workers import start_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +225,83 @@ def test_deleting_a_domain_answers_204_and_its_mail_is_no_longer_signed(
     assert not SendingDomain.objects.exists()
     assert domains.keys_for("news.example.com") == []
     assert owner_api.get(f"/sending-domains/{news_domain.pk}").status_code == 404
+
+
+# --- Mail from the domain is signed ------------------------------------------------
+
+
+def zone_from(records: list[dict[str, Any]]) -> Callable[..., bytes | None]:
+    """A dkimpy ``dnsfunc`` serving exactly the TXT records the API told us to publish."""
+    zone = {
+        f"{record['name']}.".encode(): "".join(record["txt_strings"]).encode()
+        for record in records
+        if record["type"] == "TXT"
+    }
+
+    def dnsfunc(name: bytes, timeout: int = 5) -> bytes | None:
+        return zone.get(name)
+
+    return dnsfunc
+
+
+def wait_for_message(smtpd: RunningSmtpServer, timeout: float = 60.0) -> ReceivedMessage:
+    deadline = time.monotonic() + timeout
+    while not smtpd.handler.messages and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert smtpd.handler.messages, f"nothing arrived within {timeout}s"
+    return smtpd.handler.messages[0]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_test_send_from_a_domain_created_through_the_api_carries_valid_signatures(
+    owner_api: ApiClient, smtpd: RunningSmtpServer, clean_redis: None, worker_logs: Path
+) -> None:
+    created = owner_api.post(
+        "/sending-domains", {"domain": "news.example.com", "dkim": ["rsa", "ed25519"]}
+    )
+    assert created.status_code == 201
+    server = owner_api.post(
+        "/smtp-servers",
+        {
+            "name": "Loopback",
+            "host": smtpd.host,
+            "port": smtpd.port,
+            "security": "starttls",
+            "username": smtpd.username,
+            "password": smtpd.password,
+        },
+    ).json()
+    newsletter = owner_api.post("/lists", {"name": "Newsletter"}).json()
+    campaign = owner_api.post(
+        "/campaigns",
+        {
+            "name": "Signed",
+            "subject": "Hello",
+            "from_email": "News <news@news.example.com>",
+            "lists": [newsletter["id"]],
+            "smtp_server": server["id"],
+            "html": '<p>Hello</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>',
+        },
+    ).json()
+
+    worker = start_worker(worker_logs, concurrency=1)
+    try:
+        sent = owner_api.post(f"/campaigns/{campaign['id']}/test", {"emails": ["qa@example.org"]})
+        assert sent.status_code == 202
+        received = wait_for_message(smtpd)
+    finally:
+        worker.stop()
+
+    data = received.data
+    assert data.count(b"DKIM-Signature:") == 2
+    dnsfunc = zone_from(created.json()["records"])
+    checker = dkimpy.DKIM(data)
+    assert [checker.verify(idx=i, dnsfunc=dnsfunc) for i in range(2)] == [True, True]
+    signatures = received.parsed().get_all("DKIM-Signature")
+    assert signatures is not None
+    tags = [dkim.parse_tag_list(str(signature)) for signature in signatures]
+    assert [(t["d"], t["s"], t["a"]) for t in tags] == [
+        ("news.example.com", "postino", "rsa-sha256"),
+        ("news.example.com", "postino-ed", "ed25519-sha256"),
+    ]
