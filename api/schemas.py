@@ -15,9 +15,11 @@ from campaigns.selectors import CampaignStats, campaign_stats
 from delivery import dkim
 from delivery.domains import (
     DEFAULT_SELECTOR,
+    CheckStatus,
     DnsCheck,
     DnsRecord,
     KeyKind,
+    RecordKey,
     bounce_domain_for,
     check_dns,
     dns_records,
@@ -418,7 +420,7 @@ class DkimKeyOut(Schema):
 
 
 class DnsRecordOut(Schema):
-    key: str = Field(description="dkim-rsa, dkim-ed25519, spf, dmarc, bounce-mx or bounce-spf.")
+    key: RecordKey = Field(description="Which record this is; the same key in ``checks``.")
     name: str
     type: str = Field(description="TXT or MX.")
     value: str
@@ -431,10 +433,10 @@ class DnsRecordOut(Schema):
 
 
 class DnsCheckOut(Schema):
-    key: str = Field(description="The ``key`` of the record checked.")
+    key: RecordKey = Field(description="The ``key`` of the record checked.")
     name: str
     type: str
-    status: str = Field(
+    status: CheckStatus = Field(
         description="ok; missing (no record yet); wrong (a different value is "
         "published: see message); error (the lookup itself failed)."
     )
@@ -442,7 +444,7 @@ class DnsCheckOut(Schema):
     message: str
 
     @staticmethod
-    def resolve_key(obj: DnsCheck) -> str:
+    def resolve_key(obj: DnsCheck) -> RecordKey:
         return obj.record.key
 
     @staticmethod
