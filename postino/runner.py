@@ -127,7 +127,7 @@ def configure() -> RunConfig:
     if not port_is_free(port):
         raise StartupError(f"port {port} is already in use; pick another: PORT=8001 make run")
     environ.setdefault("BASE_URL", f"http://127.0.0.1:{port}")
-    web = env_str("POSTINO_WEB", "runserver").strip().lower()
+    web = env_str("POSTINO_WEB", "gunicorn").strip().lower()
     if web not in {"runserver", "gunicorn"}:
         raise StartupError(f"POSTINO_WEB must be runserver or gunicorn, got {web!r}")
 
@@ -284,10 +284,15 @@ class Supervisor:
         *,
         service: bool = True,
         on_line: Callable[[str], None] | None = None,
+        env: dict[str, str] | None = None,
     ) -> Child:
+        """Start ``argv`` with our environment plus ``env``. Each child names
+        itself to PostgreSQL (``PGAPPNAME``, unless the user set one), so
+        ``pg_stat_activity`` shows which process holds which connection."""
         proc = subprocess.Popen(
             argv,
             cwd=self.cwd,
+            env={"PGAPPNAME": f"postino-{name}", **os.environ, **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -416,22 +421,36 @@ def _accepts_connections(host: str, port: int) -> bool:
 
 
 def _web_command(config: RunConfig) -> list[str]:
+    """gunicorn by default: its fixed pool of threads (gunicorn.conf.py) bounds
+    the database connections the web process holds, as in production. With
+    DEBUG it restarts its workers when code changes, as runserver would."""
     bind = f"127.0.0.1:{config.port}"
     if config.web == "gunicorn":
-        return _python(
+        argv = _python(
             "-m",
             "gunicorn",
+            "--config",
+            str(BASE_DIR / "gunicorn.conf.py"),
             "postino.wsgi:application",
             "--bind",
             bind,
-            "--workers",
-            "2",
             "--access-logfile",
             "-",
             "--graceful-timeout",
             str(int(STOP_TIMEOUT) - 2),
         )
+        return [*argv, "--reload"] if config.debug else argv
     return _manage("runserver", bind, "--noreload")
+
+
+def _web_environment(config: RunConfig) -> dict[str, str]:
+    """runserver starts a thread per HTTP connection and never reuses it: a
+    persistent database connection would outlive its thread and stay open on
+    the server, one per request, until PostgreSQL runs out. Closing each at
+    the end of its request bounds them by the requests in flight."""
+    if config.web == "runserver":
+        return {"DATABASE_CONN_MAX_AGE": "0"}
+    return {}
 
 
 def _banner(config: RunConfig, login: dict[str, Any], redis_child: Child | None) -> str:
@@ -541,7 +560,7 @@ def run(sup: Supervisor, config: RunConfig) -> int:
             ),
         )
     sup.spawn("bounces", _manage("bounce_server", "--port", str(config.bounce_port)))
-    sup.spawn("web", _web_command(config))
+    sup.spawn("web", _web_command(config), env=_web_environment(config))
     sup.spawn("worker", _python("-m", "celery", "-A", "postino", "worker", "--loglevel=info"))
     sup.spawn(
         "beat",

@@ -119,10 +119,16 @@ TEMPLATES = [
     },
 ]
 
+# Connections are per thread and kept for DATABASE_CONN_MAX_AGE seconds; what
+# bounds their number is the fixed thread pool of each process (gunicorn's
+# WEB_THREADS, Celery's concurrency; docs/operations.md, "Database connections").
+# A kept connection is checked before reuse, so a PostgreSQL restart costs a
+# reconnect instead of one failed request per thread.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'postino.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
