@@ -40,10 +40,14 @@ pytest: install browser
 
 test: lint typecheck pytest
 
+# The bench recreates its own database (postino_bench) on the tests' server and
+# flushes its own Redis database on the tests' Redis, never the tests' one.
+BENCH_REDIS_DB ?= 15
+
 bench: install
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
-	$(PY) bench/send_throughput.py
+	$(PY) bench/send_throughput.py --redis-db $(BENCH_REDIS_DB)
 	$(PY) bench/dkim_sign.py
 	$(PY) bench/bounce_parse.py
 

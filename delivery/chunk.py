@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import heapq
 import logging
+import os
 import random
+import socket
 import time
 import uuid
 from collections import defaultdict, deque
@@ -281,22 +283,44 @@ class SmtpChannel:
 
 
 class EspChannel:
-    """An email service provider's API through django-anymail."""
+    """An email service provider's API through django-anymail.
+
+    ``max_connections`` is promised as API calls in flight across every
+    worker: the chunk holds one of the server's shared ``ConnectionSlots``
+    (the same Redis set SMTP connections count against) from its first call
+    until it closes, since it sends one call at a time over one session.
+    """
 
     def __init__(self, server: SmtpServer, campaign: Campaign) -> None:
         self.transport = EspTransport(server.esp, server.esp_credentials)
         self.campaign_id = campaign.pk
+        self._slots = ConnectionSlots(server.pk, server.max_connections)
+        # Unique per channel, not per process: two chunks in one process (or
+        # thread) must each count as a call in flight.
+        self._member = f"{socket.gethostname()}:{os.getpid()}:esp:{server.pk}:{uuid.uuid4().hex}"
+        self._holds_slot = False
 
     def __enter__(self) -> EspChannel:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        self.transport.close()
+        try:
+            self.transport.close()
+        finally:
+            if self._holds_slot:
+                self._slots.release(self._member)
+                self._holds_slot = False
 
     def payload(self, prepared: PreparedMessage) -> None:
         return None  # the ESP builds (and signs) the MIME itself
 
     def deliver(self, prepared: PreparedMessage, payload: bytes | None) -> SendResult:
+        if not self._holds_slot:
+            # Taken at the first call, as SMTP takes its slot when it first
+            # connects; none free means busy, not broken (rows deferred briefly).
+            if not self._slots.acquire(self._member):
+                raise NoConnectionSlot(f"all {self._slots.maximum} API calls in flight are in use")
+            self._holds_slot = True
         # Metadata comes back in the ESP's webhooks: it names the ledger row.
         ref = dict(prepared.headers).get("X-Postino-Ref", "")
         return self.transport.send(
@@ -304,7 +328,10 @@ class EspChannel:
         )
 
     def keepalive(self) -> None:
-        pass
+        if self._holds_slot:
+            # Keep a long chunk's slot from expiring (it lapses on its own
+            # after SLOT_TTL_MS if this worker dies holding it).
+            self._slots.acquire(self._member)
 
 
 def open_channel(server: SmtpServer, factory: MessageFactory) -> SmtpChannel | EspChannel:
