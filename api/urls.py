@@ -23,8 +23,8 @@ from api.endpoints import (
 api = NinjaAPI(
     title="Postino API",
     version="1",
-    description="Lists, subscribers, sending servers (SMTP and ESP), domain limits, sending domains and "
-    "campaigns. Create a token with `manage.py create_api_token <username>`.",
+    description="Lists, subscribers, sending servers (SMTP and ESP), domain limits, sending "
+    "domains and campaigns. Create a token with `manage.py create_api_token <username>`.",
     urls_namespace="api",
     auth=StaffToken(),
 )
