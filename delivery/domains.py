@@ -147,17 +147,6 @@ def regenerate_key(*, sending_domain: SendingDomain, kind: KeyKind) -> None:
     _forget(sending_domain.domain)
 
 
-def remove_key(*, sending_domain: SendingDomain, kind: KeyKind) -> None:
-    if kind == "rsa":
-        sending_domain.rsa_private_key_encrypted = ""
-    elif kind == "ed25519":
-        sending_domain.ed25519_private_key_encrypted = ""
-    else:
-        raise ValidationError({"kind": f"Unknown key type {kind!r}."})
-    sending_domain.save()
-    _forget(sending_domain.domain)
-
-
 def delete_sending_domain(*, sending_domain: SendingDomain) -> None:
     domain = sending_domain.domain
     sending_domain.delete()
@@ -294,13 +283,6 @@ class DnsRecord:
     def txt_strings(self) -> list[str]:
         """The value split into the ≤255-character strings a TXT record holds."""
         return [self.value[i : i + 255] for i in range(0, len(self.value), 255)] or [""]
-
-    @property
-    def zone_value(self) -> str:
-        """The value as written in a zone file (quoted strings)."""
-        if self.type != "TXT":
-            return self.value
-        return " ".join(f'"{chunk}"' for chunk in self.txt_strings)
 
 
 def bounce_domain_for(sending_domain: SendingDomain) -> str:

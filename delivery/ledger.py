@@ -145,14 +145,9 @@ class LedgerWriter:
         self.claim = claim
         self._buffer: list[Outcome] = []
         self._last_flush = time.monotonic()
-        self.flushes = 0
 
     def add(self, outcome: Outcome) -> None:
         self._buffer.append(outcome)
-
-    @property
-    def buffered(self) -> int:
-        return len(self._buffer)
 
     def due(self) -> bool:
         return len(self._buffer) >= FLUSH_EVERY or (
@@ -163,7 +158,6 @@ class LedgerWriter:
         if self._buffer:
             apply_outcomes(self.claim, self._buffer)
             self._buffer = []
-            self.flushes += 1
             # Everything journaled so far is now in the database.
             with contextlib.suppress(redis.RedisError):
                 redis_client().delete(journal_key(self.claim))

@@ -14,7 +14,6 @@ import base64
 import binascii
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from email.utils import formatdate, getaddresses
 
 CRLF = b"\r\n"
@@ -77,14 +76,6 @@ def _qp(text: str) -> bytes:
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
     encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
     return encoded.replace(b"\n", CRLF)
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    envelope_from: str
-    recipient: str
-    message_id: str
-    data: bytes
 
 
 def new_message_id(domain: str) -> str:

@@ -171,10 +171,6 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"campaign {self.campaign_id} → subscriber {self.subscriber_id}: {self.status}"
 
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in {self.Status.SENT, self.Status.FAILED}
-
 
 class CaughtMessage(models.Model):
     """A message received by the built-in development mail catcher (the Outbox)."""
