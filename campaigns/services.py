@@ -496,8 +496,16 @@ def pause_campaign(*, campaign: Campaign, reason: str = "") -> Campaign:
     campaign = _transition(
         campaign, allowed={Campaign.Status.RUNNING}, to=Campaign.Status.PAUSED, reason=reason
     )
-    shaping.request_stop(campaign.pk)
+    _stop_after_commit(campaign.pk)
     return campaign
+
+
+def _stop_after_commit(campaign_id: int) -> None:
+    # After commit: a chunk that meets the stop key reads the status to tell a
+    # stale key from a real one, and must then find the campaign not running.
+    # Set inside a caller's open transaction, the key would read as stale and
+    # be dropped, and the chunk would go on sending.
+    transaction.on_commit(lambda: shaping.request_stop(campaign_id))
 
 
 def resume_campaign(*, campaign: Campaign) -> Campaign:
@@ -517,7 +525,7 @@ def cancel_campaign(*, campaign: Campaign) -> Campaign:
         allowed={Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.SCHEDULED},
         to=Campaign.Status.CANCELLED,
     )
-    shaping.request_stop(campaign.pk)
+    _stop_after_commit(campaign.pk)
     Campaign.objects.filter(pk=campaign.pk).update(finished_at=timezone.now())
     return campaign
 

@@ -179,7 +179,14 @@ def test_pause_resume_and_cancel_move_the_campaign_through_its_states(
         "running",
         "cancelled",
     ]
-    assert len(callbacks) == 2  # dispatch on start, and again on resume
+    # Dispatch on start and again on resume; the stop key for pause and cancel,
+    # each once its status change is committed.
+    assert [callback.__qualname__.split(".")[0] for callback in callbacks] == [
+        "start_campaign",
+        "_stop_after_commit",
+        "resume_campaign",
+        "_stop_after_commit",
+    ]
 
 
 @pytest.mark.parametrize("action", ["pause", "resume", "cancel"])

@@ -135,10 +135,14 @@ def test_pause_and_cancel_set_the_stop_and_resume_clears_it(
     with django_capture_on_commit_callbacks():
         start_campaign(campaign=campaign)
     assert not redis_client().exists(key)
-    pause_campaign(campaign=campaign)
+    with django_capture_on_commit_callbacks(execute=True):
+        pause_campaign(campaign=campaign)
+        # Not before the paused status is committed (see _stop_after_commit).
+        assert not redis_client().exists(key)
     assert redis_client().exists(key)
     with django_capture_on_commit_callbacks():
         resume_campaign(campaign=campaign)
     assert not redis_client().exists(key)
-    cancel_campaign(campaign=campaign)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_campaign(campaign=campaign)
     assert redis_client().exists(key)
