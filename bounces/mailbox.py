@@ -36,7 +36,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from bounces.models import BounceEvent, Mailbox
-from delivery.smtp import ConnectionCheck, tls_context
+from delivery.pipeline.smtp import ConnectionCheck, tls_context
 from postino.redis import redis_client
 
 log = logging.getLogger(__name__)

@@ -220,7 +220,7 @@ def validate_templates(
     members have a city; the sample subscriber has no attributes. ``members``
     is a bounded sample of the audience (``subscriber`` dicts as templates see
     them); members it fails for would have that row fail at send time
-    (``delivery.chunk``), so the warning says how many of the sample would.
+    (``delivery.pipeline.chunk``), so the warning says how many of the sample would.
     """
     compiled = CompiledCampaign(subject=subject, html=html, text=text, layout=layout)
     warnings: list[TemplateWarning] = []

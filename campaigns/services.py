@@ -28,8 +28,8 @@ from campaigns.selectors import (
     campaigns_using_layout,
     template_check_members,
 )
-from delivery import shaping
 from delivery.models import Delivery, SmtpServer
+from delivery.pipeline import gate
 from delivery.services import KEEP, Keep
 from subscribers.models import MailingList, Subscriber
 
@@ -209,7 +209,7 @@ def _apply_routing(campaign: Campaign, routing: Routing) -> None:
 
 
 def _write_server_links(campaign: Campaign, routing: Routing) -> None:
-    # Rewritten whole: rows keep the order given (delivery.chunk reads them by id).
+    # Rewritten whole: rows keep the order given (the send pipeline reads them by id).
     CampaignServer.objects.filter(campaign=campaign).delete()
     CampaignServer.objects.bulk_create(
         CampaignServer(campaign=campaign, smtp_server=server, weight=weight)
@@ -488,7 +488,7 @@ def _transition(campaign: Campaign, *, allowed: set[str], to: str, reason: str =
 
 
 def pause_campaign(*, campaign: Campaign, reason: str = "") -> Campaign:
-    """Pause; every chunk stops before its next message (``shaping.request_stop``).
+    """Pause; every chunk stops before its next message (``gate.request_stop``).
 
     Messages already handed to the SMTP server (at most one per running chunk)
     still finish and are recorded; the chunks' other rows go back to pending.
@@ -505,14 +505,14 @@ def _stop_after_commit(campaign_id: int) -> None:
     # stale key from a real one, and must then find the campaign not running.
     # Set inside a caller's open transaction, the key would read as stale and
     # be dropped, and the chunk would go on sending.
-    transaction.on_commit(lambda: shaping.request_stop(campaign_id))
+    transaction.on_commit(lambda: gate.request_stop(campaign_id))
 
 
 def resume_campaign(*, campaign: Campaign) -> Campaign:
     from delivery import tasks
 
     # Cleared first: a chunk dispatched below must not find the old stop.
-    shaping.clear_stop(campaign.pk)
+    gate.clear_stop(campaign.pk)
     campaign = _transition(campaign, allowed={Campaign.Status.PAUSED}, to=Campaign.Status.RUNNING)
     campaign_id = campaign.pk
     transaction.on_commit(lambda: tasks.dispatch_campaign.delay(campaign_id))

@@ -28,7 +28,7 @@ from campaigns.rendering import (
 )
 from campaigns.selectors import audience_size, campaign_stats, one_snapshot, template_warnings
 from delivery import selectors as delivery_selectors
-from delivery.chunk import campaign_servers
+from delivery.pipeline.scheduling import campaign_servers
 from postino.charts import bar_chart
 from postino.pagination import keyset_page
 from postino.permissions import staff_required
@@ -174,7 +174,7 @@ def _render_detail(
 
 
 def _server_shares(campaign: Campaign) -> list[dict[str, Any]]:
-    """The servers the sender will use (``delivery.chunk.campaign_servers``), with shares."""
+    """The servers the sender will use, with shares (``scheduling.campaign_servers``)."""
     servers = campaign_servers(campaign)
     total = sum(weight for _, weight in servers)
     return [

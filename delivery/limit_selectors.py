@@ -1,6 +1,6 @@
 """Reads about an SMTP server's sending limits, for the pages and the API.
 
-Both defer to ``delivery.shaping.warmup_daily_limit``, the function the send
+Both defer to ``delivery.pipeline.gate.warmup_daily_limit``, the function the send
 pipeline uses, so what a marketer sees is what the workers enforce.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from delivery.models import SmtpServer
-from delivery.shaping import warmup_daily_limit
+from delivery.pipeline.gate import warmup_daily_limit
 
 RAMP_DAYS = 7
 

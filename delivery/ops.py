@@ -4,7 +4,7 @@ fast, what is holding it back, and what is going wrong.
 Every function costs a fixed number of SQL queries (and Redis round trips),
 however many campaigns, servers, domains or workers there are, because the
 page polls them every few seconds and Prometheus scrapes them too. The Redis
-keys read here are the ones ``delivery.shaping``, ``delivery.chunk`` and
+keys read here are the ones ``delivery.pipeline.gate``, ``delivery.pipeline.chunk`` and
 ``postino.worker_heartbeat`` write.
 """
 
@@ -23,10 +23,12 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.selectors import stats_for_campaigns
-from delivery import shaping
-from delivery.chunk import EVENTS_KEY, STAGES_KEY
-from delivery.ledger import FLUSH_SECONDS
 from delivery.models import Delivery, DomainLimit, SmtpServer
+from delivery.pipeline import breaker, gate
+from delivery.pipeline.breaker import EVENTS_KEY, QUOTA_SPENT
+from delivery.pipeline.chunk import STAGES_KEY
+from delivery.pipeline.record import FLUSH_SECONDS
+from delivery.pipeline.slots import ConnectionSlots
 from postino import worker_heartbeat
 from postino.redis import as_text, redis_client
 
@@ -36,9 +38,10 @@ LIVE_STATUSES = (Campaign.Status.RUNNING, Campaign.Status.PAUSED)
 MAX_CAMPAIGNS = 50
 MAX_ERROR_CODES = 20
 EVENTS_SHOWN = 20
-# The order a message goes through a chunk (see delivery.chunk.ChunkRun.send).
-STAGE_ORDER = ("audience", "setup", "control", "render", "gate", "throttled", "smtp", "ledger")
-QUOTA_SPENT = "hourly or daily quota spent"  # the reason shaping.mark_server_exhausted stores
+# The order a message goes through a chunk (see delivery.pipeline.chunk.ChunkRun).
+STAGE_ORDER = (
+    "audience", "setup", "control", "render", "gate", "throttled", "transmit", "ledger",
+)  # fmt: skip
 
 
 def _int(value: bytes | str | None) -> int:
@@ -47,7 +50,7 @@ def _int(value: bytes | str | None) -> int:
 
 # --- sending rates -------------------------------------------------------------
 
-# Outcomes reach the ledger in batches (``delivery.ledger``), up to
+# Outcomes reach the ledger in batches (``delivery.pipeline.record``), up to
 # FLUSH_SECONDS after the server answered: a send whose newest row is younger
 # than this is taken to be still going.
 LEDGER_LAG = timedelta(seconds=FLUSH_SECONDS + 1)
@@ -210,19 +213,19 @@ def servers_overview(*, now: datetime | None = None) -> list[ServerOverview]:
         Delivery.objects.filter(smtp_server__isnull=False), "smtp_server_id", now=now
     )
     utc_now = now.astimezone(UTC)
-    # One pipeline for all servers, reading the keys delivery.shaping writes.
+    # One pipeline for all servers, reading the keys the gate and breaker write.
     pipe = redis_client().pipeline(transaction=False)
     pipe.time()
     for server in servers:
-        hour_key, day_key, _, _ = shaping.quota_window_keys(server.pk, utc_now)
-        down_key = shaping.server_down_key(server.pk)
+        hour_key, day_key, _, _ = gate.quota_window_keys(server.pk, utc_now)
+        down_key = breaker.server_down_key(server.pk)
         pipe.get(hour_key)
         pipe.get(day_key)
         pipe.get(down_key)
         pipe.pttl(down_key)
-        pipe.get(f"{shaping.PREFIX}:rate:smtp:{server.pk}")
+        pipe.get(f"{gate.PREFIX}:rate:smtp:{server.pk}")
         pipe.zcount(
-            shaping.ConnectionSlots(server.pk, server.max_connections).key,
+            ConnectionSlots(server.pk, server.max_connections).key,
             utc_now.timestamp() * 1000,
             "+inf",
         )
@@ -232,7 +235,7 @@ def servers_overview(*, now: datetime | None = None) -> list[ServerOverview]:
     overviews = []
     for index, server in enumerate(servers):
         hour, day, reason, pttl, tat, in_use = replies[1 + index * 6 : 7 + index * 6]
-        effective = shaping.warmup_daily_limit(server, today)
+        effective = gate.warmup_daily_limit(server, today)
         down_seconds = int(pttl) / 1000.0 if reason is not None and int(pttl) > 0 else 0.0
         overviews.append(
             ServerOverview(
@@ -311,7 +314,7 @@ def domains_overview(*, now: datetime | None = None) -> list[DomainOverview]:
     pipe = redis_client().pipeline(transaction=False)
     pipe.time()
     for domain in domains:
-        pipe.get(f"{shaping.PREFIX}:rate:domain:{domain}")
+        pipe.get(f"{gate.PREFIX}:rate:domain:{domain}")
     replies = pipe.execute()
     redis_now_ms = _redis_ms(replies[0])
     result = []

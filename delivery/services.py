@@ -18,8 +18,8 @@ from delivery.domains import normalize_domain
 from delivery.esp import ESPS, EspConfigurationError, validate_credentials
 from delivery.limit_selectors import utc_today
 from delivery.models import CaughtMessage, DomainLimit, SmtpServer
+from delivery.pipeline.smtp import ConnectionCheck, SmtpSettings, check_connection
 from delivery.selectors import campaigns_using_server
-from delivery.smtp import ConnectionCheck, SmtpSettings, check_connection
 
 T = TypeVar("T")
 
@@ -510,7 +510,7 @@ def create_domain_limit(*, domain: str, messages_per_minute: int) -> DomainLimit
     """Cap the messages per minute to one recipient domain, across every server and worker.
 
     The domain is stored lower-case in its ASCII (IDNA) form. Workers re-read
-    the limits every 30 seconds (``delivery.shaping.domain_limits``).
+    the limits every 30 seconds (``delivery.pipeline.gate.domain_limits``).
     """
     domain, per_minute = _clean_domain_limit(
         domain=domain, messages_per_minute=messages_per_minute, exclude_pk=None

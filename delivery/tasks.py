@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that take IDs and call delivery.sender."""
+"""Celery tasks: thin wrappers that take IDs and call the send pipeline."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_process_shutdown
 
-from delivery import sender
-from delivery.smtp import POOL
+from delivery.pipeline import chunk, direct, scheduling
+from delivery.pipeline.smtp import POOL
 
 
 @worker_process_shutdown.connect
@@ -19,19 +19,19 @@ def _close_smtp_connections(**_: Any) -> None:
 
 @shared_task(name="delivery.tasks.dispatch_campaign")
 def dispatch_campaign(campaign_id: int) -> int:
-    return sender.dispatch(campaign_id)
+    return scheduling.dispatch(campaign_id)
 
 
 @shared_task(name="delivery.tasks.send_chunk", acks_late=True)
 def send_chunk(campaign_id: int) -> int:
-    return sender.run_chunk(campaign_id)
+    return chunk.run_chunk(campaign_id)
 
 
 @shared_task(name="delivery.tasks.tick")
 def tick() -> None:
-    sender.tick()
+    scheduling.tick()
 
 
 @shared_task(name="delivery.tasks.send_test_messages")
 def send_test_messages(campaign_id: int, emails: list[str]) -> list[str]:
-    return sender.send_tests(campaign_id, emails)
+    return direct.send_tests(campaign_id, emails)

@@ -4,9 +4,9 @@ Postino has no campaign behind these messages, so they take the application's
 own sender: From is ``DEFAULT_FROM_EMAIL``, the channel is the server named by
 ``CONFIRMATION_SMTP_SERVER``, or else the oldest configured server (on a fresh
 ``make run`` that is the local mail catcher ``bootstrap`` creates). They go
-through the same pooled SMTP connections (under the server's connection cap)
-or the same ESP transport as campaigns, with the plain bounce address as
-envelope sender, so a bounce is still ours to read.
+through the same channel and gate as campaigns (``delivery.pipeline.direct``),
+with the plain bounce address as envelope sender, so a bounce is still ours
+to read.
 
 The message carries no ``List-Unsubscribe``: the person is not on the list
 yet, and ignoring the email is how one declines. Addresses that are
@@ -27,23 +27,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bounces.services import suppressed_emails
-from delivery import dkim, verp
-from delivery.domains import keys_for
-from delivery.esp import EspTransport
-from delivery.messages import PreparedMessage, message_bytes
+from delivery import verp
 from delivery.mime import format_address, new_message_id
 from delivery.models import SmtpServer
-from delivery.ratelimit import RateLimiter
-from delivery.shaping import ConnectionSlots
-from delivery.smtp import (
-    POOL,
-    NoConnectionSlot,
-    Outcome,
-    SendResult,
-    SmtpConnectError,
-    SmtpSettings,
-    send_message,
-)
+from delivery.pipeline.direct import send_now
+from delivery.pipeline.types import ChannelError, NoConnectionSlot, Outcome, PreparedMessage
 from subscribers.models import Subscriber, Subscription
 from subscribers.tokens import make_confirm_token
 
@@ -132,60 +120,21 @@ def send_confirmations(subscription_ids: Sequence[int]) -> ConfirmationRun:
         )
         run.failed = [row.pk for row in rows]
         return run
-    messages = [(row.pk, prepare_confirmation(row)) for row in rows]
+    messages = [prepare_confirmation(row) for row in rows]
     try:
-        results = _transmit(server, messages)
-    except (SmtpConnectError, NoConnectionSlot) as exc:
+        results = send_now(server, messages)
+    except (ChannelError, NoConnectionSlot) as exc:
         log.warning("confirmation emails via %s failed: %s", server, exc)
-        run.retry = [pk for pk, _ in messages]
+        run.retry = [row.pk for row in rows]
         return run
-    attempted = {pk for pk, _ in results}
-    # Not attempted because the connection broke on the way: try again later.
-    run.retry = [pk for pk, _ in messages if pk not in attempted]
-    for pk, result in results:
+    for row, result in zip(rows, results, strict=True):
         if result.outcome is Outcome.SENT:
-            run.sent.append(pk)
+            run.sent.append(row.pk)
         elif result.outcome is Outcome.TRANSIENT:
-            run.retry.append(pk)
+            run.retry.append(row.pk)
         else:
-            log.warning("confirmation email for subscription %s refused: %s", pk, result.reply)
-            run.failed.append(pk)
+            log.warning("confirmation email for subscription %s refused: %s", row.pk, result.reply)
+            run.failed.append(row.pk)
     now = timezone.now()
     Subscription.objects.filter(pk__in=run.sent).update(confirmation_sent_at=now, updated_at=now)
     return run
-
-
-def _transmit(
-    server: SmtpServer, messages: list[tuple[int, PreparedMessage]]
-) -> list[tuple[int, SendResult]]:
-    """Send through the server's channel; stops early if the connection breaks."""
-    limiter = RateLimiter(f"smtp:{server.pk}", server.messages_per_second)
-    results: list[tuple[int, SendResult]] = []
-    if server.kind == SmtpServer.Kind.ESP:
-        transport = EspTransport(server.esp, server.esp_credentials)
-        try:
-            for pk, prepared in messages:
-                limiter.acquire()
-                results.append((pk, transport.send(prepared, metadata={})))
-        finally:
-            transport.close()
-        return results
-    cfg = SmtpSettings.from_server(server)
-    keys: dict[str, list[dkim.DkimKey]] = {}
-    with POOL.connection(cfg, ConnectionSlots(server.pk, server.max_connections)) as handle:
-        for pk, prepared in messages:
-            domain = parseaddr(prepared.from_header)[1].rpartition("@")[2]
-            if domain not in keys:
-                keys[domain] = keys_for(domain)
-            data = message_bytes(prepared, keys[domain])
-            limiter.acquire()
-            result = send_message(
-                handle,
-                envelope_from=prepared.envelope_from,
-                recipient=prepared.recipient,
-                message=data,
-            )
-            results.append((pk, result))
-            if result.connection_broken:
-                break
-    return results

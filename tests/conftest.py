@@ -16,7 +16,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from delivery.shaping import forget_domain_limits
+from delivery.pipeline.gate import forget_domain_limits
 from postino.redis import redis_client
 from tests.support.browser import browser, live_server, page
 from tests.support.certs import CertificateFiles, make_certificates

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from anymail.message import AnymailMessage
 
-from delivery.esp import backend_for
+from delivery.pipeline.esp import backend_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,8 @@ from bounces.models import BounceEvent, Suppression
 from bounces.services import suppress
 from campaigns.models import Campaign
 from campaigns.services import snapshot_audience
-from delivery import sender
 from delivery.models import Delivery
+from delivery.pipeline.chunk import run_chunk
 from tests.support.factories import add_audience, make_campaign, make_list, make_smtp_server
 from tests.support.smtpd import RunningSmtpServer
 
@@ -35,7 +35,7 @@ def test_a_refusal_during_the_smtp_transaction_is_a_bounce_that_suppresses(
     add_audience(news, 3)
     campaign = running(make_campaign(lists=[news], server=make_smtp_server(smtpd)))
 
-    assert sender.run_chunk(campaign.pk) == 1
+    assert run_chunk(campaign.pk) == 1
 
     hard = BounceEvent.objects.get(email="reader1@example.org")
     assert (hard.kind, hard.source, hard.status, hard.smtp_code) == ("hard", "smtp", "5.1.1", 550)
@@ -56,7 +56,7 @@ def test_an_address_suppressed_after_the_snapshot_is_skipped_at_send_time(
     campaign = running(make_campaign(lists=[news], server=make_smtp_server(smtpd)))
     suppress(email="reader0@example.org", reason=Suppression.Reason.COMPLAINT)
 
-    assert sender.run_chunk(campaign.pk) == 2
+    assert run_chunk(campaign.pk) == 2
 
     skipped = Delivery.objects.get(subscriber__email="reader0@example.org")
     assert (skipped.status, skipped.attempts, skipped.smtp_reply) == (

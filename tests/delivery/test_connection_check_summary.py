@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.test import Client
 from django.urls import reverse
 
+from delivery.pipeline.smtp import check_connection
 from delivery.services import create_smtp_server
-from delivery.smtp import check_connection
 from tests.delivery.test_smtp import settings_for
 from tests.support.certs import CertificateFiles
 from tests.support.smtpd import RunningSmtpServer, smtp_server

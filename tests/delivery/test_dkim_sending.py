@@ -10,8 +10,10 @@ import pytest
 
 from campaigns.models import Campaign
 from campaigns.services import snapshot_audience
-from delivery import domains, sender
+from delivery import domains
 from delivery.models import SendingDomain
+from delivery.pipeline.chunk import run_chunk
+from delivery.pipeline.direct import send_tests
 from tests.dkim.conftest import serve_dns
 from tests.support.factories import add_audience, make_campaign, make_list, make_smtp_server
 from tests.support.smtpd import RunningSmtpServer
@@ -54,7 +56,7 @@ def test_campaign_mail_is_signed_with_both_keys_and_verifies(
 ) -> None:
     campaign = running_campaign(smtpd, 3)
 
-    assert sender.run_chunk(campaign.pk) == 3
+    assert run_chunk(campaign.pk) == 3
 
     assert len(smtpd.handler.messages) == 3
     for received in smtpd.handler.messages:
@@ -67,7 +69,7 @@ def test_test_sends_are_signed_too(
     smtpd: RunningSmtpServer, clean_redis: None, sending_domain: SendingDomain
 ) -> None:
     campaign = running_campaign(smtpd, 1)
-    assert sender.send_tests(campaign.pk, ["boss@example.com"]) == ["boss@example.com"]
+    assert send_tests(campaign.pk, ["boss@example.com"]) == ["boss@example.com"]
     (received,) = smtpd.handler.messages
     assert signature_results(received.data, sending_domain) == [True, True]
 
@@ -76,6 +78,6 @@ def test_mail_from_a_domain_without_keys_is_not_signed(
     smtpd: RunningSmtpServer, clean_redis: None
 ) -> None:
     campaign = running_campaign(smtpd, 1)
-    sender.run_chunk(campaign.pk)
+    run_chunk(campaign.pk)
     (received,) = smtpd.handler.messages
     assert b"DKIM-Signature:" not in received.data

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from api.services import create_token
-from delivery import sender
 from delivery.models import Delivery
+from delivery.pipeline.chunk import run_chunk
 from tests.api.client import ApiClient
 from tests.support.esp import install_fake_api, postmark_ok
 from tests.support.factories import add_audience, make_list
@@ -55,7 +55,7 @@ def test_a_campaign_sends_through_an_esp_channel_added_over_the_api(
     assert len(dispatch) == 1
     fake = install_fake_api(monkeypatch, postmark_ok)
 
-    assert sender.run_chunk(campaign_id) == 4
+    assert run_chunk(campaign_id) == 4
 
     assert {call["url"] for call in fake.calls} == {"https://api.postmarkapp.com/email"}
     assert {call["headers"]["X-Postmark-Server-Token"] for call in fake.calls} == {"pm-e2e-token"}

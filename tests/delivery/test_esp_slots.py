@@ -15,9 +15,9 @@ from django.db import connection
 
 from campaigns.models import Campaign
 from campaigns.services import snapshot_audience
-from delivery import sender
 from delivery.models import Delivery, SmtpServer
-from delivery.shaping import ConnectionSlots
+from delivery.pipeline.chunk import run_chunk
+from delivery.pipeline.slots import ConnectionSlots
 from tests.support.esp import install_fake_api, postmark_ok
 from tests.support.factories import add_audience, make_campaign, make_list
 
@@ -94,12 +94,12 @@ def test_one_connection_means_one_api_call_in_flight_across_chunks_and_no_one_is
     api = install_fake_api(monkeypatch, esp.respond)
     campaign = esp_campaign(6, max_connections=1)
 
-    first = in_thread(lambda: sender.run_chunk(campaign.pk))
+    first = in_thread(lambda: run_chunk(campaign.pk))
     assert esp.first_call_started.wait(DEADLINE_SECONDS)
 
     def second_chunk() -> None:
         try:
-            sender.run_chunk(campaign.pk)
+            run_chunk(campaign.pk)
         finally:
             esp.other_chunk_done.set()
 
@@ -119,7 +119,7 @@ def test_one_connection_means_one_api_call_in_flight_across_chunks_and_no_one_is
     deadline = time.monotonic() + DEADLINE_SECONDS
     while Delivery.objects.filter(campaign=campaign, status="sent").count() < 6:
         assert time.monotonic() < deadline, "the deferred rows were never sent"
-        sender.run_chunk(campaign.pk)
+        run_chunk(campaign.pk)
         time.sleep(0.1)
     recipients = [call["payload"]["To"] for call in api.calls]
     assert len(recipients) == 6 and len(set(recipients)) == 6
@@ -136,9 +136,9 @@ def test_chunks_share_the_slots_up_to_max_connections(
     install_fake_api(monkeypatch, esp.respond)
     campaign = esp_campaign(6, max_connections=2)
 
-    first = in_thread(lambda: sender.run_chunk(campaign.pk))
+    first = in_thread(lambda: run_chunk(campaign.pk))
     assert esp.first_call_started.wait(DEADLINE_SECONDS)
-    sender.run_chunk(campaign.pk)  # a second chunk, with the first's call still open
+    run_chunk(campaign.pk)  # a second chunk, with the first's call still open
     esp.other_chunk_done.set()
     first.join(DEADLINE_SECONDS)
     assert not first.is_alive()

@@ -21,9 +21,9 @@ from campaigns.services import (
     snapshot_audience,
     start_campaign,
 )
-from delivery import sender, shaping
 from delivery.models import Delivery
-from delivery.shaping import Gate, ServerLimits, Verdict
+from delivery.pipeline.chunk import run_chunk
+from delivery.pipeline.gate import Gate, ServerLimits, Verdict, clear_stop, request_stop, stop_key
 from tests.delivery.test_campaign_end_to_end import wait_for_status
 from tests.delivery.test_worker_control import wait_until, wait_until_quiet
 from tests.support.factories import add_audience, make_campaign, make_list, make_smtp_server
@@ -98,9 +98,9 @@ def test_the_gate_answers_stop_while_the_campaign_is_paused_and_not_after_resume
         campaign_id=4242,
     )
     assert gate.check(domain="example.org", inflight="1").verdict is Verdict.OK
-    shaping.request_stop(4242)
+    request_stop(4242)
     assert gate.check(domain="example.org", inflight="2").verdict is Verdict.STOP
-    shaping.clear_stop(4242)
+    clear_stop(4242)
     assert gate.check(domain="example.org", inflight="3").verdict is Verdict.OK
 
 
@@ -114,9 +114,9 @@ def test_a_stale_stop_key_does_not_wedge_a_running_campaign(
     snapshot_audience(campaign)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
     # Left behind, e.g. by a resume while Redis was away: the database says running.
-    shaping.request_stop(campaign.pk)
+    request_stop(campaign.pk)
 
-    sender.run_chunk(campaign.pk)
+    run_chunk(campaign.pk)
 
     assert _statuses(campaign) == {"sent": 5}
     assert len(smtpd.handler.messages) == 5
@@ -131,7 +131,7 @@ def test_pause_and_cancel_set_the_stop_and_resume_clears_it(
     news = make_list()
     add_audience(news, 2)
     campaign = make_campaign(lists=[news], server=make_smtp_server(smtpd))
-    key = shaping.stop_key(campaign.pk)
+    key = stop_key(campaign.pk)
     with django_capture_on_commit_callbacks():
         start_campaign(campaign=campaign)
     assert not redis_client().exists(key)

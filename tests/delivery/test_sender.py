@@ -12,8 +12,11 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.services import snapshot_audience
-from delivery import sender, shaping
 from delivery.models import Delivery
+from delivery.pipeline import breaker
+from delivery.pipeline.chunk import run_chunk
+from delivery.pipeline.claim import claim_chunk, reclaim_expired_leases
+from delivery.pipeline.direct import send_tests
 from subscribers.models import MailingList
 from tests.support.factories import add_audience, make_campaign, make_list, make_smtp_server
 from tests.support.smtpd import RunningSmtpServer, free_port
@@ -57,7 +60,7 @@ def test_a_chunk_sends_its_rows_and_records_each_outcome(
     smtpd.handler.refuse_always["reader1@example.org"] = "550 5.1.1 Unknown user"
     smtpd.handler.refuse_always["reader2@example.org"] = "451 4.3.0 Try later"
 
-    assert sender.run_chunk(campaign.pk) == 3
+    assert run_chunk(campaign.pk) == 3
 
     assert statuses(campaign) == {"sent": 3, "failed": 1, "pending": 1}
     failed = Delivery.objects.get(subscriber__email="reader1@example.org")
@@ -76,10 +79,10 @@ def test_a_deferred_row_is_not_retried_before_its_time(
 ) -> None:
     campaign, _ = running_campaign(smtpd, 1)
     smtpd.handler.refuse_times["reader0@example.org"] = (1, "451 4.7.1 Greylisted")
-    sender.run_chunk(campaign.pk)
-    assert sender.run_chunk(campaign.pk) == 0
+    run_chunk(campaign.pk)
+    assert run_chunk(campaign.pk) == 0
     Delivery.objects.update(next_attempt_at=timezone.now())
-    assert sender.run_chunk(campaign.pk) == 1
+    assert run_chunk(campaign.pk) == 1
     row = Delivery.objects.get()
     assert (row.status, row.attempts) == ("sent", 2)
 
@@ -91,7 +94,7 @@ def test_transient_failures_give_up_after_the_maximum_attempts(
     smtpd.handler.refuse_always["reader0@example.org"] = "452 4.2.2 Mailbox full"
     for _ in range(3):
         Delivery.objects.update(next_attempt_at=None)
-        sender.run_chunk(campaign.pk)
+        run_chunk(campaign.pk)
     row = Delivery.objects.get()
     assert (row.status, row.attempts, row.smtp_code) == ("failed", 3, 452)
     assert "gave up after 3 attempts" in row.smtp_reply
@@ -101,8 +104,8 @@ def test_the_campaign_finishes_when_every_row_is_terminal(
     smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
 ) -> None:
     campaign, _ = running_campaign(smtpd, 3)
-    sender.run_chunk(campaign.pk)
-    sender.run_chunk(campaign.pk)
+    run_chunk(campaign.pk)
+    run_chunk(campaign.pk)
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.FINISHED
     assert campaign.finished_at is not None
@@ -110,12 +113,12 @@ def test_the_campaign_finishes_when_every_row_is_terminal(
 
 def test_claims_never_overlap(smtpd: RunningSmtpServer, fast_settings: Any) -> None:
     campaign, _ = running_campaign(smtpd, 120)
-    first = sender.claim_chunk(campaign.pk, 50)
-    second = sender.claim_chunk(campaign.pk, 50)
-    third = sender.claim_chunk(campaign.pk, 50)
+    first = claim_chunk(campaign.pk, 50)
+    second = claim_chunk(campaign.pk, 50)
+    third = claim_chunk(campaign.pk, 50)
     counts = [Delivery.objects.filter(claim_token=t).count() for t in (first, second, third)]
     assert counts == [50, 50, 20]
-    assert sender.claim_chunk(campaign.pk, 50) is None
+    assert claim_chunk(campaign.pk, 50) is None
     # Keyset order: each claim takes the lowest ids still pending.
     first_ids = set(Delivery.objects.filter(claim_token=first).values_list("id", flat=True))
     second_ids = set(Delivery.objects.filter(claim_token=second).values_list("id", flat=True))
@@ -126,12 +129,12 @@ def test_rows_of_a_dead_worker_return_to_pending_after_their_lease(
     smtpd: RunningSmtpServer, fast_settings: Any
 ) -> None:
     campaign, _ = running_campaign(smtpd, 10)
-    token = sender.claim_chunk(campaign.pk, 10)
-    assert sender.reclaim_expired_leases() == 0
+    token = claim_chunk(campaign.pk, 10)
+    assert reclaim_expired_leases() == 0
     Delivery.objects.filter(claim_token=token).update(
         lease_until=timezone.now() - timedelta(seconds=1)
     )
-    assert sender.reclaim_expired_leases() == 10
+    assert reclaim_expired_leases() == 10
     assert statuses(campaign) == {"pending": 10}
 
 
@@ -140,7 +143,7 @@ def test_a_paused_campaign_sends_nothing(
 ) -> None:
     campaign, _ = running_campaign(smtpd, 5)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.PAUSED)
-    assert sender.run_chunk(campaign.pk) == 0
+    assert run_chunk(campaign.pk) == 0
     assert statuses(campaign) == {"pending": 5}
     assert smtpd.handler.messages == []
 
@@ -152,12 +155,12 @@ def test_an_unreachable_server_defers_the_whole_chunk(
     assert campaign.smtp_server is not None
     campaign.smtp_server.port = free_port()
     campaign.smtp_server.save()
-    assert sender.run_chunk(campaign.pk) == 0
+    assert run_chunk(campaign.pk) == 0
     rows = list(Delivery.objects.order_by("id"))
     # A server problem is not the recipients' fault: no attempt is counted.
     assert all(r.status == "pending" and r.next_attempt_at and r.attempts == 0 for r in rows)
-    assert shaping.server_unavailable_for(campaign.smtp_server.pk) > 0
-    assert "TCP" in shaping.server_down_reason(campaign.smtp_server.pk)
+    assert breaker.server_unavailable_for(campaign.smtp_server.pk) > 0
+    assert "TCP" in breaker.server_down_reason(campaign.smtp_server.pk)
 
 
 def test_a_chunk_costs_the_same_queries_for_five_or_forty_recipients(
@@ -174,12 +177,12 @@ def test_a_chunk_costs_the_same_queries_for_five_or_forty_recipients(
         Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
         return campaign
 
-    sender.run_chunk(campaign_of(1).pk)  # warm the per-process caches
+    run_chunk(campaign_of(1).pk)  # warm the per-process caches
     counts = []
     for size in (5, 40):
         campaign = campaign_of(size)
         with CaptureQueriesContext(connection) as queries:
-            assert sender.run_chunk(campaign.pk) == size
+            assert run_chunk(campaign.pk) == size
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
 
@@ -188,7 +191,7 @@ def test_test_sends_are_marked_and_not_recorded(
     smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
 ) -> None:
     campaign, _ = running_campaign(smtpd, 1)
-    delivered = sender.send_tests(campaign.pk, ["reader0@example.org", "boss@example.com"])
+    delivered = send_tests(campaign.pk, ["reader0@example.org", "boss@example.com"])
     assert delivered == ["reader0@example.org", "boss@example.com"]
     subjects = {m.rcpt_tos[0]: m.parsed()["Subject"] for m in smtpd.handler.messages}
     assert subjects == {

@@ -11,10 +11,14 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignServer
 from campaigns.services import snapshot_audience
-from delivery import chunk, sender, shaping
 from delivery.models import Delivery, DomainLimit, SmtpServer
-from delivery.shaping import ConnectionSlots, Gate, ServerLimits, Verdict, warmup_daily_limit
-from delivery.smtp import NoConnectionSlot, SmtpPool, SmtpSettings
+from delivery.pipeline import breaker
+from delivery.pipeline.chunk import run_chunk
+from delivery.pipeline.gate import Gate, ServerLimits, Verdict, warmup_daily_limit
+from delivery.pipeline.scheduling import choose_server
+from delivery.pipeline.slots import ConnectionSlots
+from delivery.pipeline.smtp import SmtpPool, SmtpSettings
+from delivery.pipeline.types import NoConnectionSlot
 from tests.support.factories import add_audience, make_campaign, make_list, make_smtp_server
 from tests.support.smtpd import RunningSmtpServer, free_port
 
@@ -61,13 +65,13 @@ def test_a_daily_quota_sends_that_many_then_defers_the_rest(
     add_audience(news, 12)
     campaign = running(make_campaign(lists=[news], server=server))
 
-    assert sender.run_chunk(campaign.pk) == 7
+    assert run_chunk(campaign.pk) == 7
 
     assert statuses(campaign) == {"sent": 7, "pending": 5}
     deferred = Delivery.objects.filter(campaign=campaign, status="pending")
     assert all(row.next_attempt_at and row.next_attempt_at > timezone.now() for row in deferred)
     assert all(row.attempts == 0 for row in deferred)
-    assert "quota" in shaping.server_down_reason(server.pk)
+    assert "quota" in breaker.server_down_reason(server.pk)
 
 
 def test_a_throttled_domain_is_deferred_while_other_domains_go_on(
@@ -79,7 +83,7 @@ def test_a_throttled_domain_is_deferred_while_other_domains_go_on(
     add_audience(news, 4, prefix="fast", domain="example.org")
     campaign = running(make_campaign(lists=[news], server=make_smtp_server(smtpd)))
 
-    assert sender.run_chunk(campaign.pk) == 5
+    assert run_chunk(campaign.pk) == 5
 
     sent = set(
         Delivery.objects.filter(campaign=campaign, status="sent").values_list(
@@ -109,20 +113,20 @@ def test_an_unreachable_server_fails_over_to_the_others(
     CampaignServer.objects.create(campaign=campaign, smtp_server=alive, weight=1)
     campaign = running(Campaign.objects.get(pk=campaign.pk))
 
-    assert sender.run_chunk(campaign.pk) == 0
+    assert run_chunk(campaign.pk) == 0
     assert statuses(campaign) == {"pending": 30}
-    assert sender.run_chunk(campaign.pk) == 30
+    assert run_chunk(campaign.pk) == 30
 
     assert statuses(campaign) == {"sent": 30}
     assert set(Delivery.objects.values_list("smtp_server_id", flat=True)) == {alive.pk}
-    assert shaping.server_unavailable_for(dead.pk) > 0
+    assert breaker.server_unavailable_for(dead.pk) > 0
     assert len(smtpd.handler.messages) == 30
 
 
 def test_weights_share_the_traffic_between_servers() -> None:
     first = SmtpServer(pk=1, name="a", messages_per_second=1)
     second = SmtpServer(pk=2, name="b", messages_per_second=1)
-    picks = [chunk.choose_server([(first, 3), (second, 1)])[0] for _ in range(4000)]
+    picks = [choose_server([(first, 3), (second, 1)])[0] for _ in range(4000)]
     share = sum(1 for server in picks if server is first) / len(picks)
     assert 0.70 < share < 0.80
 
@@ -138,7 +142,7 @@ def test_a_campaign_whose_messages_keep_failing_pauses_itself(
     Campaign.objects.filter(pk=campaign.pk).update(max_errors=10)
     campaign = running(Campaign.objects.get(pk=campaign.pk))
 
-    sender.run_chunk(campaign.pk)
+    run_chunk(campaign.pk)
 
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.PAUSED
@@ -159,7 +163,7 @@ def test_a_high_error_rate_pauses_the_campaign(
     Campaign.objects.filter(pk=campaign.pk).update(max_error_rate=0.3)
     campaign = running(Campaign.objects.get(pk=campaign.pk))
 
-    sender.run_chunk(campaign.pk)
+    run_chunk(campaign.pk)
 
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.PAUSED
@@ -218,7 +222,7 @@ def test_a_limit_on_an_internationalised_domain_applies_to_its_recipients(
     add_audience(news, 3, prefix="leser", domain="bücher.example")
     campaign = running(make_campaign(lists=[news], server=make_smtp_server(smtpd)))
 
-    assert sender.run_chunk(campaign.pk) == 1
+    assert run_chunk(campaign.pk) == 1
     assert statuses(campaign) == {"sent": 1, "pending": 2}
 
 
@@ -230,7 +234,7 @@ def test_a_domain_briefly_at_its_limit_waits_in_the_chunk_instead_of_the_ledger(
     add_audience(news, 5, prefix="busy", domain="busymail.example")
     campaign = running(make_campaign(lists=[news], server=make_smtp_server(smtpd)))
 
-    assert sender.run_chunk(campaign.pk) == 5
+    assert run_chunk(campaign.pk) == 5
 
     assert statuses(campaign) == {"sent": 5}
     assert not Delivery.objects.filter(smtp_reply__startswith="deferred").exists()

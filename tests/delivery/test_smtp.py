@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from delivery.smtp import (
-    Outcome,
+from delivery.pipeline.smtp import (
     SmtpPool,
     SmtpSettings,
     check_connection,
     send_message,
 )
+from delivery.pipeline.types import Outcome
 from tests.support.certs import CertificateFiles, make_certificates
 from tests.support.smtpd import RunningSmtpServer, free_port, smtp_server
 

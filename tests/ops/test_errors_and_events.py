@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from delivery import ops
-from delivery.chunk import record_event
 from delivery.models import Delivery
+from delivery.pipeline.breaker import record_event
 from tests.ops.conftest import Ledger, make_campaign
 
 

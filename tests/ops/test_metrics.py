@@ -93,7 +93,7 @@ def test_the_right_token_gets_the_metrics_in_text_format(
         'postino_domain_throttled{domain="mail0.example"} 1.0',
         'postino_errors_last_hour{code="550",outcome="failed"} 3.0',
         'postino_errors_last_hour{code="421",outcome="deferred"} 5.0',
-        'postino_stage_seconds_total{stage="smtp"} 1.2',
+        'postino_stage_seconds_total{stage="transmit"} 1.2',
         "postino_smtp_attempts_total 60.0",
         "postino_messages_sent_last_minute 60.0",
         "postino_send_rate 2.0",

@@ -97,7 +97,7 @@ def test_the_json_has_the_same_numbers(teammate_client: Client, ledger: Ledger) 
     assert [(e["code"], e["count"]) for e in data["errors"]] == [(421, 5), (550, 3)]
     assert data["workers"][0]["hostname"] == "celery@worker-1"
     assert data["queue"] == {"name": "postino", "waiting": 0, "unacked": 0}
-    assert data["stages"]["micros_per_message"]["smtp"] == 20000.0
+    assert data["stages"]["micros_per_message"]["transmit"] == 20000.0
     assert len(data["throughput"]) == 60
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from delivery import ops
-from delivery.chunk import StageClock
+from delivery.pipeline.chunk import StageClock
 from tests.ops.conftest import Ledger, make_campaign
 
 
@@ -33,7 +33,7 @@ def test_an_empty_queue_is_zero(ops_redis: Any) -> None:
 
 def test_stage_costs_are_microseconds_per_message_in_pipeline_order(db: None) -> None:
     clock = StageClock()
-    clock.seconds.update({"smtp": 0.5, "render": 0.1, "gate": 0.02, "ledger": 0.08})
+    clock.seconds.update({"transmit": 0.5, "render": 0.1, "gate": 0.02, "ledger": 0.08})
     clock.messages = 100
     clock.publish()
     clock.publish()  # a second chunk adds to the first
@@ -44,7 +44,7 @@ def test_stage_costs_are_microseconds_per_message_in_pipeline_order(db: None) ->
     assert [(stage, round(micros)) for stage, _, micros in costs.rows] == [
         ("render", 1000),
         ("gate", 200),
-        ("smtp", 5000),
+        ("transmit", 5000),
         ("ledger", 800),
     ]
     assert costs.total_micros_per_message == pytest.approx(7000)

@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from delivery import ops, shaping
+from delivery import ops
 from delivery.models import Delivery
+from delivery.pipeline import breaker
 from tests.ops.conftest import Ledger, make_campaign, make_server
 
 
 def test_a_server_marked_down_shows_its_reason_and_the_seconds_left(db: None) -> None:
     server = make_server()
-    shaping.mark_server_down(server.pk, "connection refused by smtp.example.com:587")
+    breaker.mark_server_down(server.pk, "connection refused by smtp.example.com:587")
 
     (row,) = ops.servers_overview()
 
@@ -27,7 +28,7 @@ def test_a_server_marked_down_shows_its_reason_and_the_seconds_left(db: None) ->
 
 def test_a_server_out_of_quota_is_exhausted_not_down(db: None) -> None:
     server = make_server()
-    shaping.mark_server_exhausted(server.pk, 90_000)
+    breaker.mark_server_exhausted(server.pk, 90_000)
 
     (row,) = ops.servers_overview()
 

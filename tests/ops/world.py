@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from delivery import shaping
-from delivery.chunk import StageClock, record_event
 from delivery.models import Delivery, DomainLimit
+from delivery.pipeline import breaker
+from delivery.pipeline.breaker import record_event
+from delivery.pipeline.chunk import StageClock
 from postino import worker_heartbeat
 from postino.redis import redis_client
 from tests.ops.conftest import Ledger, make_campaign, make_server
@@ -42,12 +43,12 @@ def build_world(ledger: Ledger, size: int, *, first: int = 0) -> None:
         ledger.add(campaign, 3, status=Delivery.Status.FAILED, code=550,
                    reply="550 5.1.1 <r@x>: Recipient address rejected", domain=domain)  # fmt: skip
         redis_client().set(f"postino:quota:{server.pk}:h:{now:%Y%m%d%H}", 60)
-    shaping.mark_server_down(server.pk, "timed out connecting to smtp.example.com:587")
+    breaker.mark_server_down(server.pk, "timed out connecting to smtp.example.com:587")
     seconds, micros = redis_client().time()
     redis_client().set("postino:rate:domain:mail0.example", seconds * 1000 + micros / 1000 + 20_000)
     record_event("connection", f"server {server.name}: timed out connecting")
     clock = StageClock()
-    clock.seconds.update({"render": 0.3, "gate": 0.05, "smtp": 1.2, "ledger": 0.1})
+    clock.seconds.update({"render": 0.3, "gate": 0.05, "transmit": 1.2, "ledger": 0.1})
     clock.messages = 60 * size
     clock.publish()
     started = time.time() - 7200

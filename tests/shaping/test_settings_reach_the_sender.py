@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from campaigns.models import Campaign
 from campaigns.services import create_campaign
-from delivery import shaping
-from delivery.chunk import campaign_servers, check_error_thresholds
 from delivery.limit_selectors import utc_today
 from delivery.models import DomainLimit, SmtpServer
+from delivery.pipeline import gate
+from delivery.pipeline.breaker import check_error_thresholds
+from delivery.pipeline.scheduling import campaign_servers
 from delivery.services import create_domain_limit
 from postino.redis import redis_client
 from subscribers.models import MailingList
@@ -113,15 +114,15 @@ def test_a_server_saved_with_a_warm_up_is_limited_to_the_ramp_today(
             "warmup_started_on": started.isoformat(),
         },
     )
-    limits = shaping.ServerLimits.for_server(SmtpServer.objects.get(name="Fresh IP"))
+    limits = gate.ServerLimits.for_server(SmtpServer.objects.get(name="Fresh IP"))
     assert (limits.per_hour, limits.per_day) == (300, 1600)
 
 
 def test_a_domain_limit_reaches_the_gate_in_idna_form(db: None) -> None:
     create_domain_limit(domain="Bücher.example", messages_per_minute=30)
     # The gate reads the table through a 30-second cache; read it afresh.
-    shaping._domain_limits_cached.cache_clear()
-    assert shaping.domain_limits()["xn--bcher-kva.example"] == 30
+    gate._domain_limits_cached.cache_clear()
+    assert gate.domain_limits()["xn--bcher-kva.example"] == 30
     assert DomainLimit.objects.filter(domain="gmail.com").exists()
 
 

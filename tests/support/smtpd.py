@@ -68,6 +68,23 @@ class RecordingHandler:
     drop_every: int = 0
     stalled: threading.Event = field(default_factory=threading.Event)
     stall_over: threading.Event = field(default_factory=threading.Event)
+    # A server farther away, or slower: each DATA answered after this long.
+    # ``in_data`` counts messages being answered right now; ``most_in_data``
+    # the most at once, so a test sees how many the client kept in flight.
+    data_delay: float = 0.0
+    in_data: int = 0
+    most_in_data: int = 0
+    offer_pipelining: bool = False
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.offer_pipelining:
+            # aiosmtpd reads commands line by line, so it serves a pipelining
+            # client correctly; it just does not say so by itself.
+            responses.insert(1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -93,6 +110,18 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.in_data += 1
+            self.most_in_data = max(self.most_in_data, self.in_data)
+        try:
+            if self.data_delay:
+                await asyncio.sleep(self.data_delay)
+            return await self._answer_data(server, session, envelope)
+        finally:
+            with self.lock:
+                self.in_data -= 1
+
+    async def _answer_data(self, server: Any, session: Any, envelope: Any) -> str:
         if self.stall_until_disconnect.intersection(envelope.rcpt_tos):
             self.stalled.set()
             try:

@@ -1,24 +1,25 @@
-"""Traffic shaping shared by every worker on every machine, kept in Redis.
+"""The gate: the one Redis round trip every message passes before it is sent.
 
-One Lua script (``gate``) runs before each message and, atomically:
+One Lua script (``_GATE``) runs atomically and:
 
-* journals the outcome of the previous message of the chunk (see
-  ``delivery.ledger``), so a worker killed now loses at most the message in
-  flight;
+* journals the outcomes of messages that finished since the last call (see
+  ``delivery.pipeline.record``) and takes them off the claim's in-flight set,
+  so a worker killed now loses only what is still on the wire;
 * stops the chunk when its campaign was paused or cancelled (the stop key
   ``pause_campaign``/``cancel_campaign`` set), so a pause bites before the next
   message rather than at the next status check;
-* enforces the SMTP server's hourly and daily quota (fixed UTC windows; the
-  daily one follows the warm-up ramp);
+* enforces the server's hourly and daily quota (fixed UTC windows; the daily
+  one follows the warm-up ramp);
 * enforces the recipient domain's limit: a throttled domain *defers* that
   recipient and the chunk moves on to others;
 * enforces the server's messages per second (GCRA: only the "theoretical
-  arrival time" is stored): the worker *waits* its turn;
-* marks the message in flight.
+  arrival time" is stored): the chunk *waits* its turn;
+* adds the message to the claim's in-flight set.
 
-Redis's own clock is used so worker clocks need not agree. Server health
-(down after connection failures, quota exhausted) and the global cap on open
-connections per server live here too.
+Every worker on every machine goes through the same keys, so the limits hold
+however many processes and connections send at once. Redis's own clock is
+used so worker clocks need not agree. Test sends and confirmation emails go
+through the same gate without a claim (no journal, no in-flight set).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import logging
 import math
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -49,12 +51,16 @@ JOURNAL_TTL_SECONDS = 24 * 3600
 _GATE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local journal_ttl = tonumber(ARGV[9])
-if ARGV[7] ~= '' then
-  redis.call('RPUSH', KEYS[5], ARGV[7])
+local journal_ttl = tonumber(ARGV[6])
+local entries = tonumber(ARGV[12])
+if entries > 0 then
+  for i = 1, entries do
+    redis.call('RPUSH', KEYS[5], ARGV[12 + i])
+    redis.call('SREM', KEYS[6], ARGV[12 + entries + i])
+  end
   redis.call('EXPIRE', KEYS[5], journal_ttl)
 end
-if ARGV[12] == '1' and redis.call('EXISTS', KEYS[7]) == 1 then
+if ARGV[9] == '1' and redis.call('EXISTS', KEYS[7]) == 1 then
   return {'stop', '0'}
 end
 local hour_limit = tonumber(ARGV[3])
@@ -70,8 +76,7 @@ local dom_tat = now
 if dom_interval > 0 then
   dom_tat = tonumber(redis.call('GET', KEYS[4]) or now)
   if dom_tat < now then dom_tat = now end
-  local dom_allow = dom_tat - tonumber(ARGV[6])
-  if now < dom_allow then return {'domain', tostring(dom_allow - now)} end
+  if now < dom_tat then return {'domain', tostring(dom_tat - now)} end
 end
 local interval = tonumber(ARGV[1])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
@@ -85,33 +90,18 @@ if dom_interval > 0 then
 end
 if hour_limit > 0 then
   redis.call('INCR', KEYS[2])
-  redis.call('PEXPIRE', KEYS[2], ARGV[10])
+  redis.call('PEXPIRE', KEYS[2], ARGV[7])
 end
 if day_limit > 0 then
   redis.call('INCR', KEYS[3])
-  redis.call('PEXPIRE', KEYS[3], ARGV[11])
+  redis.call('PEXPIRE', KEYS[3], ARGV[8])
 end
-redis.call('SET', KEYS[6], ARGV[8], 'EX', journal_ttl)
+if ARGV[10] == '1' then
+  redis.call('SADD', KEYS[6], ARGV[11])
+  redis.call('EXPIRE', KEYS[6], journal_ttl)
+end
 return {'ok', '0'}
 """
-
-# A sorted set of open connections per server, scored by expiry: a slot held
-# by a worker that died frees itself when its expiry passes.
-_ACQUIRE_SLOT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
-  return 1
-end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
-return 1
-"""
-
-SLOT_TTL_MS = 120_000
 
 
 class Verdict(StrEnum):
@@ -194,11 +184,27 @@ def forget_domain_limits() -> None:
     _domain_limits_cached.cache_clear()
 
 
+def journal_key(claim: uuid.UUID) -> str:
+    return f"{PREFIX}:journal:{claim}"
+
+
+def inflight_key(claim: uuid.UUID) -> str:
+    return f"{PREFIX}:inflight:{claim}"
+
+
 class Gate:
-    """Per-chunk handle on the shared limits of one server."""
+    """One chunk's (or one test send's) handle on a server's shared limits.
+
+    With a ``claim`` the gate journals outcomes and tracks messages in flight
+    for crash recovery; with a ``campaign_id`` it obeys the campaign's stop key.
+    """
 
     def __init__(
-        self, limits: ServerLimits, *, claim: uuid.UUID, campaign_id: int | None = None
+        self,
+        limits: ServerLimits,
+        *,
+        claim: uuid.UUID | None = None,
+        campaign_id: int | None = None,
     ) -> None:
         self.limits = limits
         self.claim = claim
@@ -206,15 +212,27 @@ class Gate:
         self._script = redis_client().register_script(_GATE)
         self._domains = domain_limits()
         self._sec_key = f"{PREFIX}:rate:smtp:{limits.server_id}"
-        self._journal_key = journal_key(claim)
-        self._inflight_key = inflight_key(claim)
+        self._journal_key = journal_key(claim) if claim is not None else f"{PREFIX}:no-journal"
+        self._inflight_key = inflight_key(claim) if claim is not None else f"{PREFIX}:no-inflight"
 
-    def check(self, *, domain: str, inflight: str, journal_entry: str = "") -> GateResult:
+    def check(
+        self,
+        *,
+        domain: str,
+        inflight: str = "",
+        journal: Sequence[tuple[str, str]] = (),
+    ) -> GateResult:
+        """Ask whether one message to ``domain`` may go now.
+
+        ``journal`` holds (outcome as JSON, delivery id) of messages finished
+        since the last call; they are journaled whatever the verdict.
+        """
         per_minute = self._domains.get(domain, 0)
         dom_interval = 60_000.0 / per_minute if per_minute else 0.0
         hour_key, day_key, hour_ttl, day_ttl = quota_window_keys(
             self.limits.server_id, datetime.now(UTC)
         )
+        tracked = self.claim is not None
         verdict, wait = self._script(
             keys=[
                 self._sec_key,
@@ -231,30 +249,34 @@ class Gate:
                 self.limits.per_hour,
                 self.limits.per_day,
                 dom_interval,
-                0,
-                journal_entry,
-                inflight,
                 JOURNAL_TTL_SECONDS,
                 hour_ttl,
                 day_ttl,
                 "1" if self._stop_key else "0",
+                "1" if tracked and inflight else "0",
+                inflight,
+                len(journal) if tracked else 0,
+                *([entry for entry, _ in journal] if tracked else []),
+                *([ident for _, ident in journal] if tracked else []),
             ],
         )
         return GateResult(Verdict(as_text(verdict)), float(as_text(wait)))
 
-
-def journal_key(claim: uuid.UUID) -> str:
-    return f"{PREFIX}:journal:{claim}"
-
-
-def inflight_key(claim: uuid.UUID) -> str:
-    return f"{PREFIX}:inflight:{claim}"
+    def journal(self, entries: Sequence[tuple[str, str]]) -> None:
+        """Journal finished messages when no gate call is due to carry them."""
+        if not entries or self.claim is None:
+            return
+        pipe = redis_client().pipeline(transaction=True)
+        pipe.rpush(self._journal_key, *[entry for entry, _ in entries])
+        pipe.srem(self._inflight_key, *[ident for _, ident in entries])
+        pipe.expire(self._journal_key, JOURNAL_TTL_SECONDS)
+        pipe.execute()
 
 
 # --- stopping a campaign's chunks ------------------------------------------------
 
 # Outlives any pause worth keeping the key for; a stale key is harmless anyway
-# (the chunk checks the database before obeying it, see delivery.chunk).
+# (the chunk checks the database before obeying it, see delivery.pipeline.chunk).
 STOP_TTL_SECONDS = 7 * 24 * 3600
 
 
@@ -278,90 +300,3 @@ def request_stop(campaign_id: int) -> None:
 def clear_stop(campaign_id: int) -> None:
     with contextlib.suppress(redis.RedisError):
         redis_client().delete(stop_key(campaign_id))
-
-
-# --- server health ------------------------------------------------------------
-
-
-def server_down_key(server_id: int) -> str:
-    """Present (with the reason) while the server is out of rotation."""
-    return f"{PREFIX}:server:{server_id}:down"
-
-
-def _failures_key(server_id: int) -> str:
-    return f"{PREFIX}:server:{server_id}:failures"
-
-
-def mark_server_down(server_id: int, reason: str) -> float:
-    """Take a server out of rotation with a growing back-off; returns seconds."""
-    try:
-        client = redis_client()
-        failures = int(client.incr(_failures_key(server_id)))
-        client.expire(_failures_key(server_id), 3600)
-        seconds = min(30.0 * 2 ** (failures - 1), 600.0)
-        client.set(server_down_key(server_id), reason[:300], px=int(seconds * 1000))
-        return seconds
-    except redis.RedisError:
-        return 30.0
-
-
-def mark_server_up(server_id: int) -> None:
-    with contextlib.suppress(redis.RedisError):
-        redis_client().delete(_failures_key(server_id), server_down_key(server_id))
-
-
-def mark_server_exhausted(server_id: int, milliseconds: float) -> None:
-    with contextlib.suppress(redis.RedisError):
-        redis_client().set(
-            server_down_key(server_id),
-            "hourly or daily quota spent",
-            px=max(1000, int(milliseconds)),
-        )
-
-
-def server_unavailable_for(server_id: int) -> float:
-    """Seconds until the server is back in rotation (0 if it is available)."""
-    try:
-        ttl = int(redis_client().pttl(server_down_key(server_id)))
-    except redis.RedisError:
-        return 0.0
-    return ttl / 1000.0 if ttl > 0 else 0.0
-
-
-def server_down_reason(server_id: int) -> str:
-    try:
-        value = redis_client().get(server_down_key(server_id))
-    except redis.RedisError:
-        return ""
-    return as_text(value) if value else ""
-
-
-# --- connections across workers ------------------------------------------------
-
-
-class ConnectionSlots:
-    """The cap on open connections to one server across every worker."""
-
-    def __init__(self, server_id: int, maximum: int) -> None:
-        self.key = f"{PREFIX}:connections:{server_id}"
-        self.maximum = maximum
-        self._script = redis_client().register_script(_ACQUIRE_SLOT)
-
-    def acquire(self, member: str) -> bool:
-        """Take (or refresh) a slot for ``member``; False when all are taken."""
-        try:
-            return bool(self._script(keys=[self.key], args=[self.maximum, member, SLOT_TTL_MS]))
-        except redis.RedisError:
-            # Without Redis we cannot count other workers; the per-process cap
-            # still holds, and sending beats stalling.
-            return True
-
-    def release(self, member: str) -> None:
-        with contextlib.suppress(redis.RedisError):
-            redis_client().zrem(self.key, member)
-
-    def in_use(self) -> int:
-        try:
-            return int(redis_client().zcount(self.key, time.time() * 1000, "+inf"))
-        except redis.RedisError:
-            return 0

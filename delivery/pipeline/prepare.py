@@ -1,4 +1,4 @@
-"""Build every outgoing message in one place.
+"""Prepare: render, build and sign every outgoing message, in one place.
 
 A campaign's templates are compiled once per process; ``MessageFactory``
 holds what is the same for all its recipients (From, Reply-To, DKIM keys) and
@@ -6,13 +6,13 @@ holds what is the same for all its recipients (From, Reply-To, DKIM keys) and
 and text, signed links, ``Message-ID``, ``List-Unsubscribe`` (one-click URL
 and mailto) with ``List-Unsubscribe-Post``, and the VERP envelope sender that
 names the ledger row. SMTP sends it as DKIM-signed bytes (``as_bytes``); an
-ESP channel hands the same parts to the provider's API (``delivery.esp``).
+ESP channel hands the same parts to the provider's API
+(``delivery.pipeline.esp``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -23,21 +23,8 @@ from campaigns.rendering import CompiledCampaign, compiled_for, sample_context
 from delivery import dkim, verp
 from delivery.domains import keys_for
 from delivery.mime import build_message, format_address, format_address_header, new_message_id
+from delivery.pipeline.types import PreparedMessage
 from subscribers.models import Subscriber
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedMessage:
-    envelope_from: str
-    message_id: str
-    from_header: str
-    to_header: str
-    recipient: str
-    reply_to: str
-    subject: str
-    html: str
-    text: str
-    headers: list[tuple[str, str]]
 
 
 class MessageFactory:
@@ -74,17 +61,6 @@ class MessageFactory:
             links=links,
             delivery_id=delivery_id,
         )
-
-    def build(
-        self,
-        *,
-        subscriber: Subscriber,
-        delivery_id: int | None,
-        links: dict[str, str] | None = None,
-    ) -> tuple[str, str, bytes]:
-        """Returns (envelope sender, Message-ID, DKIM-signed message bytes)."""
-        prepared = self.prepare(subscriber=subscriber, delivery_id=delivery_id, links=links)
-        return prepared.envelope_from, prepared.message_id, self.as_bytes(prepared)
 
     def as_bytes(self, prepared: PreparedMessage) -> bytes:
         return message_bytes(prepared, self.dkim_keys)
@@ -128,7 +104,7 @@ class MessageFactory:
             headers=headers,
         )
 
-    def build_test(self, email: str, subscriber: Subscriber | None) -> tuple[str, str, bytes]:
+    def prepare_test(self, email: str, subscriber: Subscriber | None) -> PreparedMessage:
         """A test message: the subscriber's own rendering if the address is one,
         else the sample subscriber the preview shows; the subject is marked [Test]."""
         if subscriber is not None:
@@ -148,7 +124,7 @@ class MessageFactory:
             }
             to_header = email
         rendered = self.compiled.render(context)
-        prepared = self._prepare(
+        return self._prepare(
             subject="[Test] " + rendered.subject,
             html=rendered.html,
             text=rendered.text,
@@ -157,7 +133,6 @@ class MessageFactory:
             links=links,
             delivery_id=None,
         )
-        return prepared.envelope_from, prepared.message_id, self.as_bytes(prepared)
 
 
 def message_bytes(prepared: PreparedMessage, dkim_keys: Sequence[dkim.DkimKey]) -> bytes:

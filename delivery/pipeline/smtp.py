@@ -1,53 +1,54 @@
-"""SMTP connections: opening them step by step, pooling them per process,
-and classifying what a server answered.
+"""The SMTP channel: connections opened step by step, pooled per process,
+shared under the server's cap, and messages sent over them with PIPELINING.
 
-Each worker process keeps idle connections per SMTP server and reuses them
-across chunks; a connection the server dropped is replaced transparently. The
-number of connections a process holds to one server never exceeds that
-server's ``max_connections``.
+Each worker process keeps idle connections per server configuration and
+reuses them across chunks; one idle for ``IDLE_KEEP_SECONDS`` is closed (and
+its shared slot freed for other workers) by a reaper thread. A lane of the
+transmit stage borrows one connection and sends one message at a time over
+it; a connection the server dropped, answered 421 on, or stalled on is
+discarded and only that message is retried.
+
+When the server offers PIPELINING (RFC 2920), MAIL FROM, RCPT TO and DATA go
+in one write and their three replies are read together, then the message and
+its final dot: two round trips a message instead of four.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import smtplib
 import socket
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 
 from delivery.mime import ascii_address
+from delivery.pipeline.slots import ConnectionSlots
+from delivery.pipeline.types import (
+    ChannelError,
+    NoConnectionSlot,
+    Outcome,
+    PreparedMessage,
+    SendResult,
+    Stage,
+)
 
 if TYPE_CHECKING:
     from delivery.models import SmtpServer
 
 # A pooled connection idle longer than this is probed with NOOP before reuse.
 IDLE_PROBE_SECONDS = 20.0
-
-
-class Stage(StrEnum):
-    DNS = "dns"
-    TCP = "tcp"
-    TLS = "tls"
-    SMTP = "smtp"
-    AUTH = "auth"
-
-
-class SmtpConnectError(Exception):
-    """Could not get a usable connection; ``stage`` says which step failed."""
-
-    def __init__(self, stage: Stage, message: str) -> None:
-        super().__init__(f"{stage.value.upper()}: {message}")
-        self.stage = stage
-        self.message = message
+# ...and one idle longer than this is closed, so its slot serves other workers.
+IDLE_KEEP_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +89,12 @@ def _describe_os_error(exc: OSError) -> str:
 
 
 def open_connection(cfg: SmtpSettings, *, steps: list[str] | None = None) -> smtplib.SMTP:
-    """Open, secure and authenticate one connection. Raises SmtpConnectError."""
+    """Open, secure and authenticate one connection. Raises ChannelError."""
     log = steps if steps is not None else []
     try:
         socket.getaddrinfo(cfg.host, cfg.port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise SmtpConnectError(Stage.DNS, f"cannot resolve {cfg.host}: {exc.strerror}") from exc
+        raise ChannelError(Stage.DNS, f"cannot resolve {cfg.host}: {exc.strerror}") from exc
     log.append(f"Resolved {cfg.host}")
 
     local_hostname = settings.BASE_HOST
@@ -112,17 +113,17 @@ def open_connection(cfg: SmtpSettings, *, steps: list[str] | None = None) -> smt
         try:
             code, banner = conn.connect(cfg.host, cfg.port)
         except ssl.SSLError as exc:
-            raise SmtpConnectError(Stage.TLS, f"TLS handshake failed: {exc.reason or exc}") from exc
+            raise ChannelError(Stage.TLS, f"TLS handshake failed: {exc.reason or exc}") from exc
         except ssl.CertificateError as exc:
-            raise SmtpConnectError(Stage.TLS, f"certificate rejected: {exc}") from exc
+            raise ChannelError(Stage.TLS, f"certificate rejected: {exc}") from exc
         except smtplib.SMTPConnectError as exc:
-            raise SmtpConnectError(
+            raise ChannelError(
                 Stage.SMTP, f"server refused the session: {exc.smtp_code} {_text(exc.smtp_error)}"
             ) from exc
         except smtplib.SMTPServerDisconnected as exc:
-            raise SmtpConnectError(Stage.SMTP, f"server closed the connection: {exc}") from exc
+            raise ChannelError(Stage.SMTP, f"server closed the connection: {exc}") from exc
         except OSError as exc:
-            raise SmtpConnectError(
+            raise ChannelError(
                 Stage.TCP, f"cannot connect to {cfg.host}:{cfg.port}: {_describe_os_error(exc)}"
             ) from exc
         log.append(f"Connected to {cfg.host}:{cfg.port} ({code} {_text(banner)[:80]})")
@@ -132,17 +133,17 @@ def open_connection(cfg: SmtpSettings, *, steps: list[str] | None = None) -> smt
             conn.ehlo()
             if cfg.security == "starttls":
                 if not conn.has_extn("starttls"):
-                    raise SmtpConnectError(Stage.TLS, "server does not offer STARTTLS")
+                    raise ChannelError(Stage.TLS, "server does not offer STARTTLS")
                 try:
                     conn.starttls(context=tls_context())
                 except ssl.SSLError as exc:
-                    raise SmtpConnectError(
+                    raise ChannelError(
                         Stage.TLS, f"STARTTLS handshake failed: {exc.reason or exc}"
                     ) from exc
                 except ssl.CertificateError as exc:
-                    raise SmtpConnectError(Stage.TLS, f"certificate rejected: {exc}") from exc
+                    raise ChannelError(Stage.TLS, f"certificate rejected: {exc}") from exc
                 except smtplib.SMTPResponseException as exc:
-                    raise SmtpConnectError(
+                    raise ChannelError(
                         Stage.TLS, f"STARTTLS refused: {exc.smtp_code} {_text(exc.smtp_error)}"
                     ) from exc
                 conn.ehlo()
@@ -151,30 +152,28 @@ def open_connection(cfg: SmtpSettings, *, steps: list[str] | None = None) -> smt
                 try:
                     conn.login(cfg.username, cfg.password)
                 except smtplib.SMTPAuthenticationError as exc:
-                    raise SmtpConnectError(
+                    raise ChannelError(
                         Stage.AUTH,
                         f"authentication failed: {exc.smtp_code} {_text(exc.smtp_error)}",
                     ) from exc
                 except smtplib.SMTPNotSupportedError as exc:
-                    raise SmtpConnectError(
+                    raise ChannelError(
                         Stage.AUTH, "server offers no AUTH on this connection"
                     ) from exc
                 except smtplib.SMTPException as exc:
-                    raise SmtpConnectError(Stage.AUTH, f"authentication failed: {exc}") from exc
+                    raise ChannelError(Stage.AUTH, f"authentication failed: {exc}") from exc
                 log.append(f"Authenticated as {cfg.username}")
-        except SmtpConnectError:
+        except ChannelError:
             raise
         except smtplib.SMTPServerDisconnected as exc:
-            raise SmtpConnectError(Stage.SMTP, f"server closed the connection: {exc}") from exc
+            raise ChannelError(Stage.SMTP, f"server closed the connection: {exc}") from exc
         except smtplib.SMTPResponseException as exc:
-            raise SmtpConnectError(
+            raise ChannelError(
                 Stage.SMTP, f"unexpected reply: {exc.smtp_code} {_text(exc.smtp_error)}"
             ) from exc
         except OSError as exc:
-            raise SmtpConnectError(
-                Stage.SMTP, f"connection failed: {_describe_os_error(exc)}"
-            ) from exc
-    except SmtpConnectError:
+            raise ChannelError(Stage.SMTP, f"connection failed: {_describe_os_error(exc)}") from exc
+    except ChannelError:
         _close_quietly(conn)
         raise
     return conn
@@ -204,7 +203,7 @@ def check_connection(cfg: SmtpSettings) -> ConnectionCheck:
     steps: list[str] = []
     try:
         conn = open_connection(cfg, steps=steps)
-    except SmtpConnectError as exc:
+    except ChannelError as exc:
         return ConnectionCheck(ok=False, steps=steps, stage=exc.stage.value, message=exc.message)
     try:
         conn.quit()
@@ -241,12 +240,8 @@ def describe_working_connection(cfg: SmtpSettings) -> tuple[str, list[str]]:
     return "; ".join(parts) + ".", warnings
 
 
-class NoConnectionSlot(Exception):
-    """Every connection the server allows (across all workers) is in use."""
-
-
 class SlotKeeper(Protocol):
-    """The cross-worker cap on connections (``delivery.shaping.ConnectionSlots``)."""
+    """The cross-worker cap on connections (``delivery.pipeline.slots.ConnectionSlots``)."""
 
     def acquire(self, member: str) -> bool: ...
 
@@ -257,6 +252,8 @@ class SlotKeeper(Protocol):
 class _Pooled:
     conn: smtplib.SMTP
     last_used: float
+    slots: SlotKeeper | None
+    member: str
 
 
 class SmtpPool:
@@ -265,16 +262,18 @@ class SmtpPool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: dict[str, list[_Pooled]] = {}
-        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._local: dict[str, threading.BoundedSemaphore] = {}
+        self._reaper: threading.Thread | None = None
+        self._pid = os.getpid()
 
-    def _slot(self, cfg: SmtpSettings) -> threading.BoundedSemaphore:
+    def _local_cap(self, cfg: SmtpSettings) -> threading.BoundedSemaphore:
         with self._lock:
-            slot = self._slots.get(cfg.key)
-            if slot is None:
-                slot = self._slots[cfg.key] = threading.BoundedSemaphore(cfg.max_connections)
-            return slot
+            cap = self._local.get(cfg.key)
+            if cap is None:
+                cap = self._local[cfg.key] = threading.BoundedSemaphore(cfg.max_connections)
+            return cap
 
-    def _take_idle(self, cfg: SmtpSettings) -> smtplib.SMTP | None:
+    def _take_idle(self, cfg: SmtpSettings) -> _Pooled | None:
         while True:
             with self._lock:
                 idle = self._idle.get(cfg.key)
@@ -282,13 +281,54 @@ class SmtpPool:
                     return None
                 pooled = idle.pop()
             if time.monotonic() - pooled.last_used < IDLE_PROBE_SECONDS:
-                return pooled.conn
+                return pooled
             try:
                 if pooled.conn.noop()[0] == 250:
-                    return pooled.conn
+                    return pooled
             except (smtplib.SMTPException, OSError):
                 pass
-            _close_quietly(pooled.conn)
+            _quit(pooled)
+
+    def _give_back(self, cfg: SmtpSettings, pooled: _Pooled) -> None:
+        with self._lock:
+            self._idle.setdefault(cfg.key, []).append(pooled)
+            if self._reaper is None or not self._reaper.is_alive() or self._pid != os.getpid():
+                # A prefork child inherits no running threads: start its own.
+                self._pid = os.getpid()
+                self._reaper = threading.Thread(
+                    target=self._reap_forever, name="smtp-pool-reaper", daemon=True
+                )
+                self._reaper.start()
+
+    def _reap_forever(self) -> None:
+        while True:
+            time.sleep(IDLE_KEEP_SECONDS / 2)
+            self.reap()
+
+    def reap(self, *, older_than: float = IDLE_KEEP_SECONDS) -> int:
+        """Close connections idle for ``older_than`` seconds; returns how many."""
+        now = time.monotonic()
+        stale: list[_Pooled] = []
+        with self._lock:
+            for key, items in self._idle.items():
+                keep = [p for p in items if now - p.last_used < older_than]
+                stale += [p for p in items if now - p.last_used >= older_than]
+                self._idle[key] = keep
+        for pooled in stale:
+            _quit(pooled)
+        return len(stale)
+
+    def idle_count(self, cfg: SmtpSettings) -> int:
+        with self._lock:
+            return len(self._idle.get(cfg.key, []))
+
+    def borrow(self, cfg: SmtpSettings, slots: SlotKeeper | None = None) -> PooledConnection:
+        """A connection handle for one lane; raises NoConnectionSlot when this
+        process already holds ``max_connections`` to the server."""
+        cap = self._local_cap(cfg)
+        if not cap.acquire(blocking=False):
+            raise NoConnectionSlot(f"this worker holds all {cfg.max_connections} connections")
+        return PooledConnection(self, cfg, slots, cap)
 
     @contextmanager
     def connection(
@@ -300,79 +340,100 @@ class SmtpPool:
         shared by every worker, so the server never sees more than its
         ``max_connections`` from all of us together.
         """
-        slot = self._slot(cfg)
-        slot.acquire()
-        handle = PooledConnection(self, cfg, slots)
+        handle = self.borrow(cfg, slots)
         try:
             yield handle
         finally:
-            if handle.conn is not None:
-                with self._lock:
-                    self._idle.setdefault(cfg.key, []).append(
-                        _Pooled(handle.conn, time.monotonic())
-                    )
-            slot.release()
+            handle.release()
 
     def close_all(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, {}
         for items in idle.values():
             for pooled in items:
-                try:
-                    pooled.conn.quit()
-                except (smtplib.SMTPException, OSError):
-                    _close_quietly(pooled.conn)
+                _quit(pooled)
+
+
+def _quit(pooled: _Pooled) -> None:
+    try:
+        pooled.conn.quit()
+    except (smtplib.SMTPException, OSError):
+        _close_quietly(pooled.conn)
+    if pooled.slots is not None:
+        pooled.slots.release(pooled.member)
 
 
 class PooledConnection:
     """A borrowed connection slot: opens lazily, reopens after ``discard()``."""
 
-    def __init__(self, pool: SmtpPool, cfg: SmtpSettings, slots: SlotKeeper | None) -> None:
+    def __init__(
+        self,
+        pool: SmtpPool,
+        cfg: SmtpSettings,
+        slots: SlotKeeper | None,
+        cap: threading.BoundedSemaphore,
+    ) -> None:
         self._pool = pool
         self._cfg = cfg
         self._slots = slots
+        self._cap: threading.BoundedSemaphore | None = cap
         self.conn: smtplib.SMTP | None = None
+        self._member = ""
+        self._refreshed = 0.0
 
     def get(self) -> smtplib.SMTP:
         if self.conn is None:
-            conn = self._pool._take_idle(self._cfg)
-            if conn is None:
-                if self._slots is not None and not self._slots.acquire(_member(self._cfg, None)):
+            pooled = self._pool._take_idle(self._cfg)
+            if pooled is not None:
+                if self._slots is not None and not self._slots.acquire(pooled.member):
+                    # Our idle connection's slot lapsed and others took them all.
+                    _close_quietly(pooled.conn)
+                    raise NoConnectionSlot(f"all {self._cfg.max_connections} connections in use")
+                self.conn, self._member = pooled.conn, pooled.member
+            else:
+                member = _member(self._cfg)
+                if self._slots is not None and not self._slots.acquire(member):
                     raise NoConnectionSlot(f"all {self._cfg.max_connections} connections in use")
                 try:
-                    conn = open_connection(self._cfg)
-                except SmtpConnectError:
+                    self.conn = open_connection(self._cfg)
+                except ChannelError:
                     if self._slots is not None:
-                        self._slots.release(_member(self._cfg, None))
+                        self._slots.release(member)
                     raise
-                if self._slots is not None:
-                    # Re-key the slot by the connection now that it exists.
-                    self._slots.release(_member(self._cfg, None))
-                    self._slots.acquire(_member(self._cfg, conn))
-            elif self._slots is not None and not self._slots.acquire(_member(self._cfg, conn)):
-                # Our idle connection's slot lapsed and others took them all.
-                _close_quietly(conn)
-                raise NoConnectionSlot(f"all {self._cfg.max_connections} connections in use")
-            self.conn = conn
+                self._member = member
+            self._refreshed = time.monotonic()
         return self.conn
 
     def refresh_slot(self) -> None:
         """Keep a long-held connection's shared slot from expiring."""
-        if self.conn is not None and self._slots is not None:
-            self._slots.acquire(_member(self._cfg, self.conn))
+        stale = time.monotonic() - self._refreshed > 10
+        if self.conn is not None and self._slots is not None and stale:
+            self._slots.acquire(self._member)
+            self._refreshed = time.monotonic()
 
     def discard(self) -> None:
+        """Close the connection (broken, or not wanted back): frees its slot."""
         if self.conn is not None:
             if self._slots is not None:
-                self._slots.release(_member(self._cfg, self.conn))
+                self._slots.release(self._member)
             _close_quietly(self.conn)
             self.conn = None
 
+    def release(self) -> None:
+        """Done with the handle: a healthy connection goes back to the pool."""
+        if self.conn is not None:
+            self._pool._give_back(
+                self._cfg, _Pooled(self.conn, time.monotonic(), self._slots, self._member)
+            )
+            self.conn = None
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
 
-def _member(cfg: SmtpSettings, conn: smtplib.SMTP | None) -> str:
+
+def _member(cfg: SmtpSettings) -> str:
     """A name for a connection, unique across worker machines and processes."""
-    suffix = f"{id(conn):x}" if conn is not None else "opening"
-    return f"{socket.gethostname()}:{os.getpid()}:{cfg.key}:{suffix}"
+    return f"{socket.gethostname()}:{os.getpid()}:{cfg.key}:{uuid.uuid4().hex[:12]}"
 
 
 # One pool per worker process (Celery prefork children each get their own
@@ -380,19 +441,7 @@ def _member(cfg: SmtpSettings, conn: smtplib.SMTP | None) -> str:
 POOL = SmtpPool()
 
 
-class Outcome(StrEnum):
-    SENT = "sent"
-    PERMANENT = "permanent"  # 5xx: never retried
-    TRANSIENT = "transient"  # 4xx, disconnects, timeouts: retried with backoff
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    outcome: Outcome
-    code: int | None
-    reply: str
-    connection_broken: bool = False
-    provider_id: str = ""
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 def send_message(
@@ -400,7 +449,8 @@ def send_message(
 ) -> SendResult:
     """Send one message over a borrowed connection and classify the reply.
 
-    Raises SmtpConnectError only when no connection can be opened at all.
+    Raises ChannelError (or NoConnectionSlot) only when no connection can be
+    opened at all: the message was not attempted.
     """
     conn = handle.get()
     recipient = ascii_address(recipient)
@@ -413,7 +463,12 @@ def send_message(
             )
         options = ["SMTPUTF8"]
     try:
-        refused = conn.sendmail(envelope_from, [recipient], message, mail_options=options)
+        if conn.has_extn("pipelining"):
+            result = _send_pipelined(conn, envelope_from, recipient, message, options)
+            if result.connection_broken:
+                handle.discard()
+            return result
+        conn.sendmail(envelope_from, [recipient], message, mail_options=options)
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = exc.recipients.get(recipient, (0, b"recipient refused"))
         if code == 421:
@@ -438,10 +493,56 @@ def send_message(
         return SendResult(Outcome.TRANSIENT, None, f"connection error: {_describe(exc)}", True)
     except UnicodeError as exc:
         return SendResult(Outcome.PERMANENT, None, f"address cannot be sent: {exc}")
-    if refused:  # pragma: no cover - single recipient: refusal raises above
-        code, reply = refused[recipient]
-        return _classify(code, reply)
     return SendResult(Outcome.SENT, 250, "accepted")
+
+
+def _send_pipelined(
+    conn: smtplib.SMTP, sender: str, recipient: str, message: bytes, options: list[str]
+) -> SendResult:
+    """MAIL, RCPT and DATA in one round trip, the message in a second (RFC 2920).
+
+    Network errors propagate to ``send_message``, which discards the connection.
+    """
+    mail_options = list(options)
+    if conn.has_extn("size"):
+        mail_options.append(f"SIZE={len(message)}")
+    suffix = "".join(" " + option for option in mail_options)
+    encoding = "utf-8" if options else "ascii"
+    commands = f"MAIL FROM:<{sender}>{suffix}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n"
+    conn.send(commands.encode(encoding))
+    replies: list[tuple[int, bytes]] = []
+    try:
+        for _ in range(3):
+            replies.append(conn.getreply())
+    except smtplib.SMTPServerDisconnected:
+        # A server that says 421 to MAIL or RCPT may hang up before the rest.
+        if replies and replies[-1][0] >= 400:
+            code, reply = replies[-1]
+            return _classify(code, reply, broken=True)
+        raise
+    data_code, data_reply = replies[2]
+    refused = next((r for r in replies[:2] if r[0] >= 300), None)
+    if data_code == 354:
+        if refused is not None:
+            # RFC 2920 says a server must refuse DATA after a refused RCPT;
+            # one that did not gets an empty message, which it must then refuse.
+            conn.send(b".\r\n")
+            conn.getreply()
+            return _classify(*refused, broken=refused[0] == 421)
+        body = _LEADING_DOT.sub(b"..", message)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        conn.send(body + b".\r\n")
+        code, reply = conn.getreply()
+        if code == 250:
+            return SendResult(Outcome.SENT, 250, "accepted")
+        return _classify(code, reply, broken=code == 421)
+    code, reply = refused if refused is not None else (data_code, data_reply)
+    if code == 421 or data_code == 421:
+        return _classify(code, reply, broken=True)
+    # The transaction is left half open (MAIL accepted, say): start afresh.
+    conn.rset()
+    return _classify(code, reply)
 
 
 def _describe(exc: BaseException) -> str:
@@ -455,3 +556,54 @@ def _classify(code: int, reply: bytes | str, *, broken: bool = False) -> SendRes
     if 500 <= code <= 599:
         return SendResult(Outcome.PERMANENT, code, text, broken)
     return SendResult(Outcome.TRANSIENT, code or None, text, broken)
+
+
+# --- the channel -------------------------------------------------------------
+
+
+class SmtpLane:
+    """One connection of a chunk: one message at a time."""
+
+    def __init__(self, handle: PooledConnection) -> None:
+        self.handle = handle
+
+    def send(self, prepared: PreparedMessage, payload: bytes | None) -> SendResult:
+        assert payload is not None
+        return send_message(
+            self.handle,
+            envelope_from=prepared.envelope_from,
+            recipient=prepared.recipient,
+            message=payload,
+        )
+
+    def keepalive(self) -> None:
+        self.handle.refresh_slot()
+
+    def close(self, *, keep: bool = True) -> None:
+        if not keep:
+            self.handle.discard()
+        self.handle.release()
+
+
+class SmtpChannel:
+    """An SMTP server through the per-process pool, under the shared cap."""
+
+    wants_bytes = True
+
+    def __init__(self, server: SmtpServer) -> None:
+        self.server_id = server.pk
+        self.label = server.name
+        self.cfg = SmtpSettings.from_server(server)
+        self.slots = ConnectionSlots(server.pk, server.max_connections)
+
+    def open_lane(self) -> SmtpLane:
+        handle = POOL.borrow(self.cfg, self.slots)
+        try:
+            handle.get()  # connect now, in the lane's own thread
+        except BaseException:
+            handle.release()
+            raise
+        return SmtpLane(handle)
+
+    def close(self) -> None:
+        """Nothing per chunk: connections stay pooled for the next one."""

@@ -1,0 +1,438 @@
+"""One chunk of a campaign, through every stage of the pipeline:
+
+claim (``claim``) → prepare: render, MIME, sign (``prepare``) → gate: rates,
+quotas, domain limits, stop (``gate``) → transmit: many messages in flight
+over the channel's lanes (``transmit``, ``channel``) → record: ledger,
+journal, bounce log (``record``), with the circuit breakers (``breaker``)
+watching, and ``scheduling`` deciding when the next chunk runs.
+
+The chunk's own thread does every stage but transmit, so the CPU work of the
+next messages overlaps the network time of those in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import logging
+import time
+import uuid
+from collections import defaultdict, deque
+from typing import Any
+
+import redis
+from django.conf import settings
+
+from campaigns.models import Campaign
+from campaigns.rendering import TemplateValidationError
+from campaigns.services import pause_campaign
+from delivery.mime import ascii_address
+from delivery.models import Delivery, SmtpServer
+from delivery.pipeline import breaker, gate, scheduling
+from delivery.pipeline.channel import open_channel
+from delivery.pipeline.claim import claim_chunk, claimed_rows, release_claim, renew_lease
+from delivery.pipeline.prepare import MessageFactory
+from delivery.pipeline.record import Recorder
+from delivery.pipeline.slots import FairShare
+from delivery.pipeline.transmit import Done, Job, LaneFailed, Transmitter
+from delivery.pipeline.types import ChannelError, NoConnectionSlot, PreparedMessage, Stage
+from postino import jobs
+from postino.redis import redis_client
+
+log = logging.getLogger(__name__)
+
+STAGES_KEY = "postino:stats:stages"
+# A recipient whose domain is at its limit for at most this long waits in the
+# chunk (already rendered); longer, and the row is deferred in the ledger.
+SHORT_DOMAIN_WAIT = 2.0
+# How long a chunk keeps trying for a connection slot another worker holds
+# before it gives its rows back.
+SLOT_WAIT_SECONDS = 5.0
+
+Built = tuple[PreparedMessage, bytes | None]
+
+
+def _conf(name: str) -> Any:
+    return settings.POSTINO[name]
+
+
+class StageClock:
+    """Where a chunk's thread spends its time, per stage; published per chunk."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.messages = 0
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] += now - self._last
+        self._last = now
+
+    def publish(self) -> None:
+        if not self.seconds:
+            return
+        try:
+            pipe = redis_client().pipeline(transaction=False)
+            for stage, seconds in self.seconds.items():
+                pipe.hincrbyfloat(STAGES_KEY, stage, seconds)
+            pipe.hincrby(STAGES_KEY, "messages", self.messages)
+            pipe.execute()
+        except redis.RedisError:
+            pass
+
+
+def run_chunk(campaign_id: int) -> int:
+    """Claim one chunk and send it. Returns the number of messages accepted."""
+    campaign = scheduling.load_campaign(campaign_id)
+    if campaign is None or campaign.status != Campaign.Status.RUNNING:
+        return 0
+    candidates = scheduling.campaign_servers(campaign)
+    if not candidates:
+        pause_campaign(campaign=campaign, reason="No SMTP server is set for this campaign.")
+        return 0
+    server, wait = scheduling.choose_server(candidates)
+    if server is None:
+        # Every server is down or out of quota; tick re-dispatches later.
+        scheduling.clear_active(campaign_id)
+        log.info("campaign %s: no SMTP server available for %.0fs", campaign_id, wait)
+        return 0
+    token = claim_chunk(campaign_id, scheduling.chunk_size(server))
+    if token is None:
+        scheduling.clear_active(campaign_id)
+        scheduling.maybe_finish(campaign_id)
+        return 0
+    scheduling.mark_active(campaign_id)
+    run = ChunkRun(campaign, server, token, multiple_servers=len(candidates) > 1)
+    try:
+        run.send()
+    finally:
+        run.close()
+    if run.continue_campaign and scheduling.still_running(campaign_id):
+        jobs.send_chunk(campaign_id)
+    else:
+        scheduling.maybe_finish(campaign_id)
+    return run.sent
+
+
+class ChunkRun:
+    def __init__(
+        self, campaign: Campaign, server: SmtpServer, token: uuid.UUID, *, multiple_servers: bool
+    ) -> None:
+        self.campaign = campaign
+        self.server = server
+        self.token = token
+        self.multiple_servers = multiple_servers
+        self.recorder = Recorder(campaign, server.pk, token)
+        self.clock = StageClock()
+        self.continue_campaign = True
+        self.most_lanes = 0
+        self._max_errors, _ = breaker.error_limits(campaign)
+        # Outcomes answered since the last gate call: (JSON, delivery id).
+        self._journal: list[tuple[str, str]] = []
+        self._give_back_after: float | None = None
+        self._channel_failed = False
+        self._quota_spent = False
+        self._stopping = False
+        self._degraded = False
+        self._gate: gate.Gate | None = None
+
+    @property
+    def sent(self) -> int:
+        return self.recorder.sent
+
+    # The loop ---------------------------------------------------------------------
+
+    def send(self) -> None:
+        rows, suppressed = claimed_rows(self.token)
+        for row, reason in suppressed:
+            # Suppressed since the audience was snapshotted: not sent, and not
+            # counted as an attempt.
+            self.recorder.failed(row, f"suppressed: {reason}", attempted=False)
+        self.clock.lap("audience")
+        if not rows:
+            self._flush()
+            return
+        factory = MessageFactory(self.campaign)
+        self._gate = gate.Gate(
+            gate.ServerLimits.for_server(self.server),
+            claim=self.token,
+            campaign_id=self.campaign.pk,
+        )
+        channel = open_channel(self.server, campaign_id=self.campaign.pk)
+        share = FairShare(
+            self.server.pk, self.server.max_connections, str(self.token),
+            # Refreshed at every status check: a dead chunk stops counting soon.
+            ttl_ms=int(max(5.0, float(_conf("STATUS_CHECK_SECONDS")) * 5) * 1000),
+        )  # fmt: skip
+        transmitter = Transmitter(channel, max_lanes=share.share())
+        self.clock.lap("setup")
+        try:
+            self._loop(rows, factory, channel.wants_bytes, transmitter, share)
+        finally:
+            transmitter.close(timeout=float(_conf("SMTP_TIMEOUT")) + 5)
+            self.most_lanes = transmitter.most_lanes
+            share.leave()
+            channel.close()
+            # Whatever the lanes answered while closing is recorded too.
+            for event in transmitter.collect():
+                self._finished(event, transmitter)
+            self._flush()
+            self.clock.lap("ledger")
+        if not (self._channel_failed or self._quota_spent):
+            breaker.mark_server_up(self.server.pk)
+
+    def _loop(
+        self,
+        rows: list[Delivery],
+        factory: MessageFactory,
+        wants_bytes: bool,
+        transmitter: Transmitter,
+        share: FairShare,
+    ) -> None:
+        status_every = float(_conf("STATUS_CHECK_SECONDS"))
+        renew_every = max(1.0, int(_conf("LEASE_SECONDS")) / 3)
+        next_status_check = time.monotonic() + status_every
+        next_renewal = time.monotonic() + renew_every
+        queue: deque[tuple[Delivery, Built | None]] = deque((row, None) for row in rows)
+        # Recipients whose domain is briefly at its limit wait here, ready to
+        # send, while the chunk goes on with other domains.
+        waiting: list[tuple[float, int, Delivery, Built]] = []
+        slot_wait_until = 0.0
+        pace_until = 0.0
+        while True:
+            for event in transmitter.collect():
+                self._finished(event, transmitter)
+            now = time.monotonic()
+            if now >= next_status_check:
+                next_status_check = now + status_every
+                if not scheduling.still_running(self.campaign.pk):
+                    self._stop()
+                else:
+                    scheduling.mark_active(self.campaign.pk)
+                    transmitter.resize(share.share())
+            if now >= next_renewal:
+                next_renewal = now + renew_every
+                renew_lease(self.token)
+            self.clock.lap("control")
+
+            if transmitter.stranded():
+                failure = transmitter.last_failure
+                if self._stopping:
+                    for job in transmitter.take_back():
+                        self._untrack(job)
+                    continue
+                if isinstance(failure, NoConnectionSlot):
+                    # Another worker holds every slot: wait a little for one.
+                    if not slot_wait_until:
+                        slot_wait_until = now + SLOT_WAIT_SECONDS
+                    if now < slot_wait_until:
+                        transmitter.retry_lanes()
+                        self._wait_for_lanes(transmitter, 0.05)
+                        continue
+                for job in transmitter.take_back():
+                    # Passed the gate but never sent: given back with the rest.
+                    self._untrack(job)
+                self._connection_failed(
+                    failure or ChannelError(Stage.SMTP, "no connection could be opened")
+                )
+                continue
+            if self._stopping or not (queue or waiting):
+                if transmitter.in_flight == 0:
+                    return
+                self._wait_for_lanes(transmitter, 0.2)
+                continue
+            slot_wait_until = 0.0
+            if not transmitter.room():
+                self._wait_for_lanes(transmitter, 0.05)
+                continue
+
+            item = self._next_row(queue, waiting)
+            if item is None:
+                # Only rows waiting for their domain remain: wait for the first.
+                self._wait_for_lanes(transmitter, max(0.001, waiting[0][0] - time.monotonic()))
+                continue
+            row, built = item
+            if built is None:
+                try:
+                    prepared = factory.prepare(subscriber=row.subscriber, delivery_id=row.pk)
+                    built = (prepared, factory.as_bytes(prepared) if wants_bytes else None)
+                except TemplateValidationError as exc:
+                    # Validated on save and start; a runtime error specific to
+                    # one subscriber's data fails that row only.
+                    self.recorder.failed(row, f"template error: {exc}", attempted=True)
+                    self.clock.lap("render")
+                    continue
+                self.clock.lap("render")
+
+            if self._degraded:
+                # Without Redis: pace this process alone, write outcomes at once.
+                delay = pace_until - time.monotonic()
+                if delay > 0:
+                    self._wait_for_lanes(transmitter, delay)
+                pace_until = time.monotonic() + 1.0 / self.server.messages_per_second
+                transmitter.submit(Job(row, *built))
+                continue
+
+            # Domain limits are stored in IDNA form, as the address is sent.
+            domain = ascii_address(row.subscriber.email).rpartition("@")[2].lower()
+            try:
+                verdict = self._ask_gate(domain, row)
+            except redis.RedisError as exc:
+                log.warning("chunk %s: Redis unavailable (%s); degraded mode", self.token, exc)
+                self._degraded = True
+                self._journal = []
+                queue.appendleft((row, built))
+                continue
+            self.clock.lap("gate")
+            if verdict.verdict is gate.Verdict.OK:
+                transmitter.submit(Job(row, *built))
+            elif verdict.verdict is gate.Verdict.WAIT:
+                queue.appendleft((row, built))
+                self._wait_for_lanes(transmitter, verdict.wait_ms / 1000.0, stage="throttled")
+            elif verdict.verdict is gate.Verdict.DOMAIN:
+                seconds = verdict.wait_ms / 1000.0 + 0.01
+                if seconds <= SHORT_DOMAIN_WAIT:
+                    heapq.heappush(waiting, (time.monotonic() + seconds, row.pk, row, built))
+                else:
+                    reason = f"deferred: {domain} is at its sending limit"
+                    self.recorder.deferred(row, seconds, reason)
+            elif verdict.verdict is gate.Verdict.QUOTA:
+                seconds = verdict.wait_ms / 1000.0
+                breaker.mark_server_exhausted(self.server.pk, verdict.wait_ms)
+                breaker.record_event(
+                    "quota", f"server {self.server.name}: quota spent for {seconds:.0f}s"
+                )
+                self._give_back_after = None if self.multiple_servers else seconds
+                self._quota_spent = self._stopping = True
+            else:  # STOP: paused or cancelled; the rest of the claim goes back
+                if self._stop_is_current():
+                    self._stop()
+                else:
+                    queue.appendleft((row, built))
+
+    def _ask_gate(self, domain: str, row: Delivery) -> gate.GateResult:
+        assert self._gate is not None
+        result = self._gate.check(domain=domain, inflight=str(row.pk), journal=self._journal)
+        self._journal = []
+        return result
+
+    def _wait_for_lanes(
+        self, transmitter: Transmitter, seconds: float, *, stage: str = "transmit"
+    ) -> None:
+        """Nothing to send now: journal and write what finished, then wait for
+        the next answer (or ``seconds``)."""
+        self._push_journal()
+        if self.recorder.writer.due() and self._flush():
+            self._stop()
+        self.clock.lap("ledger")
+        for event in transmitter.collect(timeout=max(0.0, seconds)):
+            self._finished(event, transmitter)
+        self.clock.lap(stage)
+
+    def _finished(self, event: Done | LaneFailed, transmitter: Transmitter) -> None:
+        if isinstance(event, LaneFailed):
+            if isinstance(event.error, ChannelError):
+                breaker.record_event("connection", f"server {self.server.name}: {event.error}")
+            return
+        row = event.job.key
+        assert isinstance(row, Delivery)
+        if event.result is None:
+            # Not attempted: its lane's channel failed (connection could not be
+            # reopened, credentials refused). Another lane takes it, if any.
+            if transmitter.live > 0 and not self._stopping:
+                transmitter.submit(event.job)
+                return
+            self._untrack(event.job)
+            if not self._stopping:
+                for job in transmitter.take_back():
+                    self._untrack(job)
+                assert event.error is not None
+                self._connection_failed(event.error)
+            return
+        outcome = self.recorder.answered(
+            row, row.subscriber.email, event.result, event.job.prepared.message_id
+        )
+        self.clock.messages += 1
+        if not self._degraded:
+            self._journal.append((outcome.to_json(), str(row.pk)))
+        # A run of failures long enough to trip the breaker is checked at once
+        # rather than at the next periodic flush.
+        due = self._degraded or self.recorder.streak >= self._max_errors
+        if due and self._flush():
+            self._stop()
+
+    def _untrack(self, job: Job) -> None:
+        """A message that passed the gate but was never sent leaves the
+        in-flight set (its row stays claimed and is given back)."""
+        row = job.key
+        assert isinstance(row, Delivery)
+        with contextlib.suppress(redis.RedisError):
+            redis_client().srem(gate.inflight_key(self.token), str(row.pk))
+
+    def _push_journal(self) -> None:
+        if self._journal and self._gate is not None and not self._degraded:
+            with contextlib.suppress(redis.RedisError):
+                self._gate.journal(self._journal)
+            self._journal = []
+
+    def _flush(self) -> bool:
+        """Journal, then write the buffered outcomes; True when the breaker paused."""
+        self._push_journal()
+        return self.recorder.flush()
+
+    def _stop(self) -> None:
+        self._stopping = True
+        self.continue_campaign = False
+
+    def _stop_is_current(self) -> bool:
+        """Obey a stop key only while the database agrees the campaign is not
+        running: a key left behind (Redis kept it through a resume it missed)
+        is dropped instead of wedging the campaign."""
+        if not scheduling.still_running(self.campaign.pk):
+            return True
+        log.warning("campaign %s: stale stop key dropped; still running", self.campaign.pk)
+        gate.clear_stop(self.campaign.pk)
+        return False
+
+    def _next_row(
+        self,
+        queue: deque[tuple[Delivery, Built | None]],
+        waiting: list[tuple[float, int, Delivery, Built]],
+    ) -> tuple[Delivery, Built | None] | None:
+        """A recipient whose domain wait is over, else the next in line; None
+        when only waiting ones remain and none is ready yet."""
+        if waiting and waiting[0][0] <= time.monotonic():
+            _, _, row, built = heapq.heappop(waiting)
+            return row, built
+        if queue:
+            return queue.popleft()
+        return None
+
+    def _connection_failed(self, exc: Exception) -> None:
+        self._stopping = True
+        if isinstance(exc, NoConnectionSlot):
+            # Busy, not broken: give the rows back for another worker shortly.
+            self._give_back_after = 2.0
+            return
+        self._channel_failed = True
+        seconds = breaker.mark_server_down(self.server.pk, str(exc))
+        breaker.record_event("connection", f"server {self.server.name}: {exc}")
+        log.warning(
+            "campaign %s: %s (server out of rotation for %.0fs)", self.campaign.pk, exc, seconds
+        )
+        # With another server in rotation the rows are free at once; alone,
+        # they wait for this one to come back.
+        self._give_back_after = None if self.multiple_servers else seconds
+        breaker.count_connection_failure(self.campaign, str(exc))
+
+    def close(self) -> None:
+        try:
+            self.recorder.writer.flush()
+            if self._give_back_after:
+                self.recorder.give_back(self._give_back_after)
+        finally:
+            release_claim(self.token)
+            if self.sent:
+                breaker.reset_connection_failures(self.campaign.pk)
+            self.clock.publish()

@@ -1,0 +1,106 @@
+"""The cap on open connections to one server, shared by every worker.
+
+A sorted set per server in Redis, one member per open connection (or ESP
+call lane), scored by its expiry: a slot held by a worker that died frees
+itself when the expiry passes, and a live holder refreshes its slot while it
+keeps the connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import redis
+
+from postino.redis import redis_client
+
+PREFIX = "postino"
+# Holders refresh their slots every 10 seconds (lanes before a message and
+# while idle); a worker killed with its connections open frees them this long
+# after, so a replacement worker can reconnect within half a minute.
+SLOT_TTL_MS = 30_000
+
+_ACQUIRE_SLOT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+  return 1
+end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+return 1
+"""
+
+
+class ConnectionSlots:
+    """The cap on open connections to one server across every worker."""
+
+    def __init__(self, server_id: int, maximum: int) -> None:
+        self.key = f"{PREFIX}:connections:{server_id}"
+        self.maximum = maximum
+        self._script = redis_client().register_script(_ACQUIRE_SLOT)
+
+    def acquire(self, member: str) -> bool:
+        """Take (or refresh) a slot for ``member``; False when all are taken."""
+        try:
+            return bool(self._script(keys=[self.key], args=[self.maximum, member, SLOT_TTL_MS]))
+        except redis.RedisError:
+            # Without Redis we cannot count other workers; the per-process cap
+            # still holds, and sending beats stalling.
+            return True
+
+    def release(self, member: str) -> None:
+        with contextlib.suppress(redis.RedisError):
+            redis_client().zrem(self.key, member)
+
+    def in_use(self) -> int:
+        try:
+            return int(redis_client().zcount(self.key, time.time() * 1000, "+inf"))
+        except redis.RedisError:
+            return 0
+
+
+# --- chunks sharing a server -------------------------------------------------
+
+_JOIN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+return redis.call('ZCARD', KEYS[1])
+"""
+
+
+class FairShare:
+    """How many of a server's connections one running chunk may hold.
+
+    Every chunk sending through a server registers here; each may open up to
+    ``max_connections / running chunks`` (rounded up). Without it the first
+    chunk to start would take every connection and the worker processes that
+    started a moment later would sit idle, however much CPU they had to offer
+    the send.
+    """
+
+    def __init__(self, server_id: int, maximum: int, member: str, *, ttl_ms: int) -> None:
+        self.key = f"{PREFIX}:chunks:{server_id}"
+        self.maximum = maximum
+        self.member = member
+        self.ttl_ms = ttl_ms
+        self._script = redis_client().register_script(_JOIN)
+
+    def share(self) -> int:
+        """Join (or refresh) and return this chunk's share of connections."""
+        try:
+            running = int(self._script(keys=[self.key], args=[self.member, self.ttl_ms]))
+        except redis.RedisError:
+            return self.maximum
+        return max(1, -(-self.maximum // max(1, running)))
+
+    def leave(self) -> None:
+        with contextlib.suppress(redis.RedisError):
+            redis_client().zrem(self.key, self.member)

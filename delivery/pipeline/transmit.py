@@ -1,0 +1,270 @@
+"""Transmit: keep many messages in flight over a channel's lanes.
+
+The chunk (one thread: prepare, gate, record) hands each message that passed
+the gate to ``Transmitter.submit`` and collects answers with ``collect``.
+Lanes are threads, each owning one connection (or ESP API session) and
+sending one message at a time over it, so a process keeps as many messages
+on the wire as it has lanes while its main thread renders, builds and signs
+the next ones: CPU work never waits behind a round trip, and a round trip
+never waits behind CPU work of more than one message.
+
+Lanes open on demand: a submitted message that finds no idle lane starts a
+new one (connecting in its own thread), up to ``max_lanes``, the chunk's fair
+share of the server's ``max_connections`` (``delivery.pipeline.slots``). A
+lane that cannot open does not fail the chunk while other lanes carry on;
+a lane whose connection breaks retries only its own message.
+
+Lanes never touch the database: every outcome goes back to the chunk's
+thread, which records it. That keeps one database connection per process
+however many connections it holds to mail servers.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from delivery.pipeline.channel import Channel, Lane
+from delivery.pipeline.types import (
+    ChannelError,
+    NoConnectionSlot,
+    PreparedMessage,
+    SendResult,
+    Stage,
+)
+
+log = logging.getLogger(__name__)
+
+# Messages kept ready beyond those on the wire, so a lane that finishes finds
+# its next message already built.
+LOOKAHEAD = 2
+# After a lane could not get a slot, wait this long before trying another.
+SLOT_RETRY_SECONDS = 0.25
+# An idle lane wakes this often to keep its shared slot alive.
+IDLE_KEEPALIVE_SECONDS = 10.0
+
+
+@dataclass(slots=True)
+class Job:
+    key: Hashable  # the caller's handle on the message (a ledger row, an index)
+    prepared: PreparedMessage
+    payload: bytes | None
+
+
+@dataclass(slots=True)
+class Done:
+    """A job's end: the server's answer, or why it could not be attempted."""
+
+    job: Job
+    result: SendResult | None
+    error: Exception | None = None
+
+
+@dataclass(slots=True)
+class LaneFailed:
+    """A lane could not open (no slot free, or the server refused)."""
+
+    error: Exception
+
+
+_RETIRE = None  # put on the job queue: the lane that takes it closes
+
+
+class Transmitter:
+    def __init__(self, channel: Channel, *, max_lanes: int) -> None:
+        self.channel = channel
+        self.max_lanes = max(1, max_lanes)
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._events: queue.SimpleQueue[Done | LaneFailed] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._live = 0  # lanes open or opening
+        self._idle = 0  # lanes waiting for a job
+        self._retiring = 0  # retire markers queued and not yet taken
+        self._next_start = 0.0
+        self.in_flight = 0  # submitted and not yet collected (the caller's thread only)
+        self.most_lanes = 0
+        self.last_failure: Exception | None = None
+        self._closed = False
+        self._no_new_lanes = False
+
+    # The caller's side ----------------------------------------------------------
+
+    @property
+    def live(self) -> int:
+        with self._lock:
+            return self._live
+
+    def room(self) -> bool:
+        """True while another message may be handed over without waiting."""
+        with self._lock:
+            lanes = max(1, min(self._live, self.max_lanes))
+        return self.in_flight < lanes + LOOKAHEAD
+
+    def submit(self, job: Job) -> None:
+        self._jobs.put(job)
+        self.in_flight += 1
+        self._maybe_start_lane()
+
+    def collect(self, timeout: float = 0.0) -> list[Done | LaneFailed]:
+        """What finished, waiting up to ``timeout`` seconds for the first."""
+        events: list[Done | LaneFailed] = []
+        try:
+            first = self._events.get(timeout=timeout) if timeout > 0 else self._events.get_nowait()
+        except queue.Empty:
+            return events
+        events.append(first)
+        while True:
+            try:
+                events.append(self._events.get_nowait())
+            except queue.Empty:
+                break
+        for event in events:
+            if isinstance(event, Done):
+                self.in_flight -= 1
+            if event.error is not None:
+                self.last_failure = event.error
+        return events
+
+    def stranded(self) -> bool:
+        """Messages are waiting and no lane is open or opening to carry them."""
+        with self._lock:
+            return self.in_flight > 0 and self._live == 0
+
+    def retry_lanes(self) -> None:
+        """Try again to open a lane for waiting messages (after a busy slot)."""
+        self._maybe_start_lane()
+
+    def take_back(self) -> list[Job]:
+        """The jobs no lane has taken yet (when none can be opened)."""
+        jobs: list[Job] = []
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                jobs.append(job)
+            else:
+                with self._lock:
+                    self._retiring -= 1
+        self.in_flight -= len(jobs)
+        return jobs
+
+    def resize(self, max_lanes: int) -> None:
+        """Follow a changed fair share; surplus lanes close after their message."""
+        self.max_lanes = max(1, max_lanes)
+        with self._lock:
+            surplus = self._live - self._retiring - self.max_lanes
+            if surplus > 0:
+                self._retiring += surplus
+        for _ in range(max(0, surplus)):
+            self._jobs.put(_RETIRE)
+
+    def close(self, *, timeout: float = 60.0) -> None:
+        """Close every lane (healthy connections return to the pool)."""
+        self._closed = True
+        with self._lock:
+            threads = list(self._threads)
+        for _ in threads:
+            self._jobs.put(_RETIRE)
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    # Lanes ------------------------------------------------------------------------
+
+    def _maybe_start_lane(self) -> None:
+        with self._lock:
+            if self._closed or self._no_new_lanes or self._idle > 0:
+                return
+            if self._live - self._retiring >= self.max_lanes:
+                return
+            if time.monotonic() < self._next_start:
+                return
+            self._live += 1
+            self.most_lanes = max(self.most_lanes, self._live)
+        thread = threading.Thread(target=self._lane_main, name="postino-lane", daemon=True)
+        with self._lock:
+            self._threads.append(thread)
+        thread.start()
+
+    def _lane_main(self) -> None:
+        try:
+            lane = self.channel.open_lane()
+        except (ChannelError, NoConnectionSlot) as exc:
+            self._lane_ended(busy=isinstance(exc, NoConnectionSlot))
+            self._events.put(LaneFailed(exc))
+            return
+        except Exception as exc:  # a bug must not strand the chunk's messages
+            log.exception("opening a lane to %s failed", self.channel.label)
+            self._lane_ended(busy=False)
+            self._events.put(LaneFailed(_unexpected(exc)))
+            return
+        unsent: Done | None = None
+        try:
+            unsent = self._carry(lane)
+        finally:
+            try:
+                lane.close(keep=unsent is None)
+            finally:
+                # Counted out before the caller hears of the unsent job, so it
+                # knows whether another lane is left to carry it.
+                self._lane_ended(busy=False, broken=unsent is not None)
+                if unsent is not None:
+                    self._events.put(unsent)
+
+    def _carry(self, lane: Lane) -> Done | None:
+        """Send jobs until retired; returns the job it could not send, if any."""
+        while True:
+            with self._lock:
+                self._idle += 1
+            try:
+                job = self._next_job(lane)
+            finally:
+                with self._lock:
+                    self._idle -= 1
+            if job is None:
+                with self._lock:
+                    self._retiring -= 1
+                return None
+            try:
+                result = lane.send(job.prepared, job.payload)
+            except (ChannelError, NoConnectionSlot) as exc:
+                # The connection broke and could not be reopened, or the ESP
+                # refused our credentials: this job was not attempted.
+                return Done(job, None, exc)
+            except Exception as exc:
+                log.exception("lane to %s failed", self.channel.label)
+                return Done(job, None, _unexpected(exc))
+            self._events.put(Done(job, result))
+
+    def _next_job(self, lane: Lane) -> Job | None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=IDLE_KEEPALIVE_SECONDS)
+            except queue.Empty:
+                lane.keepalive()
+                continue
+            if job is not None:
+                lane.keepalive()
+            return job
+
+    def _lane_ended(self, *, busy: bool, broken: bool = False) -> None:
+        with self._lock:
+            self._live -= 1
+            if busy:
+                self._next_start = time.monotonic() + SLOT_RETRY_SECONDS
+            if broken:
+                # A lane whose channel failed under it: open no more lanes, and
+                # let the ones left finish (or fail) the work.
+                self._no_new_lanes = True
+
+
+def _unexpected(exc: Exception) -> ChannelError:
+    """An error no channel should raise, reported like a broken channel."""
+    return ChannelError(Stage.SMTP, f"{exc.__class__.__name__}: {exc}")
