@@ -11,7 +11,7 @@ import pytest
 from campaigns.models import Campaign
 from campaigns.services import snapshot_audience
 from delivery import sender, shaping
-from delivery.esp import EspConfigurationError, validate_credentials
+from delivery.esp_catalog import EspConfigurationError, validate_credentials
 from delivery.models import Delivery, SmtpServer
 from tests.support.esp import FakeApi, Responder, install_fake_api, postmark_ok
 from tests.support.factories import add_audience, make_campaign, make_list
