@@ -207,7 +207,7 @@ def check_error_thresholds(campaign: Campaign, attempts: int, failures: int, str
 
 def run_chunk(campaign_id: int) -> int:
     """Claim one chunk and send it. Returns the number of messages accepted."""
-    from delivery.tasks import send_chunk
+    from postino import jobs
 
     campaign = sender._load_campaign(campaign_id)
     if campaign is None or campaign.status != Campaign.Status.RUNNING:
@@ -236,7 +236,7 @@ def run_chunk(campaign_id: int) -> int:
     finally:
         run.close()
     if run.continue_campaign and sender._still_running(campaign_id):
-        send_chunk.delay(campaign_id)
+        jobs.send_chunk(campaign_id)
     else:
         sender.maybe_finish(campaign_id)
     return run.sent

@@ -84,14 +84,14 @@ def _due(now: Any) -> Q:
 
 def dispatch(campaign_id: int) -> int:
     """Queue a few chunk tasks for a running campaign; each re-queues itself."""
-    from delivery.tasks import send_chunk
+    from postino import jobs
 
     if not Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).exists():
         return 0
     _mark_active(campaign_id)
     count = int(_conf("PARALLEL_CHUNKS"))
     for _ in range(count):
-        send_chunk.delay(campaign_id)
+        jobs.send_chunk(campaign_id)
     return count
 
 
@@ -181,9 +181,9 @@ def maybe_finish(campaign_id: int) -> bool:
 def tick() -> None:
     """Periodic (beat): recover dead workers' rows, start scheduled campaigns,
     re-dispatch campaigns with due rows and nobody working on them, finish."""
-    from postino.tasks import heartbeat
+    from postino.worker_heartbeat import record_queue_heartbeat
 
-    heartbeat()
+    record_queue_heartbeat()
     reclaimed = reclaim_expired_leases()
     if reclaimed:
         log.info("reclaimed %s rows from expired leases", reclaimed)
