@@ -26,9 +26,11 @@ browser:
 	@bash scripts/ensure-chromium.sh
 	@bash scripts/ensure-dovecot.sh
 
+# lint-imports checks the layering contracts in pyproject.toml ([tool.importlinter]).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 
 typecheck: install
 	DEBUG=true $(VENV)/bin/mypy .
@@ -52,4 +54,4 @@ bench: install
 	$(PY) bench/bounce_parse.py
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .grimp_cache

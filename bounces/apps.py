@@ -6,6 +6,6 @@ class BouncesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the Celery tasks these modules define and anymail's
-        # tracking-signal receiver (anymail's documented extension point).
-        from bounces import inbound, webhooks  # noqa: F401
+        # Connects anymail's tracking-signal receiver (anymail's documented
+        # extension point); the Celery tasks are found in bounces.tasks.
+        from bounces import webhooks  # noqa: F401

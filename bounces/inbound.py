@@ -4,9 +4,10 @@ DSNs and feedback reports arrive at the VERP envelope sender
 (``bounces+<token>@BOUNCE_DOMAIN``); replies to the ``List-Unsubscribe``
 ``mailto:`` arrive at ``unsubscribe+<token>@BOUNCE_DOMAIN``. The listener
 accepts only those (it is no open relay), stores each message as an
-``InboundMessage`` at once and leaves the parsing to a worker
-(``process_inbound``), so a slow parse never makes a sending MTA wait and a
-crash loses nothing. STARTTLS is offered when a certificate is configured.
+``InboundMessage`` at once and leaves the parsing to a worker (the
+``process_inbound`` job, which calls ``handle_inbound``), so a slow parse
+never makes a sending MTA wait and a crash loses nothing. STARTTLS is offered
+when a certificate is configured.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 from asgiref.sync import sync_to_async
-from celery import shared_task
 from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
 from bounces.models import BounceEvent, InboundMessage
+from postino import jobs
 from subscribers.services import unsubscribe
 from subscribers.tokens import InvalidToken, Purpose, read_token
 
@@ -56,9 +57,8 @@ def _store(mail_from: str, rcpt_tos: list[str], raw: bytes) -> int:
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(mail_from=mail_from, rcpt_to=rcpt_tos, raw=raw)
-            message_id = message.pk
-            transaction.on_commit(lambda: process_inbound.delay(message_id))
-        return message_id
+            jobs.process_inbound(message.pk)
+        return message.pk
     finally:
         connections.close_all()
 
@@ -113,11 +113,6 @@ def start_bounce_server(host: str, port: int, *, tls: ssl.SSLContext | None = No
 
 
 # --- processing (worker side) ------------------------------------------------------
-
-
-@shared_task(name="bounces.process_inbound", acks_late=True)
-def process_inbound(message_id: int) -> None:
-    handle_inbound(message_id)
 
 
 def handle_inbound(message_id: int) -> list[BounceEvent]:

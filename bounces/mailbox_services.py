@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from bounces.models import Mailbox
+from postino import jobs
 
 MAX_FOLDER = 200
 
@@ -205,12 +206,9 @@ def update_mailbox(
 
 def request_poll(*, mailbox: Mailbox) -> bool:
     """Queue a poll of the mailbox now (after commit, by id); False if disabled."""
-    from bounces import tasks
-
     if not mailbox.enabled:
         return False
-    mailbox_id = mailbox.pk
-    transaction.on_commit(lambda: tasks.poll_mailbox.delay(mailbox_id))
+    jobs.poll_mailbox(mailbox.pk)
     return True
 
 

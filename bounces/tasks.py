@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from bounces import mailbox
+from bounces import inbound, mailbox, webhooks
+from postino import jobs
 
 
-@shared_task(name="bounces.tasks.poll_mailboxes")
+@shared_task(name=jobs.POLL_MAILBOXES)
 def poll_mailboxes() -> int:
     """Periodic: one poll task per enabled mailbox (a handful, never per message)."""
     ids = mailbox.enabled_mailbox_ids()
     for mailbox_id in ids:
-        poll_mailbox.delay(mailbox_id)
+        jobs.poll_mailbox(mailbox_id)
     return len(ids)
 
 
-@shared_task(name="bounces.tasks.poll_mailbox")
+@shared_task(name=jobs.POLL_MAILBOX)
 def poll_mailbox(mailbox_id: int) -> dict[str, object]:
     # A mailbox disabled after the fan-out was queued is left alone.
     if not mailbox.is_enabled(mailbox_id):
@@ -31,3 +32,15 @@ def poll_mailbox(mailbox_id: int) -> dict[str, object]:
         "error": result.error,
         "skipped": result.skipped,
     }
+
+
+# acks_late: handling an event or a message twice is a no-op (each marks its
+# row processed, and the handlers skip processed rows).
+@shared_task(name=jobs.PROCESS_TRACKING_EVENT, acks_late=True)
+def process_tracking_event(tracking_event_id: int) -> None:
+    webhooks.handle_tracking_event(tracking_event_id)
+
+
+@shared_task(name=jobs.PROCESS_INBOUND, acks_late=True)
+def process_inbound(message_id: int) -> None:
+    inbound.handle_inbound(message_id)

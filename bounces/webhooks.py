@@ -15,13 +15,13 @@ import logging
 from typing import Any
 
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason, tracking
-from celery import shared_task
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
 from bounces.models import BounceEvent, TrackingEvent
 from delivery import verp
+from postino import jobs
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ def store_tracking_event(sender: Any, event: AnymailTrackingEvent, esp_name: str
                 metadata=dict(event.metadata or {}),
                 raw=_jsonable(event.esp_event),
             )
-            stored_id = stored.pk
-            transaction.on_commit(lambda: process_tracking_event.delay(stored_id))
+            jobs.process_tracking_event(stored.pk)
     except IntegrityError:
         log.info("%s event %s already received", esp_name, event_id)
 
@@ -71,11 +70,6 @@ def _jsonable(value: Any) -> dict[str, Any]:
     if isinstance(value, list):
         return {"events": value}
     return {"repr": repr(value)[:5000]}
-
-
-@shared_task(name="bounces.process_tracking_event", acks_late=True)
-def process_tracking_event(tracking_event_id: int) -> None:
-    handle_tracking_event(tracking_event_id)
 
 
 def kind_for(event: TrackingEvent) -> str:
@@ -104,6 +98,7 @@ def kind_for(event: TrackingEvent) -> str:
 
 
 def handle_tracking_event(tracking_event_id: int) -> BounceEvent | None:
+    """Record one stored event as a bounce or complaint (the worker's side); safe to run twice."""
     from bounces.parser import classify_smtp_reply
     from bounces.services import record_event
 

@@ -31,6 +31,7 @@ from campaigns.selectors import (
 from delivery.models import Delivery, SmtpServer
 from delivery.pipeline import gate
 from delivery.services import KEEP, Keep
+from postino import jobs
 from subscribers.models import MailingList, Subscriber
 
 MAX_TEST_RECIPIENTS = 20
@@ -432,8 +433,6 @@ def start_campaign(*, campaign: Campaign, scheduled_at: datetime | None = None) 
     A time in the past is refused rather than taken as "now" (a typo in the
     year must not send to everyone), and so is a start that reaches nobody.
     """
-    from delivery import tasks
-
     check_schedule(scheduled_at)
     _check_sendable(campaign)
     with transaction.atomic():
@@ -453,8 +452,7 @@ def start_campaign(*, campaign: Campaign, scheduled_at: datetime | None = None) 
         locked.status_reason = ""
         locked.started_at = timezone.now()
         locked.save(update_fields=["status", "status_reason", "started_at", "updated_at"])
-        campaign_id = locked.pk
-        transaction.on_commit(lambda: tasks.dispatch_campaign.delay(campaign_id))
+        jobs.dispatch_campaign(locked.pk)
     return locked
 
 
@@ -509,13 +507,10 @@ def _stop_after_commit(campaign_id: int) -> None:
 
 
 def resume_campaign(*, campaign: Campaign) -> Campaign:
-    from delivery import tasks
-
     # Cleared first: a chunk dispatched below must not find the old stop.
     gate.clear_stop(campaign.pk)
     campaign = _transition(campaign, allowed={Campaign.Status.PAUSED}, to=Campaign.Status.RUNNING)
-    campaign_id = campaign.pk
-    transaction.on_commit(lambda: tasks.dispatch_campaign.delay(campaign_id))
+    jobs.dispatch_campaign(campaign.pk)
     return campaign
 
 
@@ -556,12 +551,9 @@ def parse_test_recipients(raw: str | Sequence[str]) -> list[str]:
 
 def send_test(*, campaign: Campaign, emails: Sequence[str]) -> list[str]:
     """Queue a test send of the campaign to a few addresses (not recorded in the ledger)."""
-    from delivery import tasks
-
     recipients = parse_test_recipients(emails)
     _check_sendable_for_test(campaign, recipients)
-    campaign_id = campaign.pk
-    transaction.on_commit(lambda: tasks.send_test_messages.delay(campaign_id, recipients))
+    jobs.send_test_messages(campaign.pk, recipients)
     return recipients
 
 

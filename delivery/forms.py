@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from delivery.esp import ESPS
+from delivery.esp_catalog import ESPS
 from delivery.models import DomainLimit, SmtpServer
 from postino.forms import ServiceForm
 

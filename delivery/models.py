@@ -4,6 +4,7 @@ import json
 
 from django.db import models
 
+from delivery.esp_catalog import ESPS
 from postino import crypto
 
 
@@ -71,8 +72,6 @@ class SmtpServer(models.Model):
     @property
     def esp_label(self) -> str:
         """The ESP's display name ("Postmark"); empty for an SMTP server."""
-        from delivery.esp import ESPS  # anymail's import chain stays out of the models
-
         spec = ESPS.get(self.esp)
         return spec.label if spec else self.esp
 

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from delivery.domains import normalize_domain
-from delivery.esp import ESPS, EspConfigurationError, validate_credentials
+from delivery.esp_catalog import ESPS, EspConfigurationError, validate_credentials
 from delivery.limit_selectors import utc_today
 from delivery.models import CaughtMessage, DomainLimit, SmtpServer
 from delivery.pipeline.smtp import ConnectionCheck, SmtpSettings, check_connection

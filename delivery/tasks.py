@@ -9,6 +9,7 @@ from celery.signals import worker_process_shutdown
 
 from delivery.pipeline import chunk, direct, scheduling
 from delivery.pipeline.smtp import POOL
+from postino import jobs
 
 
 @worker_process_shutdown.connect
@@ -17,21 +18,21 @@ def _close_smtp_connections(**_: Any) -> None:
     POOL.close_all()
 
 
-@shared_task(name="delivery.tasks.dispatch_campaign")
+@shared_task(name=jobs.DISPATCH_CAMPAIGN)
 def dispatch_campaign(campaign_id: int) -> int:
     return scheduling.dispatch(campaign_id)
 
 
-@shared_task(name="delivery.tasks.send_chunk", acks_late=True)
+@shared_task(name=jobs.SEND_CHUNK, acks_late=True)
 def send_chunk(campaign_id: int) -> int:
     return chunk.run_chunk(campaign_id)
 
 
-@shared_task(name="delivery.tasks.tick")
+@shared_task(name=jobs.TICK)
 def tick() -> None:
     scheduling.tick()
 
 
-@shared_task(name="delivery.tasks.send_test_messages")
+@shared_task(name=jobs.SEND_TEST_MESSAGES)
 def send_test_messages(campaign_id: int, emails: list[str]) -> list[str]:
     return direct.send_tests(campaign_id, emails)

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delivery import services
-from delivery.esp import ESPS
+from delivery.esp_catalog import ESPS
 from delivery.forms import DomainLimitForm, EspServerForm, SmtpServerForm
 from delivery.limit_selectors import effective_daily_limit, utc_today, warmup_ramp
 from delivery.mailcatcher import decoded_from, with_header_prefix

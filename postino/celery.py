@@ -6,11 +6,15 @@ import os
 
 from celery import Celery
 
+from postino import jobs
 from postino.worker_heartbeat import WorkerHeartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postino.settings")
 
 app = Celery("postino")
+# The default in every thread, not only the importing one: ``postino.jobs``
+# publishes through ``current_app``, also from threads this one did not start.
+app.set_default()
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Each worker's main process publishes its own heartbeat (see worker_heartbeat).
@@ -22,10 +26,10 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     from django.conf import settings
 
     tick = float(settings.POSTINO["TICK_SECONDS"])
-    sender.add_periodic_task(tick, sender.signature("delivery.tasks.tick"), name="delivery tick")
-    sender.add_periodic_task(15.0, sender.signature("postino.tasks.heartbeat"), name="heartbeat")
+    sender.add_periodic_task(tick, sender.signature(jobs.TICK), name="delivery tick")
+    sender.add_periodic_task(15.0, sender.signature(jobs.HEARTBEAT), name="heartbeat")
     sender.add_periodic_task(
         float(settings.POSTINO["BOUNCE_POLL_SECONDS"]),
-        sender.signature("bounces.tasks.poll_mailboxes"),
+        sender.signature(jobs.POLL_MAILBOXES),
         name="bounce mailboxes",
     )

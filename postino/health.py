@@ -19,8 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from postino.redis import redis_client
-from postino.tasks import HEARTBEAT_KEY
-from postino.worker_heartbeat import read_heartbeats
+from postino.worker_heartbeat import HEARTBEAT_KEY, read_heartbeats
 
 CHECK_TIMEOUT = 2.0
 Check = dict[str, Any]

@@ -1,18 +1,13 @@
-"""Worker heartbeat: lets /healthz tell whether any Celery worker is alive."""
+"""Celery tasks of the project package: thin wrappers over plain functions."""
 
 from __future__ import annotations
 
-import socket
-import time
-
 from celery import shared_task
 
-from postino.redis import redis_client
-
-HEARTBEAT_KEY = "postino:worker-heartbeat"
-HEARTBEAT_TTL = 60
+from postino import jobs
+from postino.worker_heartbeat import record_queue_heartbeat
 
 
-@shared_task(name="postino.tasks.heartbeat")
+@shared_task(name=jobs.HEARTBEAT)
 def heartbeat() -> None:
-    redis_client().set(HEARTBEAT_KEY, f"{socket.gethostname()} {time.time():.0f}", ex=HEARTBEAT_TTL)
+    record_queue_heartbeat()

@@ -8,8 +8,10 @@ Host names are also kept in the sorted set ``postino:workers`` (scored by the
 last beat) so readers need no ``SCAN`` over the whole keyspace; members whose
 key has expired are pruned when read.
 
-The beat-scheduled ``postino.tasks.heartbeat`` stays: it proves that the queue
-is actually consumed, which a live main process alone does not.
+The beat-scheduled heartbeat task stays beside them: it writes
+``HEARTBEAT_KEY`` (``record_queue_heartbeat``) from whichever worker consumes
+it, which proves that the queue is actually consumed; a live main process
+alone does not.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -34,6 +37,15 @@ KEY_PREFIX = "postino:worker:"
 INDEX_KEY = "postino:workers"
 INTERVAL = 10.0
 TTL = 60
+
+# Written by the beat-scheduled task (every 15 s) and the delivery tick.
+HEARTBEAT_KEY = "postino:worker-heartbeat"
+HEARTBEAT_TTL = 60
+
+
+def record_queue_heartbeat() -> None:
+    """A worker took a task off the queue: say so, with its host and the time."""
+    redis_client().set(HEARTBEAT_KEY, f"{socket.gethostname()} {time.time():.0f}", ex=HEARTBEAT_TTL)
 
 
 def worker_key(hostname: str) -> str:

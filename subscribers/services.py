@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from postino import jobs
 from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.selectors import campaigns_sending_to, unfinished_campaigns_of
 
@@ -175,14 +176,9 @@ def set_preferences(*, subscriber: Subscriber, name: str, keep_list_ids: Iterabl
 def request_confirmation(*, subscription_ids: Sequence[int]) -> None:
     """Queue the double opt-in emails for these subscriptions, after commit,
     a batch of ids per task. The task skips any that are confirmed by then."""
-    from subscribers import tasks
-
-    def enqueue(batch: list[int]) -> None:
-        transaction.on_commit(lambda: tasks.send_confirmations.delay(batch))
-
     ids = list(subscription_ids)
     for start in range(0, len(ids), CONFIRMATION_BATCH_SIZE):
-        enqueue(ids[start : start + CONFIRMATION_BATCH_SIZE])
+        jobs.send_confirmations(ids[start : start + CONFIRMATION_BATCH_SIZE])
 
 
 def confirm_subscription(

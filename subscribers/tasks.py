@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
+from postino import jobs
 from subscribers import confirmation
 
 # Transient failures (server down, 4xx) are tried again this many times, with
@@ -14,7 +15,7 @@ MAX_RETRIES = 4
 RETRY_BASE_SECONDS = 60
 
 
-@shared_task(name="subscribers.tasks.send_confirmations", bind=True, max_retries=MAX_RETRIES)
+@shared_task(name=jobs.SEND_CONFIRMATIONS, bind=True, max_retries=MAX_RETRIES)
 def send_confirmations(self: Any, subscription_ids: list[int]) -> dict[str, list[int]]:
     # Not acks_late: a worker dying mid-batch must not re-send the ones that
     # went out; the staff page shows who was never asked.

@@ -20,12 +20,13 @@ from delivery.pipeline.gate import forget_domain_limits
 from postino.redis import redis_client
 from tests.support.browser import browser, live_server, page
 from tests.support.certs import CertificateFiles, make_certificates
+from tests.support.jobs import queued_jobs
 from tests.support.redis import assert_redis_is_disposable
 from tests.support.smtpd import RunningSmtpServer, smtp_server
 
 PASSWORD = "correct horse battery staple"
-# Registered here for every test package (see tests/support/browser.py).
-__all__ = ["browser", "live_server", "page"]
+# Registered here for every test package (see tests/support/browser.py and jobs.py).
+__all__ = ["browser", "live_server", "page", "queued_jobs"]
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from django.test import Client
 
 from postino import health, worker_heartbeat
 from postino.redis import redis_client
-from postino.tasks import HEARTBEAT_KEY
+from postino.worker_heartbeat import HEARTBEAT_KEY
 
 
 @pytest.fixture(autouse=True)

@@ -24,8 +24,8 @@ from delivery.models import Delivery, SmtpServer
 from delivery.pipeline import breaker
 from delivery.pipeline.claim import due, reclaim_expired_leases
 from postino import jobs
-from postino.heartbeat import beat
 from postino.redis import redis_client
+from postino.worker_heartbeat import record_queue_heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def maybe_finish(campaign_id: int) -> bool:
 def tick() -> None:
     """Periodic (beat): recover dead workers' rows, start scheduled campaigns,
     re-dispatch campaigns with due rows and nobody working on them, finish."""
-    beat()
+    record_queue_heartbeat()
     reclaimed = reclaim_expired_leases()
     if reclaimed:
         log.info("reclaimed %s rows from expired leases", reclaimed)

@@ -1,7 +1,8 @@
 """Campaigns over the API: create, read, test-send and the state machine.
 
 Sending itself happens in Celery tasks queued on commit; these tests capture
-the callbacks without running them (the send pipeline has its own tests).
+the callbacks and look at the jobs they queue, never sending (the send
+pipeline has its own tests).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import pytest
 from campaigns.models import Campaign
 from campaigns.services import create_campaign
 from delivery.models import Delivery, SmtpServer
+from postino import jobs
 from subscribers.models import MailingList
 from subscribers.services import create_subscriber
 from tests.api.client import ApiClient
+from tests.support.jobs import QueuedJobs
 
 
 @pytest.fixture
@@ -125,13 +128,19 @@ def test_campaigns_are_listed_newest_first_and_paginated(
 
 
 def test_starting_a_campaign_answers_202_and_queues_dispatch_after_commit(
-    owner_api: ApiClient, draft: Campaign, django_capture_on_commit_callbacks: Any
+    owner_api: ApiClient,
+    draft: Campaign,
+    django_capture_on_commit_callbacks: Any,
+    queued_jobs: QueuedJobs,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = owner_api.post(f"/campaigns/{draft.pk}/start")
     assert response.status_code == 202
     assert response.json()["status"] == "running"
-    assert len(callbacks) == 1
+    assert queued_jobs == []
+    (callback,) = callbacks
+    callback()
+    assert queued_jobs.of(jobs.DISPATCH_CAMPAIGN) == [(draft.pk,)]
     assert Delivery.objects.filter(campaign=draft).count() == 2
     stats = owner_api.get(f"/campaigns/{draft.pk}").json()["stats"]
     assert stats == {"total": 2, "pending": 2, "sent": 0, "failed": 0}
@@ -166,7 +175,10 @@ def test_starting_a_running_campaign_is_409(
 
 
 def test_pause_resume_and_cancel_move_the_campaign_through_its_states(
-    owner_api: ApiClient, draft: Campaign, django_capture_on_commit_callbacks: Any
+    owner_api: ApiClient,
+    draft: Campaign,
+    django_capture_on_commit_callbacks: Any,
+    queued_jobs: QueuedJobs,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         owner_api.post(f"/campaigns/{draft.pk}/start")
@@ -179,13 +191,21 @@ def test_pause_resume_and_cancel_move_the_campaign_through_its_states(
         "running",
         "cancelled",
     ]
+
+    def after_commit(callback: Any) -> str:
+        # The stop key's callback is not run: it would set a real Redis key.
+        if callback.__qualname__.startswith("_stop_after_commit."):
+            return "stop key"
+        callback()
+        return queued_jobs.pop().name
+
     # Dispatch on start and again on resume; the stop key for pause and cancel,
     # each once its status change is committed.
-    assert [callback.__qualname__.split(".")[0] for callback in callbacks] == [
-        "start_campaign",
-        "_stop_after_commit",
-        "resume_campaign",
-        "_stop_after_commit",
+    assert [after_commit(callback) for callback in callbacks] == [
+        jobs.DISPATCH_CAMPAIGN,
+        "stop key",
+        jobs.DISPATCH_CAMPAIGN,
+        "stop key",
     ]
 
 
@@ -207,7 +227,10 @@ def test_an_action_on_an_unknown_campaign_is_404(owner_api: ApiClient, action: s
 
 
 def test_a_test_send_answers_202_and_queues_after_commit(
-    owner_api: ApiClient, draft: Campaign, django_capture_on_commit_callbacks: Any
+    owner_api: ApiClient,
+    draft: Campaign,
+    django_capture_on_commit_callbacks: Any,
+    queued_jobs: QueuedJobs,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = owner_api.post(
@@ -215,7 +238,9 @@ def test_a_test_send_answers_202_and_queues_after_commit(
         )
     assert response.status_code == 202
     assert response.json() == {"recipients": ["qa@example.com"]}
-    assert len(callbacks) == 1
+    (callback,) = callbacks
+    callback()
+    assert queued_jobs.of(jobs.SEND_TEST_MESSAGES) == [(draft.pk, ["qa@example.com"])]
     assert not Delivery.objects.exists()
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from campaigns.models import Campaign
 from campaigns.services import snapshot_audience
-from delivery.esp import EspConfigurationError, validate_credentials
+from delivery.esp_catalog import EspConfigurationError, validate_credentials
 from delivery.models import Delivery, SmtpServer
 from delivery.pipeline import breaker
 from delivery.pipeline.chunk import run_chunk

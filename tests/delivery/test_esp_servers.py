@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from delivery.esp import ESPS
+from delivery.esp_catalog import ESPS
 from delivery.models import SmtpServer
 from delivery.services import (
     WrongServerKind,

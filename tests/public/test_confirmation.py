@@ -15,12 +15,14 @@ from django.urls import reverse
 
 from api.services import create_token
 from bounces.models import Suppression
+from postino import jobs
 from subscribers import confirmation, services
 from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.tokens import Purpose, make_confirm_token, make_token
 from tests.api.client import ApiClient
 from tests.public.helpers import ORIGIN
 from tests.support.factories import make_smtp_server
+from tests.support.jobs import QueuedJobs
 from tests.support.smtpd import RunningSmtpServer
 from tests.support.workers import start_worker
 
@@ -54,29 +56,24 @@ def post_form(browser: Client, url: str, data: dict[str, str] | None = None) -> 
 
 
 def test_joining_a_double_opt_in_list_queues_one_confirmation_after_commit(
-    weekly: MailingList, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+    weekly: MailingList, django_capture_on_commit_callbacks: Any, queued_jobs: QueuedJobs
 ) -> None:
-    queued: list[list[int]] = []
-    monkeypatch.setattr(
-        "subscribers.tasks.send_confirmations.delay", lambda ids: queued.append(ids)
-    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         bob = services.create_subscriber(email="bob@example.com", lists=[weekly])
-        assert queued == [], "nothing is queued before the transaction commits"
+        assert queued_jobs == [], "nothing is queued before the transaction commits"
     for callback in callbacks:
         callback()
     subscription = bob.subscriptions.get()
     assert subscription.status == Subscription.Status.UNCONFIRMED
-    assert queued == [[subscription.pk]]
+    assert queued_jobs.of(jobs.SEND_CONFIRMATIONS) == [([subscription.pk],)]
 
 
 def test_the_staff_form_and_the_api_both_ask_for_confirmation(
-    weekly: MailingList, owner: User, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+    weekly: MailingList,
+    owner: User,
+    django_capture_on_commit_callbacks: Any,
+    queued_jobs: QueuedJobs,
 ) -> None:
-    queued: list[list[int]] = []
-    monkeypatch.setattr(
-        "subscribers.tasks.send_confirmations.delay", lambda ids: queued.append(ids)
-    )
     staff = Client()
     staff.force_login(owner)
     api = ApiClient(create_token(user=owner))
@@ -93,9 +90,9 @@ def test_the_staff_form_and_the_api_both_ask_for_confirmation(
             == 201
         )
 
-    assert queued == [
-        [Subscription.objects.get(subscriber__email="ui@example.com").pk],
-        [Subscription.objects.get(subscriber__email="api@example.com").pk],
+    assert queued_jobs.of(jobs.SEND_CONFIRMATIONS) == [
+        ([Subscription.objects.get(subscriber__email="ui@example.com").pk],),
+        ([Subscription.objects.get(subscriber__email="api@example.com").pk],),
     ]
 
 
@@ -114,18 +111,17 @@ def test_single_opt_in_and_preconfirmed_subscribers_are_not_asked(
 
 
 def test_a_bulk_add_is_batched_not_one_task_per_recipient(
-    weekly: MailingList, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+    weekly: MailingList,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: Any,
+    queued_jobs: QueuedJobs,
 ) -> None:
     monkeypatch.setattr(services, "CONFIRMATION_BATCH_SIZE", 3)
     people = [Subscriber.objects.create(email=f"p{i}@example.com") for i in range(7)]
     rows = [Subscription.objects.create(subscriber=p, mailing_list=weekly).pk for p in people]
-    queued: list[list[int]] = []
-    monkeypatch.setattr(
-        "subscribers.tasks.send_confirmations.delay", lambda ids: queued.append(ids)
-    )
     with django_capture_on_commit_callbacks(execute=True):
         services.request_confirmation(subscription_ids=rows)
-    assert queued == [rows[0:3], rows[3:6], rows[6:7]]
+    assert queued_jobs.of(jobs.SEND_CONFIRMATIONS) == [(rows[0:3],), (rows[3:6],), (rows[6:7],)]
 
 
 # --- The email ----------------------------------------------------------------------

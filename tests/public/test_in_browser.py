@@ -19,6 +19,7 @@ from bounces.models import Suppression
 from bounces.services import suppress
 from campaigns.models import Campaign
 from campaigns.personalize import subscriber_links
+from postino import jobs
 from subscribers import confirmation, services
 from subscribers.models import MailingList, Subscriber, Subscription
 from tests.conftest import PASSWORD
@@ -33,6 +34,7 @@ from tests.support.browser import (
     log_in,
 )
 from tests.support.factories import make_smtp_server
+from tests.support.jobs import QueuedJobs
 from tests.support.smtpd import RunningSmtpServer
 
 pytestmark = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]
@@ -181,16 +183,12 @@ def test_a_new_subscriber_confirms_from_the_email_and_staff_then_see_confirmed(
     smtpd: RunningSmtpServer,
     clean_redis: None,
     links_to_live_server: None,
-    monkeypatch: Any,
+    queued_jobs: QueuedJobs,
 ) -> None:
     insiders = services.create_list(name="Insiders", optin=MailingList.OptIn.DOUBLE)
     make_smtp_server(smtpd)
-    queued: list[list[int]] = []
-    monkeypatch.setattr(
-        "subscribers.tasks.send_confirmations.delay", lambda ids: queued.append(ids)
-    )
     bob = services.create_subscriber(email="bob@example.com", name="Bob", lists=[insiders])
-    for batch in queued:  # what the worker runs
+    for (batch,) in queued_jobs.of(jobs.SEND_CONFIRMATIONS):  # what the worker runs
         confirmation.send_confirmations(batch)
     [received] = smtpd.handler.messages
     text = received.parsed().get_body(("plain",))
@@ -229,11 +227,10 @@ def test_a_new_subscriber_confirms_from_the_email_and_staff_then_see_confirmed(
 
 
 def test_staff_confirm_and_re_ask_from_the_subscriber_page(
-    page: Any, staff: User, monkeypatch: Any
+    page: Any, staff: User, queued_jobs: QueuedJobs
 ) -> None:
     insiders = services.create_list(name="Insiders", optin=MailingList.OptIn.DOUBLE)
     early = services.create_list(name="Early access", optin=MailingList.OptIn.DOUBLE)
-    monkeypatch.setattr("subscribers.tasks.send_confirmations.delay", lambda ids: None)
     bob = services.create_subscriber(email="bob@example.com", lists=[insiders, early])
 
     log_in(page, f"/subscribers/{bob.pk}/")

@@ -15,8 +15,10 @@ from django.utils import timezone
 from bounces.models import BounceEvent, Suppression
 from bounces.services import lift_suppression, suppress
 from campaigns.models import Campaign
+from postino import jobs
 from subscribers import services
 from subscribers.models import MailingList, Subscriber, Subscription
+from tests.support.jobs import QueuedJobs
 
 
 @pytest.fixture
@@ -181,14 +183,10 @@ def test_staff_resend_the_confirmation_email(
     teammate_client: Client,
     insiders: MailingList,
     django_capture_on_commit_callbacks: Any,
-    monkeypatch: Any,
+    queued_jobs: QueuedJobs,
 ) -> None:
     bob = services.create_subscriber(email="bob@example.com", lists=[insiders])
     subscription = bob.subscriptions.get()
-    queued: list[list[int]] = []
-    monkeypatch.setattr(
-        "subscribers.tasks.send_confirmations.delay", lambda ids: queued.append(ids)
-    )
 
     with django_capture_on_commit_callbacks(execute=True):
         response = teammate_client.post(
@@ -196,17 +194,17 @@ def test_staff_resend_the_confirmation_email(
             follow=True,
         )
 
-    assert queued == [[subscription.pk]]
+    assert queued_jobs.of(jobs.SEND_CONFIRMATIONS) == [([subscription.pk],)]
     assert "Confirmation email for “Insiders” queued" in response.content.decode()
 
     services.confirm_by_staff(subscription=subscription, actor=None)  # type: ignore[arg-type]
-    queued.clear()
+    queued_jobs.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = teammate_client.post(
             reverse("subscribers:subscription_resend", args=[bob.pk, subscription.pk]),
             follow=True,
         )
-    assert queued == []
+    assert queued_jobs == []
     assert "not waiting for confirmation" in response.content.decode()
 
 

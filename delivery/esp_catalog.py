@@ -1,6 +1,8 @@
-"""The email service providers anymail supports, and the settings each needs.
+"""The ESPs we can send through, and the settings each one takes.
 
-Sending through them is ``delivery.pipeline.esp``.
+Pure data and validation, importing nothing of anymail's: models, forms and
+services can name and check an ESP without loading the HTTP transports
+(``delivery.pipeline.esp``), which import the send pipeline's message types.
 """
 
 from __future__ import annotations
