@@ -47,6 +47,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -267,6 +268,7 @@ def measure_in_this_process(*, count: int, processes: int, newsletter: str) -> d
         command.wait(60)
     if counts["sent"] != count:
         raise RuntimeError(f"{counts['sent']} of {count} sent; see {log}")
+    shutil.rmtree(work)  # the log is kept only when something went wrong
     return {
         "sent": counts["sent"],
         "elapsed": elapsed,
