@@ -19,6 +19,9 @@ references measured in the same run:
 * **An ESP channel** (Postmark through anymail) whose API, ``bench/fake_esp.py``
   on loopback, answers each call after 50 ms, ``max_connections`` 50, beside
   the most calls the fake saw in flight at once.
+* **The peer reference**: django-post-office sending the same newsletter to
+  the same sink, on loopback and over the link, beside our unsigned figure
+  (``bench/peer_post_office.py`` says how it is measured).
 
 The sink is Postfix's ``smtp-sink`` when installed (Debian package
 ``postfix``), else ``bench/sink.py``, which is as fast on this machine.
@@ -404,6 +407,15 @@ def main() -> None:
                 for key, value in redis_client().hgetall(STAGES_KEY).items()
             }
             runs.append(run)
+
+        from bench.peer_post_office import LINKS, measure_post_office, report_peer
+
+        # The peer reference: the same newsletter through django-post-office,
+        # to the same sink and the same link, as many recipients as ours had.
+        peer = {
+            LINKS[0]: measure_post_office(port=port, count=n_near, html=html),
+            LINKS[1]: measure_post_office(port=far_port, count=n_far, html=html),
+        }
     finally:
         for worker in workers:
             worker.terminate()
@@ -417,6 +429,7 @@ def main() -> None:
 
     report(runs, bare, bare_far, sink_name, len(signed_message), len(unsigned_message))
     report_esp(next(run for run in runs if run.label.startswith("ESP")), esp_report)
+    report_peer(peer, runs)
 
 
 def report(
