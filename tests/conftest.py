@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from delivery.pipeline.gate import forget_domain_limits
+from delivery.pipeline.transmit import forget_speeds
 from postino.redis import redis_client
 from tests.support.browser import browser, live_server, page
 from tests.support.certs import CertificateFiles, make_certificates
@@ -100,10 +101,13 @@ def smtpd(certificates: CertificateFiles) -> Iterator[RunningSmtpServer]:
 
 @pytest.fixture(autouse=True)
 def _fresh_domain_limits() -> Iterator[None]:
-    # Workers cache domain limits for 30 s; each test starts from the database.
+    # Workers cache domain limits for 30 s, and how fast each server answers;
+    # each test starts from the database and measures afresh.
     forget_domain_limits()
+    forget_speeds()
     yield
     forget_domain_limits()
+    forget_speeds()
 
 
 @pytest.fixture

@@ -45,6 +45,8 @@ class Lane(Protocol):
 class Channel(Protocol):
     server_id: int
     label: str
+    # Names the server's configuration: a changed configuration is a new one.
+    identity: str
     # True when lanes take the message as MIME bytes (built and DKIM-signed by
     # the prepare stage); False when the far end builds the MIME itself.
     wants_bytes: bool

@@ -287,6 +287,7 @@ class ChunkRun:
             self.clock.lap("gate")
             if verdict.verdict is gate.Verdict.OK:
                 transmitter.submit(Job(row, *built))
+                self.clock.lap("transmit")  # the send itself, when sent inline
             elif verdict.verdict is gate.Verdict.WAIT:
                 queue.appendleft((row, built))
                 self._wait_for_lanes(transmitter, verdict.wait_ms / 1000.0, stage="throttled")

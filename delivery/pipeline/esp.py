@@ -172,6 +172,8 @@ class EspChannel:
     def __init__(self, server: SmtpServer, *, campaign_id: int | None = None) -> None:
         self.server_id = server.pk
         self.label = server.name
+        changed = server.updated_at.isoformat() if server.updated_at else ""
+        self.identity = f"esp:{server.pk}:{changed}"
         self.esp = server.esp
         self.credentials: dict[str, Any] = dict(server.esp_credentials)
         self.campaign_id = campaign_id

@@ -594,6 +594,7 @@ class SmtpChannel:
         self.server_id = server.pk
         self.label = server.name
         self.cfg = SmtpSettings.from_server(server)
+        self.identity = f"smtp:{self.cfg.key}"
         self.slots = ConnectionSlots(server.pk, server.max_connections)
 
     def open_lane(self) -> SmtpLane:

@@ -46,6 +46,25 @@ LOOKAHEAD = 2
 SLOT_RETRY_SECONDS = 0.25
 # An idle lane wakes this often to keep its shared slot alive.
 IDLE_KEEPALIVE_SECONDS = 10.0
+# A server that answers a message faster than this (2 round trips of at most
+# 2.5 ms: a relay on the same
+# machine or a near network) gains nothing from lanes in threads: each hand-over
+# costs the interpreter lock twice, more than the round trip itself. The
+# chunk's own thread then sends, one message at a time. Decided per process
+# and server from the fastest send of the previous chunk.
+INLINE_BELOW_SECONDS = 0.005
+INLINE_SAMPLE = 20
+_send_inline: dict[str, bool] = {}
+
+
+def sends_inline(identity: str) -> bool | None:
+    """What the previous chunk decided for this server (None: not measured yet)."""
+    return _send_inline.get(identity)
+
+
+def forget_speeds() -> None:
+    """Measure every server afresh (between tests)."""
+    _send_inline.clear()
 
 
 @dataclass(slots=True)
@@ -77,6 +96,10 @@ _RETIRE = None  # put on the job queue: the lane that takes it closes
 class Transmitter:
     def __init__(self, channel: Channel, *, max_lanes: int) -> None:
         self.channel = channel
+        self.inline = _send_inline.get(channel.identity, False)
+        self._inline_lane: Lane | None = None
+        self._fastest = float("inf")
+        self._sends = 0
         self.max_lanes = max(1, max_lanes)
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._events: queue.SimpleQueue[Done | LaneFailed] = queue.SimpleQueue()
@@ -101,13 +124,18 @@ class Transmitter:
 
     def room(self) -> bool:
         """True while another message may be handed over without waiting."""
+        if self.inline:
+            return self.in_flight < 1 + LOOKAHEAD
         with self._lock:
             lanes = max(1, min(self._live, self.max_lanes))
         return self.in_flight < lanes + LOOKAHEAD
 
     def submit(self, job: Job) -> None:
-        self._jobs.put(job)
         self.in_flight += 1
+        if self.inline:
+            self._send_here(job)
+            return
+        self._jobs.put(job)
         self._maybe_start_lane()
 
     def collect(self, timeout: float = 0.0) -> list[Done | LaneFailed]:
@@ -137,7 +165,15 @@ class Transmitter:
 
     def retry_lanes(self) -> None:
         """Try again to open a lane for waiting messages (after a busy slot)."""
-        self._maybe_start_lane()
+        if not self.inline:
+            self._maybe_start_lane()
+            return
+        try:
+            job = self._jobs.get_nowait()
+        except queue.Empty:
+            return
+        if job is not None:
+            self._send_here(job)
 
     def take_back(self) -> list[Job]:
         """The jobs no lane has taken yet (when none can be opened)."""
@@ -168,6 +204,9 @@ class Transmitter:
     def close(self, *, timeout: float = 60.0) -> None:
         """Close every lane (healthy connections return to the pool)."""
         self._closed = True
+        self._close_here(keep=True)
+        if self._sends >= INLINE_SAMPLE:
+            _send_inline[self.channel.identity] = self._fastest < INLINE_BELOW_SECONDS
         with self._lock:
             threads = list(self._threads)
         for _ in threads:
@@ -175,6 +214,53 @@ class Transmitter:
         deadline = time.monotonic() + timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+    # Sending from the caller's thread ----------------------------------------------
+
+    def _send_here(self, job: Job) -> None:
+        lane = self._inline_lane
+        if lane is None:
+            if time.monotonic() < self._next_start:
+                self._jobs.put(job)  # waits for retry_lanes, or take_back
+                return
+            try:
+                lane = self.channel.open_lane()
+            except Exception as exc:
+                self._jobs.put(job)
+                failure = exc if isinstance(exc, ChannelError | NoConnectionSlot) else None
+                if isinstance(exc, NoConnectionSlot):
+                    self._next_start = time.monotonic() + SLOT_RETRY_SECONDS
+                self._events.put(LaneFailed(failure or _unexpected(exc)))
+                return
+            self._inline_lane = lane
+            with self._lock:
+                self._live += 1
+                self.most_lanes = max(self.most_lanes, self._live)
+        started = time.perf_counter()
+        try:
+            result = lane.send(job.prepared, job.payload)
+        except Exception as exc:
+            self._close_here(keep=False)
+            failure = exc if isinstance(exc, ChannelError | NoConnectionSlot) else None
+            self._events.put(Done(job, None, failure or _unexpected(exc)))
+            return
+        self._timed(time.perf_counter() - started)
+        self._events.put(Done(job, result))
+
+    def _close_here(self, *, keep: bool) -> None:
+        lane, self._inline_lane = self._inline_lane, None
+        if lane is None:
+            return
+        try:
+            lane.close(keep=keep)
+        finally:
+            with self._lock:
+                self._live -= 1
+
+    def _timed(self, seconds: float) -> None:
+        with self._lock:
+            self._sends += 1
+            self._fastest = min(self._fastest, seconds)
 
     # Lanes ------------------------------------------------------------------------
 
@@ -232,8 +318,10 @@ class Transmitter:
                 with self._lock:
                     self._retiring -= 1
                 return None
+            started = time.perf_counter()
             try:
                 result = lane.send(job.prepared, job.payload)
+                self._timed(time.perf_counter() - started)
             except (ChannelError, NoConnectionSlot) as exc:
                 # The connection broke and could not be reopened, or the ESP
                 # refused our credentials: this job was not attempted.
