@@ -7,6 +7,9 @@ import pytest
 
 from delivery.pipeline.gate import Gate, ServerLimits, Verdict
 
+# The gate reads the domain limits from the database.
+pytestmark = pytest.mark.django_db
+
 
 def limits(server_id: int, per_second: float) -> ServerLimits:
     return ServerLimits(
