@@ -9,13 +9,18 @@ from typing import Any
 import pytest
 
 from campaigns.models import Campaign
-from campaigns.services import snapshot_audience
 from delivery.models import Delivery
 from delivery.pipeline import transmit
 from delivery.pipeline.channel import open_channel
 from delivery.pipeline.chunk import run_chunk
 from delivery.pipeline.transmit import sends_inline
-from tests.support.factories import add_audience, make_campaign, make_list, make_smtp_server
+from tests.support.factories import (
+    add_audience,
+    make_campaign,
+    make_list,
+    make_smtp_server,
+    running,
+)
 from tests.support.smtpd import RunningSmtpServer
 
 pytestmark = pytest.mark.django_db
@@ -24,11 +29,7 @@ pytestmark = pytest.mark.django_db
 def running_campaign(smtpd: RunningSmtpServer, count: int) -> Campaign:
     news = make_list()
     add_audience(news, count)
-    campaign = make_campaign(lists=[news], server=make_smtp_server(smtpd, connections=8))
-    snapshot_audience(campaign)
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
-    campaign.refresh_from_db()
-    return campaign
+    return running(make_campaign(lists=[news], server=make_smtp_server(smtpd, connections=8)))
 
 
 def test_a_fast_server_is_sent_to_inline_after_one_chunk_and_a_slow_one_gets_lanes(

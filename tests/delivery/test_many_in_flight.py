@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from campaigns.models import Campaign
-from campaigns.services import snapshot_audience, start_campaign
+from campaigns.services import start_campaign
 from delivery.models import Delivery, SmtpServer
 from delivery.pipeline.chunk import run_chunk
 from delivery.pipeline.direct import send_tests
@@ -23,7 +23,13 @@ from tests.delivery.test_campaign_end_to_end import wait_for_status
 from tests.delivery.test_engine_failures import _max_in_window
 from tests.delivery.test_worker_control import wait_until
 from tests.support.esp import FakeApi, install_fake_api, postmark_ok
-from tests.support.factories import add_audience, make_campaign, make_list, make_smtp_server
+from tests.support.factories import (
+    add_audience,
+    make_campaign,
+    make_list,
+    make_smtp_server,
+    running,
+)
 from tests.support.smtpd import RunningSmtpServer, free_port
 from tests.support.workers import start_beat, start_worker, worker_environment
 
@@ -115,13 +121,6 @@ def slow_server(smtpd: RunningSmtpServer) -> RunningSmtpServer:
     smtpd.handler.offer_pipelining = True
     smtpd.handler.data_delay = 0.05
     return smtpd
-
-
-def running(campaign: Campaign) -> Campaign:
-    snapshot_audience(campaign)
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
-    campaign.refresh_from_db()
-    return campaign
 
 
 @pytest.mark.django_db

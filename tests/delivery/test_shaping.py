@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignServer
-from campaigns.services import snapshot_audience
 from delivery.models import Delivery, DomainLimit, SmtpServer
 from delivery.pipeline import breaker
 from delivery.pipeline.chunk import run_chunk
@@ -19,7 +18,13 @@ from delivery.pipeline.scheduling import choose_server
 from delivery.pipeline.slots import ConnectionSlots
 from delivery.pipeline.smtp import SmtpPool, SmtpSettings
 from delivery.pipeline.types import NoConnectionSlot
-from tests.support.factories import add_audience, make_campaign, make_list, make_smtp_server
+from tests.support.factories import (
+    add_audience,
+    make_campaign,
+    make_list,
+    make_smtp_server,
+    running,
+)
 from tests.support.smtpd import RunningSmtpServer, free_port
 
 pytestmark = pytest.mark.django_db
@@ -29,13 +34,6 @@ pytestmark = pytest.mark.django_db
 def fast_settings(settings: Any) -> Any:
     settings.POSTINO = {**settings.POSTINO, "RETRY_BASE_SECONDS": 60.0, "CHUNK_SIZE": 100}
     return settings
-
-
-def running(campaign: Campaign) -> Campaign:
-    snapshot_audience(campaign)
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
-    campaign.refresh_from_db()
-    return campaign
 
 
 def statuses(campaign: Campaign) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from campaigns.services import create_campaign
+from campaigns.services import create_campaign, snapshot_audience
 from delivery.models import SmtpServer
 from delivery.services import create_smtp_server
 from subscribers.models import MailingList, Subscriber, Subscription
@@ -79,3 +79,12 @@ def make_campaign(
         lists=lists,
         smtp_server=server,
     )
+
+
+def running(campaign: Campaign) -> Campaign:
+    """The campaign with its audience snapshotted and marked running, as
+    ``start_campaign`` leaves it, without queuing any task."""
+    snapshot_audience(campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
+    campaign.refresh_from_db()
+    return campaign
