@@ -90,7 +90,17 @@ class LaneFailed:
     error: Exception
 
 
-_RETIRE = None  # put on the job queue: the lane that takes it closes
+class _Retire:
+    """Put on the job queue: the lane that takes it closes. ``keep``: its
+    connection goes back to the pool (the chunk is done) rather than being
+    closed (the chunk's share shrank, so the slot must go to another worker)."""
+
+    def __init__(self, *, keep: bool) -> None:
+        self.keep = keep
+
+
+_DONE = _Retire(keep=True)
+_SHRINK = _Retire(keep=False)
 
 
 class Transmitter:
@@ -101,7 +111,7 @@ class Transmitter:
         self._fastest = float("inf")
         self._sends = 0
         self.max_lanes = max(1, max_lanes)
-        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Job | _Retire] = queue.SimpleQueue()
         self._events: queue.SimpleQueue[Done | LaneFailed] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -172,7 +182,7 @@ class Transmitter:
             job = self._jobs.get_nowait()
         except queue.Empty:
             return
-        if job is not None:
+        if isinstance(job, Job):
             self._send_here(job)
 
     def take_back(self) -> list[Job]:
@@ -183,23 +193,24 @@ class Transmitter:
                 job = self._jobs.get_nowait()
             except queue.Empty:
                 break
-            if job is not None:
+            if isinstance(job, Job):
                 jobs.append(job)
-            else:
+            elif job is _SHRINK:
                 with self._lock:
                     self._retiring -= 1
         self.in_flight -= len(jobs)
         return jobs
 
     def resize(self, max_lanes: int) -> None:
-        """Follow a changed fair share; surplus lanes close after their message."""
+        """Follow a changed fair share; surplus lanes close their connections
+        after their message, so the freed slots serve the chunks that need them."""
         self.max_lanes = max(1, max_lanes)
         with self._lock:
             surplus = self._live - self._retiring - self.max_lanes
             if surplus > 0:
                 self._retiring += surplus
         for _ in range(max(0, surplus)):
-            self._jobs.put(_RETIRE)
+            self._jobs.put(_SHRINK)
 
     def close(self, *, timeout: float = 60.0) -> None:
         """Close every lane (healthy connections return to the pool)."""
@@ -210,7 +221,7 @@ class Transmitter:
         with self._lock:
             threads = list(self._threads)
         for _ in threads:
-            self._jobs.put(_RETIRE)
+            self._jobs.put(_DONE)
         deadline = time.monotonic() + timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -292,11 +303,12 @@ class Transmitter:
             self._events.put(LaneFailed(_unexpected(exc)))
             return
         unsent: Done | None = None
+        keep = False
         try:
-            unsent = self._carry(lane)
+            unsent, keep = self._carry(lane)
         finally:
             try:
-                lane.close(keep=unsent is None)
+                lane.close(keep=keep)
             finally:
                 # Counted out before the caller hears of the unsent job, so it
                 # knows whether another lane is left to carry it.
@@ -304,8 +316,9 @@ class Transmitter:
                 if unsent is not None:
                     self._events.put(unsent)
 
-    def _carry(self, lane: Lane) -> Done | None:
-        """Send jobs until retired; returns the job it could not send, if any."""
+    def _carry(self, lane: Lane) -> tuple[Done | None, bool]:
+        """Send jobs until retired. Returns the job it could not send, if any,
+        and whether the connection is worth keeping."""
         while True:
             with self._lock:
                 self._idle += 1
@@ -314,10 +327,11 @@ class Transmitter:
             finally:
                 with self._lock:
                     self._idle -= 1
-            if job is None:
-                with self._lock:
-                    self._retiring -= 1
-                return None
+            if isinstance(job, _Retire):
+                if job is _SHRINK:
+                    with self._lock:
+                        self._retiring -= 1
+                return None, job.keep
             started = time.perf_counter()
             try:
                 result = lane.send(job.prepared, job.payload)
@@ -325,20 +339,20 @@ class Transmitter:
             except (ChannelError, NoConnectionSlot) as exc:
                 # The connection broke and could not be reopened, or the ESP
                 # refused our credentials: this job was not attempted.
-                return Done(job, None, exc)
+                return Done(job, None, exc), False
             except Exception as exc:
                 log.exception("lane to %s failed", self.channel.label)
-                return Done(job, None, _unexpected(exc))
+                return Done(job, None, _unexpected(exc)), False
             self._events.put(Done(job, result))
 
-    def _next_job(self, lane: Lane) -> Job | None:
+    def _next_job(self, lane: Lane) -> Job | _Retire:
         while True:
             try:
                 job = self._jobs.get(timeout=IDLE_KEEPALIVE_SECONDS)
             except queue.Empty:
                 lane.keepalive()
                 continue
-            if job is not None:
+            if isinstance(job, Job):
                 lane.keepalive()
             return job
 

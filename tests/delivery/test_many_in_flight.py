@@ -17,8 +17,9 @@ from campaigns.services import start_campaign
 from delivery.models import Delivery, SmtpServer
 from delivery.pipeline.chunk import run_chunk
 from delivery.pipeline.direct import send_tests
-from delivery.pipeline.smtp import SmtpPool, SmtpSettings, send_message
-from delivery.pipeline.types import Outcome
+from delivery.pipeline.smtp import POOL, SmtpChannel, SmtpPool, SmtpSettings, send_message
+from delivery.pipeline.transmit import Done, Job, Transmitter
+from delivery.pipeline.types import Outcome, PreparedMessage
 from tests.delivery.test_campaign_end_to_end import wait_for_status
 from tests.delivery.test_engine_failures import _max_in_window
 from tests.delivery.test_worker_control import wait_until
@@ -248,3 +249,48 @@ def test_a_worker_killed_with_fifty_connections_in_flight_loses_nobody(
     duplicates = sum(count - 1 for count in received.values())
     assert duplicates <= 50, f"{duplicates} duplicates, {in_flight_at_kill} in flight at the kill"
     assert Delivery.objects.filter(campaign=campaign, status="sent").count() == 800
+
+
+def _job(number: int) -> Job:
+    prepared = PreparedMessage(
+        envelope_from="bounces@postino.example.com", message_id=f"<{number}@postino.example.com>",
+        from_header="news@postino.example.com", to_header=f"reader{number}@example.org",
+        recipient=f"reader{number}@example.org", reply_to="", subject="Hi", html="", text="",
+        headers=[],
+    )  # fmt: skip
+    return Job(number, prepared, MESSAGE)
+
+
+def _carry_all(transmitter: Transmitter, count: int) -> list[Done]:
+    done: list[Done] = []
+    deadline = time.monotonic() + 30
+    while len(done) < count and time.monotonic() < deadline:
+        done += [e for e in transmitter.collect(timeout=0.2) if isinstance(e, Done)]
+    return done
+
+
+@pytest.mark.django_db
+def test_a_shrunk_share_closes_the_surplus_connections_and_frees_their_slots(
+    slow_server: RunningSmtpServer, clean_redis: None
+) -> None:
+    channel = SmtpChannel(make_smtp_server(slow_server, connections=4))
+    transmitter = Transmitter(channel, max_lanes=4)
+    try:
+        for number in range(8):
+            transmitter.submit(_job(number))
+        assert all(
+            d.result and d.result.outcome is Outcome.SENT for d in _carry_all(transmitter, 8)
+        )
+        assert transmitter.most_lanes == 4
+
+        transmitter.resize(1)  # another chunk started on this server
+        for number in range(8, 12):
+            transmitter.submit(_job(number))
+        assert len(_carry_all(transmitter, 4)) == 4
+        # Freed at once, not when the pool would reap idle connections (10 s).
+        wait_until(lambda: channel.slots.in_use() == 1, timeout=3, what="three slots freed")
+    finally:
+        transmitter.close()
+    assert POOL.idle_count(channel.cfg) == 1, "the one lane left kept its connection"
+    POOL.close_all()
+    assert len(slow_server.handler.messages) == 12
