@@ -82,6 +82,8 @@ class Run:
     max_slots_in_use: int = 0
     # (worker number, pid, role) -> highest VmRSS seen, in kB
     rss_kb: dict[tuple[int, int, str], int] = field(default_factory=dict)
+    # CPU seconds used during the run by the workers, the sink, the delay line
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -215,6 +217,30 @@ def rss_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time the processes have used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def harness_cpu(
+    workers: list[subprocess.Popen[bytes]], sink: subprocess.Popen[bytes],
+    delay_line: subprocess.Popen[bytes],
+) -> dict[str, float]:  # fmt: skip
+    worker_pids = [pid for worker in workers for pid in process_tree(worker.pid)]
+    return {
+        "workers": cpu_seconds(worker_pids),
+        "sink": cpu_seconds(process_tree(sink.pid)),
+        "delay line": cpu_seconds([delay_line.pid]),
+    }
 
 
 def verdict(met: bool) -> str:
@@ -384,6 +410,7 @@ def main() -> None:
             slots = ConnectionSlots(campaign.smtp_server.pk, campaign.smtp_server.max_connections)
             redis_client().delete(STAGES_KEY)
             run = Run(label=label, workers=count, sent=0, elapsed=0.0, stages={})
+            cpu_before = harness_cpu(workers, sink, delay_line)
             started = time.perf_counter()
             start_campaign(campaign=campaign)
             next_sample = 0.0
@@ -404,6 +431,8 @@ def main() -> None:
                             run.rss_kb[(number, pid, role)] = max(seen, rss_kb(pid))
                 time.sleep(0.05)
             run.elapsed = time.perf_counter() - started
+            cpu_after = harness_cpu(workers, sink, delay_line)
+            run.cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
             run.sent = Delivery.objects.filter(campaign=campaign, status="sent").count()
             run.stages = {
                 key.decode(): float(value)
@@ -465,6 +494,7 @@ def report(
     signed_one = next(run for run in near if run.workers == 1)
     signed_two = next(run for run in near if run.workers == 2 and "unsigned" not in run.label)
     print(f"  scaling 1 -> 2 workers    {signed_two.rate / signed_one.rate:8.2f}x (signed)")
+    print_cpu(signed_two)
     messages = max(1.0, signed_two.stages.get("messages", 1.0))
     print("  cost per message, signed, 2 workers (microseconds of worker time):")
     for stage in STAGES:
@@ -505,6 +535,7 @@ def report(
             f" of {FAR_CONNECTIONS} connections open)"
         )
     far_signed = next(run for run in far if "unsigned" not in run.label)
+    print_cpu(far_signed)
     print(
         f"  target                    {FAR_TARGET_PER_SECOND:.0f} signed msg/s -> "
         f"{verdict(far_signed.rate >= FAR_TARGET_PER_SECOND)} ({far_signed.rate:.0f} msg/s)"
@@ -518,6 +549,14 @@ def report(
         f"{verdict(0 < highest < RSS_TARGET_MB)} (highest {highest:.1f} MB,"
         f" with up to {far_signed.max_slots_in_use} connections open)"
     )
+
+
+def print_cpu(run: Run) -> None:
+    """Where the machine's cores went: the sink and the delay line run on the
+    same cores as the workers, so what they use is not Postino's to spend."""
+    cores = os.cpu_count() or 1
+    spent = ", ".join(f"{name} {seconds / run.elapsed:.0%}" for name, seconds in run.cpu.items())
+    print(f"  CPU during {run.label!r:24s} {spent} of one core ({cores} cores)")
 
 
 def report_esp(run: Run, fake_report: str) -> None:
