@@ -126,7 +126,6 @@ class ChunkRun:
         self.recorder = Recorder(campaign, server.pk, token)
         self.clock = StageClock()
         self.continue_campaign = True
-        self.most_lanes = 0
         self._max_errors, _ = breaker.error_limits(campaign)
         # Outcomes answered since the last gate call: (JSON, delivery id).
         self._journal: list[tuple[str, str]] = []
@@ -171,7 +170,6 @@ class ChunkRun:
             self._loop(rows, factory, channel.wants_bytes, transmitter, share)
         finally:
             transmitter.close(timeout=float(_conf("SMTP_TIMEOUT")) + 5)
-            self.most_lanes = transmitter.most_lanes
             share.leave()
             channel.close()
             # Whatever the lanes answered while closing is recorded too.
