@@ -233,13 +233,14 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def harness_cpu(
     workers: list[subprocess.Popen[bytes]], sink: subprocess.Popen[bytes],
-    delay_line: subprocess.Popen[bytes],
+    delay_line: subprocess.Popen[bytes], fake_esp: subprocess.Popen[str],
 ) -> dict[str, float]:  # fmt: skip
     worker_pids = [pid for worker in workers for pid in process_tree(worker.pid)]
     return {
         "workers": cpu_seconds(worker_pids),
         "sink": cpu_seconds(process_tree(sink.pid)),
         "delay line": cpu_seconds([delay_line.pid]),
+        "fake ESP": cpu_seconds([fake_esp.pid]),
     }
 
 
@@ -410,7 +411,7 @@ def main() -> None:
             slots = ConnectionSlots(campaign.smtp_server.pk, campaign.smtp_server.max_connections)
             redis_client().delete(STAGES_KEY)
             run = Run(label=label, workers=count, sent=0, elapsed=0.0, stages={})
-            cpu_before = harness_cpu(workers, sink, delay_line)
+            cpu_before = harness_cpu(workers, sink, delay_line, fake_esp)
             started = time.perf_counter()
             start_campaign(campaign=campaign)
             next_sample = 0.0
@@ -431,7 +432,7 @@ def main() -> None:
                             run.rss_kb[(number, pid, role)] = max(seen, rss_kb(pid))
                 time.sleep(0.05)
             run.elapsed = time.perf_counter() - started
-            cpu_after = harness_cpu(workers, sink, delay_line)
+            cpu_after = harness_cpu(workers, sink, delay_line, fake_esp)
             run.cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
             run.sent = Delivery.objects.filter(campaign=campaign, status="sent").count()
             run.stages = {
@@ -567,6 +568,7 @@ def report_esp(run: Run, fake_report: str) -> None:
         f"  {run.label:20s} {run.workers} worker(s) {run.rate:8.1f} msg/s"
         f"  ({run.sent} in {run.elapsed:.1f} s; the fake ESP: {fake_report})"
     )
+    print_cpu(run)
     print(
         f"  limit at {ESP_CONNECTIONS} calls in flight  "
         f"{ESP_CONNECTIONS / (ESP_DELAY_MS / 1000):8.1f} msg/s"
