@@ -10,7 +10,6 @@ complaint unsubscribes it, and whether the campaign must pause.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,8 +24,6 @@ from campaigns.models import Campaign
 from delivery.models import Delivery
 from subscribers.models import Subscriber
 from subscribers.services import unsubscribe
-
-log = logging.getLogger(__name__)
 
 RAW_LIMIT = 256 * 1024
 
@@ -167,7 +164,7 @@ def campaign_bounce_rates(campaign_id: int) -> dict[str, float | int]:
 
 def check_campaign_health(campaign_id: int, policy: BouncePolicy | None = None) -> bool:
     """Pause a running campaign whose complaint or hard-bounce rate is too high."""
-    from campaigns.services import CampaignStateError, pause_campaign
+    from campaigns.services import pause_automatically
 
     campaign = Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).first()
     if campaign is None:
@@ -188,14 +185,7 @@ def check_campaign_health(campaign_id: int, policy: BouncePolicy | None = None) 
             f"Paused automatically: hard-bounce rate {float(rates['hard_rate']):.1%} "
             f"({rates['hard']} addresses) is above {policy.pause_hard_bounce_rate:.1%}."
         )
-    if not reason:
-        return False
-    try:
-        pause_campaign(campaign=campaign, reason=reason)
-    except CampaignStateError:
-        return False
-    log.warning("campaign %s: %s", campaign_id, reason)
-    return True
+    return bool(reason) and pause_automatically(campaign=campaign, reason=reason)
 
 
 # --- sources --------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from postino import jobs
 from subscribers.models import MailingList, Subscriber
 
 MAX_TEST_RECIPIENTS = 20
+
+log = logging.getLogger(__name__)
 
 
 class CampaignStateError(Exception):
@@ -488,14 +491,26 @@ def _transition(campaign: Campaign, *, allowed: set[str], to: str, reason: str =
 def pause_campaign(*, campaign: Campaign, reason: str = "") -> Campaign:
     """Pause; every chunk stops before its next message (``gate.request_stop``).
 
-    Messages already handed to the SMTP server (at most one per running chunk)
-    still finish and are recorded; the chunks' other rows go back to pending.
+    Messages already on the wire (at most one per connection a running chunk
+    holds) still finish and are recorded; the chunks' other rows go back to
+    pending.
     """
     campaign = _transition(
         campaign, allowed={Campaign.Status.RUNNING}, to=Campaign.Status.PAUSED, reason=reason
     )
     _stop_after_commit(campaign.pk)
     return campaign
+
+
+def pause_automatically(*, campaign: Campaign, reason: str) -> bool:
+    """Pause a running campaign because something went wrong (errors, bounces,
+    an unreachable server); False when it was no longer running."""
+    try:
+        pause_campaign(campaign=campaign, reason=reason)
+    except CampaignStateError:
+        return False
+    log.warning("campaign %s: %s", campaign.pk, reason)
+    return True
 
 
 def _stop_after_commit(campaign_id: int) -> None:

@@ -9,7 +9,6 @@ campaign's failure tally adds up across every chunk sending it.
 from __future__ import annotations
 
 import contextlib
-import logging
 from typing import Any
 
 import redis
@@ -17,10 +16,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from campaigns.services import CampaignStateError, pause_campaign
+from campaigns.services import pause_automatically
 from postino.redis import as_text, redis_client
-
-log = logging.getLogger(__name__)
 
 PREFIX = "postino"
 EVENTS_KEY = "postino:events"
@@ -155,14 +152,7 @@ def check_error_thresholds(campaign: Campaign, attempts: int, failures: int, str
             f"Paused automatically: {total_failures / total_attempts:.0%} of {total_attempts} "
             f"attempts failed (threshold {max_rate:.0%})."
         )
-    if not reason:
-        return False
-    try:
-        pause_campaign(campaign=campaign, reason=reason)
-    except CampaignStateError:
-        return False
-    log.warning("campaign %s: %s", campaign.pk, reason)
-    return True
+    return bool(reason) and pause_automatically(campaign=campaign, reason=reason)
 
 
 def count_connection_failure(campaign: Campaign, message: str) -> None:
@@ -175,11 +165,10 @@ def count_connection_failure(campaign: Campaign, message: str) -> None:
     except redis.RedisError:
         return
     if count >= int(_conf("MAX_CONNECT_FAILURES")):
-        with contextlib.suppress(CampaignStateError):
-            pause_campaign(
-                campaign=campaign,
-                reason=f"Paused automatically: cannot reach the SMTP server ({message}).",
-            )
+        pause_automatically(
+            campaign=campaign,
+            reason=f"Paused automatically: cannot reach the SMTP server ({message}).",
+        )
 
 
 def reset_connection_failures(campaign_id: int) -> None:
