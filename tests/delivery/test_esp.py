@@ -8,14 +8,12 @@ from typing import Any
 
 import pytest
 
-from campaigns.models import Campaign
-from campaigns.services import snapshot_audience
 from delivery.esp_catalog import EspConfigurationError, validate_credentials
 from delivery.models import Delivery, SmtpServer
 from delivery.pipeline import breaker
 from delivery.pipeline.chunk import run_chunk
 from tests.support.esp import FakeApi, Responder, install_fake_api, postmark_ok
-from tests.support.factories import add_audience, make_campaign, make_list
+from tests.support.factories import esp_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -26,20 +24,6 @@ def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeApi]
         return install_fake_api(monkeypatch, respond)
 
     yield install
-
-
-def esp_campaign(esp: str, credentials: dict[str, str], count: int) -> Campaign:
-    server = SmtpServer(
-        name=f"{esp} channel", kind="esp", esp=esp, messages_per_second=1000, max_connections=2
-    )
-    server.esp_credentials = credentials
-    server.save()
-    news = make_list()
-    add_audience(news, count)
-    campaign = make_campaign(lists=[news], server=server)
-    snapshot_audience(campaign)
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
-    return Campaign.objects.get(pk=campaign.pk)
 
 
 def test_a_campaign_goes_out_through_the_esp_api_one_session_per_lane(

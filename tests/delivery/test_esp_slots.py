@@ -13,13 +13,11 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from campaigns.models import Campaign
-from campaigns.services import snapshot_audience
-from delivery.models import Delivery, SmtpServer
+from delivery.models import Delivery
 from delivery.pipeline.chunk import run_chunk
 from delivery.pipeline.slots import ConnectionSlots
 from tests.support.esp import install_fake_api, postmark_ok
-from tests.support.factories import add_audience, make_campaign, make_list
+from tests.support.factories import esp_campaign
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,21 +57,6 @@ class CountingEsp:
                 self.in_flight -= 1
 
 
-def esp_campaign(count: int, *, max_connections: int) -> Campaign:
-    server = SmtpServer(
-        name="Postmark", kind="esp", esp="postmark", messages_per_second=1000,
-        max_connections=max_connections,
-    )  # fmt: skip
-    server.esp_credentials = {"server_token": "pm-token"}
-    server.save()
-    news = make_list()
-    add_audience(news, count)
-    campaign = make_campaign(lists=[news], server=server)
-    snapshot_audience(campaign)
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
-    return Campaign.objects.get(pk=campaign.pk)
-
-
 def in_thread(target: Callable[[], object]) -> threading.Thread:
     def run() -> None:
         try:
@@ -92,7 +75,7 @@ def test_one_connection_means_one_api_call_in_flight_across_chunks_and_no_one_is
     monkeypatch.setitem(settings.POSTINO, "CHUNK_SIZE", 3)
     esp = CountingEsp()
     api = install_fake_api(monkeypatch, esp.respond)
-    campaign = esp_campaign(6, max_connections=1)
+    campaign = esp_campaign("postmark", {"server_token": "pm-token"}, 6, max_connections=1)
 
     first = in_thread(lambda: run_chunk(campaign.pk))
     assert esp.first_call_started.wait(DEADLINE_SECONDS)
@@ -134,7 +117,7 @@ def test_chunks_share_the_slots_up_to_max_connections(
     monkeypatch.setitem(settings.POSTINO, "CHUNK_SIZE", 3)
     esp = CountingEsp()
     install_fake_api(monkeypatch, esp.respond)
-    campaign = esp_campaign(6, max_connections=2)
+    campaign = esp_campaign("postmark", {"server_token": "pm-token"}, 6, max_connections=2)
 
     first = in_thread(lambda: run_chunk(campaign.pk))
     assert esp.first_call_started.wait(DEADLINE_SECONDS)

@@ -88,3 +88,18 @@ def running(campaign: Campaign) -> Campaign:
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
     campaign.refresh_from_db()
     return campaign
+
+
+def esp_campaign(
+    esp: str, credentials: dict[str, str], count: int, *, max_connections: int = 2
+) -> Campaign:
+    """A running campaign of ``count`` recipients through an ESP channel."""
+    server = SmtpServer(
+        name=f"{esp} channel", kind="esp", esp=esp, messages_per_second=1000,
+        max_connections=max_connections,
+    )  # fmt: skip
+    server.esp_credentials = credentials
+    server.save()
+    news = make_list()
+    add_audience(news, count)
+    return running(make_campaign(lists=[news], server=server))
