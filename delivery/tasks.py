@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_process_shutdown
 
 from delivery.pipeline import chunk, direct, scheduling
 from delivery.pipeline.smtp import POOL
 from postino import jobs
-
-SWITCH_INTERVAL_SECONDS = 0.0005
-
-
-@worker_process_init.connect
-def _hand_the_gil_over_sooner(**_: Any) -> None:
-    # A lane thread whose server has answered waits for the interpreter lock
-    # while the chunk's thread renders; the default 5 ms switch interval would
-    # add that much to every round trip of every connection.
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
 
 @worker_process_shutdown.connect

@@ -34,7 +34,7 @@ HEARTBEAT = "postino.tasks.heartbeat"
 POLL_MAILBOXES = "bounces.tasks.poll_mailboxes"
 
 
-def publish(name: str, args: tuple[object, ...]) -> None:
+def publish(name: str, args: tuple[object, ...], countdown: float | None = None) -> None:
     """Send one task message now; tests replace this to see what was queued.
 
     ``current_app`` is our app in every thread: ``postino.celery`` makes it the
@@ -42,13 +42,16 @@ def publish(name: str, args: tuple[object, ...]) -> None:
     our broker too. It is not imported from there: that module imports the
     names above.
     """
-    current_app.send_task(name, args=args)
+    current_app.send_task(name, args=args, countdown=countdown)
 
 
-def _after_commit(name: str, *args: object) -> None:
+def _after_commit(name: str, *args: object, countdown: float | None = None) -> None:
     # ``publish`` is looked up when the callback runs, so a test's replacement
     # also sees jobs queued before it was installed but committed after.
-    transaction.on_commit(lambda: publish(name, args))
+    if countdown is None:
+        transaction.on_commit(lambda: publish(name, args))
+    else:
+        transaction.on_commit(lambda: publish(name, args, countdown))
 
 
 def dispatch_campaign(campaign_id: int) -> None:
@@ -59,6 +62,11 @@ def dispatch_campaign(campaign_id: int) -> None:
 def send_chunk(campaign_id: int) -> None:
     """Claim and send one more chunk of the campaign."""
     _after_commit(SEND_CHUNK, campaign_id)
+
+
+def send_chunk_later(campaign_id: int, seconds: float) -> None:
+    """Claim and send the campaign's next chunk in ``seconds`` (rows due then)."""
+    _after_commit(SEND_CHUNK, campaign_id, countdown=seconds)
 
 
 def send_test_messages(campaign_id: int, emails: Sequence[str]) -> None:

@@ -58,6 +58,11 @@ class Channel(Protocol):
         taken, ``ChannelError`` when the server cannot be used."""
         ...
 
+    def release_idle(self, keep: int) -> None:
+        """Close idle kept-open connections beyond ``keep``, so their shared
+        slots serve other workers' chunks instead of a pool."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -48,6 +48,13 @@ SHORT_DOMAIN_WAIT = 2.0
 # How long a chunk keeps trying for a connection slot another worker holds
 # before it gives its rows back.
 SLOT_WAIT_SECONDS = 5.0
+# One gate round trip admits up to this many messages, each granted a turn of
+# the server's rate at most ADMIT_HORIZON_MS ahead: at a high rate that saves
+# a Redis round trip per message; at a low one the gate admits one at a time,
+# as before. A pause therefore lets through at most this many more messages
+# per chunk, all within a few milliseconds.
+ADMIT_BATCH = 16
+ADMIT_HORIZON_MS = 5.0
 
 Built = tuple[PreparedMessage, bytes | None]
 
@@ -99,8 +106,9 @@ def run_chunk(campaign_id: int) -> int:
         return 0
     token = claim_chunk(campaign_id, scheduling.chunk_size(server))
     if token is None:
+        if not scheduling.maybe_finish(campaign_id) and scheduling.continue_soon(campaign_id):
+            return 0
         scheduling.clear_active(campaign_id)
-        scheduling.maybe_finish(campaign_id)
         return 0
     scheduling.mark_active(campaign_id)
     run = ChunkRun(campaign, server, token, multiple_servers=len(candidates) > 1)
@@ -153,17 +161,18 @@ class ChunkRun:
             self._flush()
             return
         factory = MessageFactory(self.campaign)
-        self._gate = gate.Gate(
-            gate.ServerLimits.for_server(self.server),
-            claim=self.token,
-            campaign_id=self.campaign.pk,
-        )
-        channel = open_channel(self.server, campaign_id=self.campaign.pk)
         share = FairShare(
             self.server.pk, self.server.max_connections, str(self.token),
             # Refreshed at every status check: a dead chunk stops counting soon.
             ttl_ms=int(max(5.0, float(_conf("STATUS_CHECK_SECONDS")) * 5) * 1000),
         )  # fmt: skip
+        self._gate = gate.Gate(
+            gate.ServerLimits.for_server(self.server),
+            claim=self.token,
+            campaign_id=self.campaign.pk,
+            share_key=share.key,
+        )
+        channel = open_channel(self.server, campaign_id=self.campaign.pk)
         transmitter = Transmitter(channel, max_lanes=share.share())
         self.clock.lap("setup")
         try:
@@ -195,7 +204,9 @@ class ChunkRun:
         queue: deque[tuple[Delivery, Built | None]] = deque((row, None) for row in rows)
         # Recipients whose domain is briefly at its limit wait here, ready to
         # send, while the chunk goes on with other domains.
-        waiting: list[tuple[float, int, Delivery, Built]] = []
+        waiting: list[tuple[float, int, Delivery, Built | None]] = []
+        # Rows the gate let through, each with the moment it may go.
+        admitted: deque[tuple[Delivery, Built | None, float]] = deque()
         slot_wait_until = 0.0
         pace_until = 0.0
         while True:
@@ -235,7 +246,11 @@ class ChunkRun:
                     failure or ChannelError(Stage.SMTP, "no connection could be opened")
                 )
                 continue
-            if self._stopping or not (queue or waiting):
+            if self._stopping or not (queue or waiting or admitted):
+                if admitted:
+                    # Passed the gate, never sent: given back with the rest.
+                    self._untrack_rows([row for row, _, _ in admitted])
+                    admitted.clear()
                 if transmitter.in_flight == 0:
                     return
                 self._wait_for_lanes(transmitter, 0.2)
@@ -245,25 +260,15 @@ class ChunkRun:
                 self._wait_for_lanes(transmitter, 0.05)
                 continue
 
-            item = self._next_row(queue, waiting)
-            if item is None:
-                # Only rows waiting for their domain remain: wait for the first.
-                self._wait_for_lanes(transmitter, max(0.001, waiting[0][0] - time.monotonic()))
-                continue
-            row, built = item
-            if built is None:
-                try:
-                    prepared = factory.prepare(subscriber=row.subscriber, delivery_id=row.pk)
-                    built = (prepared, factory.as_bytes(prepared) if wants_bytes else None)
-                except TemplateValidationError as exc:
-                    # Validated on save and start; a runtime error specific to
-                    # one subscriber's data fails that row only.
-                    self.recorder.failed(row, f"template error: {exc}", attempted=True)
-                    self.clock.lap("render")
-                    continue
-                self.clock.lap("render")
-
             if self._degraded:
+                item = self._next_row(queue, waiting)
+                if item is None:
+                    self._wait_for_lanes(transmitter, max(0.001, waiting[0][0] - time.monotonic()))
+                    continue
+                row, built = item
+                built = self._build(row, built, factory, wants_bytes)
+                if built is None:
+                    continue
                 # Without Redis: pace this process alone, write outcomes at once.
                 delay = pace_until - time.monotonic()
                 if delay > 0:
@@ -272,49 +277,126 @@ class ChunkRun:
                 transmitter.submit(Job(row, *built))
                 continue
 
-            # Domain limits are stored in IDNA form, as the address is sent.
-            domain = ascii_address(row.subscriber.email).rpartition("@")[2].lower()
-            try:
-                verdict = self._ask_gate(domain, row)
-            except redis.RedisError as exc:
-                log.warning("chunk %s: Redis unavailable (%s); degraded mode", self.token, exc)
-                self._degraded = True
-                self._journal = []
-                queue.appendleft((row, built))
+            if not admitted:
+                if self._quota_spent:
+                    self._stopping = True
+                    continue
+                asked: list[tuple[Delivery, Built | None]] = []
+                while len(asked) < ADMIT_BATCH:
+                    item = self._next_row(queue, waiting)
+                    if item is None:
+                        break
+                    asked.append(item)
+                if not asked:
+                    # Only rows waiting for their domain remain: wait for the first.
+                    self._wait_for_lanes(transmitter, max(0.001, waiting[0][0] - time.monotonic()))
+                    continue
+                try:
+                    results = self._ask_gate(asked)
+                except redis.RedisError as exc:
+                    log.warning("chunk %s: Redis unavailable (%s); degraded mode", self.token, exc)
+                    self._degraded = True
+                    self._journal = []
+                    queue.extendleft(reversed(asked))
+                    continue
+                self.clock.lap("gate")
+                if self._gate is not None and self._gate.sharing_chunks:
+                    lanes = share.share_among(self._gate.sharing_chunks)
+                    if lanes != transmitter.max_lanes:
+                        transmitter.resize(lanes)
+                throttled = self._sort_answers(asked, results, queue, waiting, admitted)
+                if throttled and not admitted:
+                    self._wait_for_lanes(transmitter, throttled, stage="throttled")
                 continue
-            self.clock.lap("gate")
-            if verdict.verdict is gate.Verdict.OK:
-                transmitter.submit(Job(row, *built))
-                self.clock.lap("transmit")  # the send itself, when sent inline
-            elif verdict.verdict is gate.Verdict.WAIT:
-                queue.appendleft((row, built))
-                self._wait_for_lanes(transmitter, verdict.wait_ms / 1000.0, stage="throttled")
-            elif verdict.verdict is gate.Verdict.DOMAIN:
-                seconds = verdict.wait_ms / 1000.0 + 0.01
+
+            row, built, not_before = admitted[0]
+            delay = not_before - time.monotonic()
+            if delay > 0.0005:
+                # A turn of the server's rate granted slightly ahead.
+                self._wait_for_lanes(transmitter, delay, stage="throttled")
+                continue
+            admitted.popleft()
+            built = self._build(row, built, factory, wants_bytes)
+            if built is None:
+                self._untrack_rows([row])
+                continue
+            transmitter.submit(Job(row, *built))
+            self.clock.lap("transmit")  # the send itself, when sent inline
+
+    def _build(
+        self, row: Delivery, built: Built | None, factory: MessageFactory, wants_bytes: bool
+    ) -> Built | None:
+        """Render, build and sign one recipient's message (None: failed)."""
+        if built is not None:
+            return built
+        try:
+            prepared = factory.prepare(subscriber=row.subscriber, delivery_id=row.pk)
+            built = (prepared, factory.as_bytes(prepared) if wants_bytes else None)
+        except TemplateValidationError as exc:
+            # Validated on save and start; a runtime error specific to
+            # one subscriber's data fails that row only.
+            self.recorder.failed(row, f"template error: {exc}", attempted=True)
+            built = None
+        self.clock.lap("render")
+        return built
+
+    def _sort_answers(
+        self,
+        asked: list[tuple[Delivery, Built | None]],
+        results: list[gate.GateResult],
+        queue: deque[tuple[Delivery, Built | None]],
+        waiting: list[tuple[float, int, Delivery, Built | None]],
+        admitted: deque[tuple[Delivery, Built | None, float]],
+    ) -> float:
+        """Act on the gate's answers; returns how long to wait when the
+        server's rate holds everything back (0 otherwise)."""
+        now = time.monotonic()
+        unasked = asked[len(results) :]
+        throttled = 0.0
+        for (row, built), result in zip(asked, results, strict=False):
+            if result.verdict is gate.Verdict.OK:
+                admitted.append((row, built, now + result.wait_ms / 1000.0))
+            elif result.verdict is gate.Verdict.DOMAIN:
+                seconds = result.wait_ms / 1000.0 + 0.01
                 if seconds <= SHORT_DOMAIN_WAIT:
-                    heapq.heappush(waiting, (time.monotonic() + seconds, row.pk, row, built))
+                    heapq.heappush(waiting, (now + seconds, row.pk, row, built))
                 else:
-                    reason = f"deferred: {domain} is at its sending limit"
+                    reason = f"deferred: {self._domain(row)} is at its sending limit"
                     self.recorder.deferred(row, seconds, reason)
-            elif verdict.verdict is gate.Verdict.QUOTA:
-                seconds = verdict.wait_ms / 1000.0
-                breaker.mark_server_exhausted(self.server.pk, verdict.wait_ms)
+            elif result.verdict is gate.Verdict.WAIT:
+                unasked.insert(0, (row, built))
+                throttled = result.wait_ms / 1000.0
+            elif result.verdict is gate.Verdict.QUOTA:
+                unasked.insert(0, (row, built))
+                seconds = result.wait_ms / 1000.0
+                breaker.mark_server_exhausted(self.server.pk, result.wait_ms)
                 breaker.record_event(
                     "quota", f"server {self.server.name}: quota spent for {seconds:.0f}s"
                 )
                 self._give_back_after = None if self.multiple_servers else seconds
-                self._quota_spent = self._stopping = True
+                # Those admitted before it still go; then the chunk stops.
+                self._quota_spent = True
             else:  # STOP: paused or cancelled; the rest of the claim goes back
+                unasked.insert(0, (row, built))
                 if self._stop_is_current():
                     self._stop()
-                else:
-                    queue.appendleft((row, built))
+        queue.extendleft(reversed(unasked))
+        return throttled
 
-    def _ask_gate(self, domain: str, row: Delivery) -> gate.GateResult:
+    @staticmethod
+    def _domain(row: Delivery) -> str:
+        # Domain limits are stored in IDNA form, as the address is sent.
+        return ascii_address(row.subscriber.email).rpartition("@")[2].lower()
+
+    def _ask_gate(self, asked: list[tuple[Delivery, Built | None]]) -> list[gate.GateResult]:
         assert self._gate is not None
-        result = self._gate.check(domain=domain, inflight=str(row.pk), journal=self._journal)
+        results = self._gate.admit(
+            [(self._domain(row), str(row.pk)) for row, _ in asked],
+            journal=self._journal,
+            horizon_ms=ADMIT_HORIZON_MS,
+        )
         self._journal = []
-        return result
+        return results
 
     def _wait_for_lanes(
         self, transmitter: Transmitter, seconds: float, *, stage: str = "transmit"
@@ -362,12 +444,17 @@ class ChunkRun:
             self._stop()
 
     def _untrack(self, job: Job) -> None:
-        """A message that passed the gate but was never sent leaves the
-        in-flight set (its row stays claimed and is given back)."""
         row = job.key
         assert isinstance(row, Delivery)
+        self._untrack_rows([row])
+
+    def _untrack_rows(self, rows: list[Delivery]) -> None:
+        """Messages that passed the gate but were never sent leave the
+        in-flight set (their rows stay claimed and are given back)."""
+        if not rows or self._degraded:
+            return
         with contextlib.suppress(redis.RedisError):
-            redis_client().srem(gate.inflight_key(self.token), str(row.pk))
+            redis_client().srem(gate.inflight_key(self.token), *[str(row.pk) for row in rows])
 
     def _push_journal(self) -> None:
         if self._journal and self._gate is not None and not self._degraded:
@@ -397,7 +484,7 @@ class ChunkRun:
     def _next_row(
         self,
         queue: deque[tuple[Delivery, Built | None]],
-        waiting: list[tuple[float, int, Delivery, Built]],
+        waiting: list[tuple[float, int, Delivery, Built | None]],
     ) -> tuple[Delivery, Built | None] | None:
         """A recipient whose domain wait is over, else the next in line; None
         when only waiting ones remain and none is ready yet."""

@@ -51,56 +51,99 @@ JOURNAL_TTL_SECONDS = 24 * 3600
 _GATE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local journal_ttl = tonumber(ARGV[6])
+local journal_ttl = tonumber(ARGV[5])
+local items = tonumber(ARGV[11])
 local entries = tonumber(ARGV[12])
+local base = 13 + 2 * items
 if entries > 0 then
   for i = 1, entries do
-    redis.call('RPUSH', KEYS[5], ARGV[12 + i])
-    redis.call('SREM', KEYS[6], ARGV[12 + entries + i])
+    redis.call('RPUSH', KEYS[4], ARGV[base + i])
+    redis.call('SREM', KEYS[5], ARGV[base + entries + i])
   end
-  redis.call('EXPIRE', KEYS[5], journal_ttl)
+  redis.call('EXPIRE', KEYS[4], journal_ttl)
 end
-if ARGV[9] == '1' and redis.call('EXISTS', KEYS[7]) == 1 then
+if ARGV[8] == '1' and redis.call('EXISTS', KEYS[6]) == 1 then
   return {'stop', '0'}
 end
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
 local hour_limit = tonumber(ARGV[3])
 local day_limit = tonumber(ARGV[4])
-if hour_limit > 0 and tonumber(redis.call('GET', KEYS[2]) or '0') >= hour_limit then
-  return {'quota', tostring(redis.call('PTTL', KEYS[2]))}
-end
-if day_limit > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= day_limit then
-  return {'quota', tostring(redis.call('PTTL', KEYS[3]))}
-end
-local dom_interval = tonumber(ARGV[5])
-local dom_tat = now
-if dom_interval > 0 then
-  dom_tat = tonumber(redis.call('GET', KEYS[4]) or now)
-  if dom_tat < now then dom_tat = now end
-  if now < dom_tat then return {'domain', tostring(dom_tat - now)} end
-end
-local interval = tonumber(ARGV[1])
+local horizon = tonumber(ARGV[10])
+local tracked = ARGV[9] == '1'
+local hour_used = 0
+local day_used = 0
+if hour_limit > 0 then hour_used = tonumber(redis.call('GET', KEYS[2]) or '0') end
+if day_limit > 0 then day_used = tonumber(redis.call('GET', KEYS[3]) or '0') end
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local allow = tat - tonumber(ARGV[2])
-if now < allow then return {'wait', tostring(allow - now)} end
-redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil(tat + interval - now) + 1000)
-if dom_interval > 0 then
-  redis.call('SET', KEYS[4], tostring(dom_tat + dom_interval), 'PX',
-             math.ceil(dom_tat + dom_interval - now) + 1000)
+-- Until the window's counter exists (this batch spent it), its full TTL.
+local function window_left(key, ttl)
+  local left = redis.call('PTTL', key)
+  if left < 0 then return tonumber(ttl) end
+  return left
 end
-if hour_limit > 0 then
-  redis.call('INCR', KEYS[2])
-  redis.call('PEXPIRE', KEYS[2], ARGV[7])
+local granted = 0
+local answer = {}
+for i = 1, items do
+  if hour_limit > 0 and hour_used >= hour_limit then
+    answer[#answer + 1] = 'quota'
+    answer[#answer + 1] = tostring(window_left(KEYS[2], ARGV[6]))
+    break
+  end
+  if day_limit > 0 and day_used >= day_limit then
+    answer[#answer + 1] = 'quota'
+    answer[#answer + 1] = tostring(window_left(KEYS[3], ARGV[7]))
+    break
+  end
+  local offset = tat - burst - now
+  if offset < 0 then offset = 0 end
+  if offset > horizon then
+    answer[#answer + 1] = 'wait'
+    answer[#answer + 1] = tostring(offset)
+    break
+  end
+  local dom_interval = tonumber(ARGV[12 + 2 * i])
+  local dom_tat = now
+  if dom_interval > 0 then
+    dom_tat = tonumber(redis.call('GET', KEYS[7 + i]) or now)
+    if dom_tat < now then dom_tat = now end
+  end
+  if now < dom_tat then
+    answer[#answer + 1] = 'domain'
+    answer[#answer + 1] = tostring(dom_tat - now)
+  else
+    if dom_interval > 0 then
+      redis.call('SET', KEYS[7 + i], tostring(dom_tat + dom_interval), 'PX',
+                 math.ceil(dom_tat + dom_interval - now) + 1000)
+    end
+    tat = tat + interval
+    granted = granted + 1
+    hour_used = hour_used + 1
+    day_used = day_used + 1
+    if tracked then redis.call('SADD', KEYS[5], ARGV[13 + 2 * i]) end
+    answer[#answer + 1] = 'ok'
+    answer[#answer + 1] = tostring(offset)
+  end
 end
-if day_limit > 0 then
-  redis.call('INCR', KEYS[3])
-  redis.call('PEXPIRE', KEYS[3], ARGV[8])
+if granted > 0 then
+  redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
+  if hour_limit > 0 then
+    redis.call('INCRBY', KEYS[2], granted)
+    redis.call('PEXPIRE', KEYS[2], ARGV[6])
+  end
+  if day_limit > 0 then
+    redis.call('INCRBY', KEYS[3], granted)
+    redis.call('PEXPIRE', KEYS[3], ARGV[7])
+  end
+  if tracked then redis.call('EXPIRE', KEYS[5], journal_ttl) end
 end
-if ARGV[10] == '1' then
-  redis.call('SADD', KEYS[6], ARGV[11])
-  redis.call('EXPIRE', KEYS[6], journal_ttl)
+if ARGV[13] == '1' then
+  -- The chunks sharing the server's connections (delivery.pipeline.slots).
+  answer[#answer + 1] = 'chunks'
+  answer[#answer + 1] = tostring(redis.call('ZCOUNT', KEYS[7], now, '+inf'))
 end
-return {'ok', '0'}
+return answer
 """
 
 
@@ -205,9 +248,15 @@ class Gate:
         *,
         claim: uuid.UUID | None = None,
         campaign_id: int | None = None,
+        share_key: str = "",
     ) -> None:
         self.limits = limits
         self.claim = claim
+        # With a ``share_key`` (``FairShare.key``), each admission also counts
+        # the chunks sharing the server, so a chunk follows its fair share of
+        # connections at once instead of at its next status check.
+        self._share_key = share_key
+        self.sharing_chunks = 0
         self._stop_key = stop_key(campaign_id) if campaign_id is not None else ""
         self._script = redis_client().register_script(_GATE)
         self._domains = domain_limits()
@@ -227,40 +276,76 @@ class Gate:
         ``journal`` holds (outcome as JSON, delivery id) of messages finished
         since the last call; they are journaled whatever the verdict.
         """
-        per_minute = self._domains.get(domain, 0)
-        dom_interval = 60_000.0 / per_minute if per_minute else 0.0
-        hour_key, day_key, hour_ttl, day_ttl = quota_window_keys(
-            self.limits.server_id, datetime.now(UTC)
-        )
+        return self.admit([(domain, inflight)], journal=journal)[0]
+
+    def admit(
+        self,
+        messages: Sequence[tuple[str, str]],
+        *,
+        journal: Sequence[tuple[str, str]] = (),
+        horizon_ms: float = 0.0,
+    ) -> list[GateResult]:
+        """Ask for several messages at once, in order: (domain, in-flight id) each.
+
+        One answer per message up to and including the first that ends the
+        batch (WAIT, QUOTA, STOP); the messages after it were not asked. A
+        DOMAIN answer skips that one message. An OK answer's ``wait_ms`` is
+        when, from now, the message may go: the server's rate grants turns up
+        to ``horizon_ms`` ahead, so one round trip admits many messages at a
+        high rate and exactly one, at once, at a low one.
+        """
+        if not messages:
+            return []
         tracked = self.claim is not None
-        verdict, wait = self._script(
+        hour_key, day_key, hour_ttl, day_ttl = self._quota_windows()
+        item_args: list[str | float] = []
+        domain_keys: list[str] = []
+        for domain, inflight in messages:
+            per_minute = self._domains.get(domain, 0)
+            item_args.append(60_000.0 / per_minute if per_minute else 0.0)
+            item_args.append(inflight or "")
+            domain_keys.append(f"{PREFIX}:rate:domain:{domain}")
+        entries = journal if tracked else ()
+        reply = self._script(
             keys=[
                 self._sec_key,
                 hour_key,
                 day_key,
-                f"{PREFIX}:rate:domain:{domain}",
                 self._journal_key,
                 self._inflight_key,
                 self._stop_key or self._inflight_key,
+                self._share_key or self._inflight_key,
+                *domain_keys,
             ],
             args=[
                 self.limits.interval_ms,
                 self.limits.burst_ms,
                 self.limits.per_hour,
                 self.limits.per_day,
-                dom_interval,
                 JOURNAL_TTL_SECONDS,
                 hour_ttl,
                 day_ttl,
                 "1" if self._stop_key else "0",
-                "1" if tracked and inflight else "0",
-                inflight,
-                len(journal) if tracked else 0,
-                *([entry for entry, _ in journal] if tracked else []),
-                *([ident for _, ident in journal] if tracked else []),
+                "1" if tracked and all(inflight for _, inflight in messages) else "0",
+                horizon_ms,
+                len(messages),
+                len(entries),
+                "1" if self._share_key else "0",
+                *item_args,
+                *[entry for entry, _ in entries],
+                *[ident for _, ident in entries],
             ],
         )
-        return GateResult(Verdict(as_text(verdict)), float(as_text(wait)))
+        pairs = [(as_text(reply[i]), as_text(reply[i + 1])) for i in range(0, len(reply), 2)]
+        if pairs and pairs[-1][0] == "chunks":
+            self.sharing_chunks = int(pairs.pop()[1])
+        return [GateResult(Verdict(verdict), float(wait)) for verdict, wait in pairs]
+
+    def _quota_windows(self) -> tuple[str, str, int, int]:
+        if not (self.limits.per_hour or self.limits.per_day):
+            # Unused by the script; skips the date arithmetic on the hot path.
+            return self._inflight_key, self._inflight_key, 0, 0
+        return quota_window_keys(self.limits.server_id, datetime.now(UTC))
 
     def journal(self, entries: Sequence[tuple[str, str]]) -> None:
         """Journal finished messages when no gate call is due to carry them."""

@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+from datetime import timedelta
 from typing import Any
 
 import redis
 from django.conf import settings
+from django.db.models import Min
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -75,6 +77,29 @@ def dispatch(campaign_id: int) -> int:
     for _ in range(count):
         jobs.send_chunk(campaign_id)
     return count
+
+
+# Rows due within this long keep the campaign's chunks going (a chunk queued
+# for when they are due) rather than waiting for beat's tick to notice them.
+CONTINUE_WITHIN_SECONDS = 15.0
+
+
+def continue_soon(campaign_id: int) -> bool:
+    """Queue the campaign's next chunk for when its next rows fall due, if
+    that is soon (rows given back for a moment: a busy connection slot, a
+    retry's short backoff). True when one was queued."""
+    now = timezone.now()
+    horizon = now + timedelta(seconds=CONTINUE_WITHIN_SECONDS)
+    soonest = (
+        Delivery.objects.filter(campaign_id=campaign_id, status=Delivery.Status.PENDING)
+        .filter(next_attempt_at__lte=horizon)
+        .aggregate(soonest=Min("next_attempt_at"))["soonest"]
+    )
+    if soonest is None:
+        return False
+    mark_active(campaign_id)
+    jobs.send_chunk_later(campaign_id, max(0.0, (soonest - now).total_seconds()) + 0.05)
+    return True
 
 
 def maybe_finish(campaign_id: int) -> bool:

@@ -99,6 +99,10 @@ class FairShare:
             running = int(self._script(keys=[self.key], args=[self.member, self.ttl_ms]))
         except redis.RedisError:
             return self.maximum
+        return self.share_among(running)
+
+    def share_among(self, running: int) -> int:
+        """The share of each of ``running`` chunks (rounded up)."""
         return max(1, -(-self.maximum // max(1, running)))
 
     def leave(self) -> None:

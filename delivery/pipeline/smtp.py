@@ -318,6 +318,21 @@ class SmtpPool:
             _quit(pooled)
         return len(stale)
 
+    def trim(self, cfg: SmtpSettings, keep: int) -> int:
+        """Close all but ``keep`` of the server's idle connections (the most
+        recently used stay); returns how many were closed."""
+        with self._lock:
+            idle = self._idle.get(cfg.key, [])
+            surplus = idle[: max(0, len(idle) - max(0, keep))]
+            self._idle[cfg.key] = idle[len(surplus) :]
+        if surplus:
+            # QUIT is a round trip each: over a far link, dozens of them would
+            # hold up the chunk that asked. Each slot is freed once its QUIT is done.
+            threading.Thread(
+                target=_quit_all, args=(surplus,), name="smtp-pool-trim", daemon=True
+            ).start()
+        return len(surplus)
+
     def idle_count(self, cfg: SmtpSettings) -> int:
         with self._lock:
             return len(self._idle.get(cfg.key, []))
@@ -352,6 +367,11 @@ class SmtpPool:
         for items in idle.values():
             for pooled in items:
                 _quit(pooled)
+
+
+def _quit_all(pooled: list[_Pooled]) -> None:
+    for each in pooled:
+        _quit(each)
 
 
 def _quit(pooled: _Pooled) -> None:
@@ -605,6 +625,9 @@ class SmtpChannel:
             handle.release()
             raise
         return SmtpLane(handle)
+
+    def release_idle(self, keep: int) -> None:
+        POOL.trim(self.cfg, keep)
 
     def close(self) -> None:
         """Nothing per chunk: connections stay pooled for the next one."""

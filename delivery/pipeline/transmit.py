@@ -124,6 +124,7 @@ class Transmitter:
         self.last_failure: Exception | None = None
         self._closed = False
         self._no_new_lanes = False
+        channel.release_idle(self.max_lanes)
 
     # The caller's side ----------------------------------------------------------
 
@@ -209,8 +210,12 @@ class Transmitter:
             surplus = self._live - self._retiring - self.max_lanes
             if surplus > 0:
                 self._retiring += surplus
+            growth = max(0, self.max_lanes - self._live)
         for _ in range(max(0, surplus)):
             self._jobs.put(_SHRINK)
+        # Pooled connections beyond what this chunk may still open would keep
+        # their slots from the chunks that need them until the reaper.
+        self.channel.release_idle(growth)
 
     def close(self, *, timeout: float = 60.0) -> None:
         """Close every lane (healthy connections return to the pool)."""

@@ -15,7 +15,7 @@ import pytest
 from campaigns.models import Campaign
 from campaigns.services import start_campaign
 from delivery.models import Delivery, SmtpServer
-from delivery.pipeline.chunk import run_chunk
+from delivery.pipeline.chunk import ADMIT_BATCH, run_chunk
 from delivery.pipeline.direct import send_tests
 from delivery.pipeline.smtp import POOL, SmtpChannel, SmtpPool, SmtpSettings, send_message
 from delivery.pipeline.transmit import Done, Job, Transmitter
@@ -218,7 +218,8 @@ def test_a_worker_killed_with_fifty_connections_in_flight_loses_nobody(
     smtpd: RunningSmtpServer, clean_redis: None, worker_logs: Path
 ) -> None:
     """The documented bound: duplicates only among the messages that were on
-    the wire at the kill, at most one per connection the worker held."""
+    the wire at the kill (at most one per connection the worker held) or
+    answered since the chunk's last gate call (at most one admission batch)."""
     handler = smtpd.handler
     handler.offer_pipelining = True
     handler.data_delay = 0.5  # every message stays in flight half a second
@@ -247,7 +248,9 @@ def test_a_worker_killed_with_fifty_connections_in_flight_loses_nobody(
     received = handler.recipients()
     assert set(received) == {f"reader{i}@example.org" for i in range(800)}, "nobody lost"
     duplicates = sum(count - 1 for count in received.values())
-    assert duplicates <= 50, f"{duplicates} duplicates, {in_flight_at_kill} in flight at the kill"
+    assert duplicates <= 50 + ADMIT_BATCH, (
+        f"{duplicates} duplicates, {in_flight_at_kill} in flight at the kill"
+    )
     assert Delivery.objects.filter(campaign=campaign, status="sent").count() == 800
 
 

@@ -18,6 +18,8 @@ from delivery.pipeline.scheduling import choose_server
 from delivery.pipeline.slots import ConnectionSlots
 from delivery.pipeline.smtp import SmtpPool, SmtpSettings
 from delivery.pipeline.types import NoConnectionSlot
+from postino import jobs
+from tests.delivery.test_worker_control import wait_until
 from tests.support.factories import (
     add_audience,
     make_campaign,
@@ -25,6 +27,7 @@ from tests.support.factories import (
     make_smtp_server,
     running,
 )
+from tests.support.jobs import QueuedJobs
 from tests.support.smtpd import RunningSmtpServer, free_port
 
 pytestmark = pytest.mark.django_db
@@ -191,13 +194,17 @@ def test_the_connection_cap_holds_across_processes(clean_redis: None) -> None:
     assert slots.in_use() == 2
 
 
+def _settings(smtpd: RunningSmtpServer, *, max_connections: int, key: str) -> SmtpSettings:
+    return SmtpSettings(
+        host=smtpd.host, port=smtpd.port, security="starttls", username=smtpd.username,
+        password=smtpd.password, timeout=5, max_connections=max_connections, key=key,
+    )  # fmt: skip
+
+
 def test_a_pool_refuses_to_open_beyond_the_shared_cap(
     smtpd: RunningSmtpServer, clean_redis: None
 ) -> None:
-    cfg = SmtpSettings(
-        host=smtpd.host, port=smtpd.port, security="starttls", username=smtpd.username,
-        password=smtpd.password, timeout=5, max_connections=1, key="cap-test",
-    )  # fmt: skip
+    cfg = _settings(smtpd, max_connections=1, key="cap-test")
     slots = ConnectionSlots(server_id=9003, maximum=1)
     assert slots.acquire("someone-else")
     pool = SmtpPool()
@@ -209,6 +216,29 @@ def test_a_pool_refuses_to_open_beyond_the_shared_cap(
         assert slots.in_use() == 1
         handle.discard()
     assert slots.in_use() == 0
+    pool.close_all()
+
+
+def test_idle_pooled_connections_beyond_a_share_give_their_slots_back(
+    smtpd: RunningSmtpServer, clean_redis: None
+) -> None:
+    """A worker's pool must not sit on slots another worker's chunk waits for."""
+    cfg = _settings(smtpd, max_connections=3, key="trim-test")
+    slots = ConnectionSlots(server_id=9004, maximum=3)
+    pool = SmtpPool()
+    handles = [pool.borrow(cfg, slots) for _ in range(3)]
+    for handle in handles:
+        handle.get()
+    for handle in handles:
+        handle.release()  # back to the pool, still open, still holding a slot
+    assert pool.idle_count(cfg) == 3 and slots.in_use() == 3
+    assert not slots.acquire("other-worker:1")
+
+    assert pool.trim(cfg, keep=1) == 2
+
+    assert pool.idle_count(cfg) == 1
+    wait_until(lambda: slots.in_use() == 1, timeout=5, what="the surplus connections to close")
+    assert slots.acquire("other-worker:1")
     pool.close_all()
 
 
@@ -236,3 +266,31 @@ def test_a_domain_briefly_at_its_limit_waits_in_the_chunk_instead_of_the_ledger(
 
     assert statuses(campaign) == {"sent": 5}
     assert not Delivery.objects.filter(smtp_reply__startswith="deferred").exists()
+
+
+@pytest.mark.parametrize(("due_in", "queued"), [(3.0, True), (120.0, False)])
+def test_rows_given_back_for_a_moment_keep_the_chunks_going_without_beat(
+    smtpd: RunningSmtpServer, clean_redis: None, queued_jobs: QueuedJobs, due_in: float,
+    queued: bool, django_capture_on_commit_callbacks: Any,
+) -> None:  # fmt: skip
+    """A chunk that finds nothing due now, with rows due in a few seconds,
+    queues the next chunk for then; rows due later are left to beat's tick."""
+    news = make_list()
+    add_audience(news, 5)
+    campaign = running(make_campaign(lists=[news], server=make_smtp_server(smtpd)))
+    Delivery.objects.filter(campaign=campaign).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=due_in)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_chunk(campaign.pk) == 0
+
+    later = [job for job in queued_jobs if job.name == jobs.SEND_CHUNK]
+    if queued:
+        assert [job.args for job in later] == [(campaign.pk,)]
+        assert later[0].countdown is not None
+        assert due_in - 1 < later[0].countdown <= due_in + 0.1
+    else:
+        assert later == []
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.RUNNING

@@ -23,6 +23,7 @@ class QueuedJob:
     name: str
     # Any: each job's arguments are what its task takes (ids, lists of ids).
     args: tuple[Any, ...]
+    countdown: float | None = None
 
 
 class QueuedJobs(list[QueuedJob]):
@@ -35,8 +36,8 @@ class QueuedJobs(list[QueuedJob]):
 def queued_jobs(monkeypatch: pytest.MonkeyPatch) -> QueuedJobs:
     queued = QueuedJobs()
 
-    def record(name: str, args: tuple[object, ...]) -> None:
-        queued.append(QueuedJob(name, args))
+    def record(name: str, args: tuple[object, ...], countdown: float | None = None) -> None:
+        queued.append(QueuedJob(name, args, countdown))
 
     monkeypatch.setattr(jobs, "publish", record)
     return queued
