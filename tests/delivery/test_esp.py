@@ -12,6 +12,7 @@ from delivery.esp_catalog import EspConfigurationError, validate_credentials
 from delivery.models import Delivery, SmtpServer
 from delivery.pipeline import breaker
 from delivery.pipeline.chunk import run_chunk
+from delivery.pipeline.esp import EspTransport
 from tests.support.esp import FakeApi, Responder, install_fake_api, postmark_ok
 from tests.support.factories import esp_campaign
 
@@ -128,3 +129,24 @@ def test_esp_credentials_are_encrypted_at_rest() -> None:
 def test_esp_settings_are_validated(esp: str, credentials: dict[str, str], message: str) -> None:
     with pytest.raises(EspConfigurationError, match=message):
         validate_credentials(esp, credentials)
+
+
+def test_an_esp_session_keeps_the_proxy_environment_it_was_opened_with(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The environment is read once per session (requests would re-read it on
+    every call), and what it says still applies."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    transport = EspTransport("postmark", {"server_token": "token"})
+    session = transport.backend.session
+    assert session.trust_env is False
+    assert session.proxies["https"] == "http://proxy.internal:3128"
+    assert session.verify == "/etc/ssl/certs/ca-certificates.crt"
+    transport.close()
+
+    monkeypatch.setenv("NO_PROXY", "api.postmarkapp.com")
+    transport = EspTransport("postmark", {"server_token": "token"})
+    assert "https" not in transport.backend.session.proxies
+    transport.close()
