@@ -11,6 +11,7 @@ tags and text rather than ``html.parser`` (which costs several times more).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import unescape
 
 _BLOCK = {
@@ -41,7 +42,7 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 _WHITESPACE = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\f": " ", "\v": " "})
 
 
-def _collapse(data: str) -> str:
+def collapse_whitespace(data: str) -> str:
     """Runs of ASCII white space become one space; a no-break space stays.
 
     (str.translate and str.split are several times faster than a regex here.)
@@ -66,6 +67,18 @@ def _attribute(raw: str, name: str) -> str:
 
 
 def html_to_text(html: str) -> str:
+    return tidy(scan(html))
+
+
+def tidy(text: str) -> str:
+    """Lines stripped, at most one blank line in a row, one final newline."""
+    lines = [line.strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def scan(html: str, *, same: Callable[[str, str], bool] | None = None) -> str:
+    """The text of ``html`` before ``tidy``. ``same(href, label)`` says whether
+    a link's label already shows its address (default: equal strings)."""
     parts: list[str] = []
     links: list[tuple[str, int]] = []
     skip_depth = 0
@@ -84,7 +97,7 @@ def html_to_text(html: str) -> str:
             if "&" in data:
                 data = unescape(data)
             if not pre_depth:
-                data = _collapse(data)
+                data = collapse_whitespace(data)
             parts.append(data)
             continue
         if tag is None:
@@ -96,7 +109,8 @@ def html_to_text(html: str) -> str:
             elif tag == "a" and links:
                 href, start = links.pop()
                 label = "".join(parts[start:]).strip()
-                if href and not href.startswith(("#", "javascript:")) and href != label:
+                shown = same(href, label) if same is not None else href == label
+                if href and not href.startswith(("#", "javascript:")) and not shown:
                     parts.append(f" ({href})" if label else href)
             elif tag in _BLOCK:
                 if tag == "pre":
@@ -127,6 +141,4 @@ def html_to_text(html: str) -> str:
             parts.append("\n\n")
             if tag == "hr":
                 parts.append("-" * 20 + "\n\n")
-    text = "".join(parts)
-    lines = [line.strip() for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
+    return "".join(parts)

@@ -8,6 +8,8 @@ text do not. A campaign is compiled once per process (cached on its id and
 
 from __future__ import annotations
 
+import logging
+import re
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +20,10 @@ from django.core.exceptions import ValidationError
 from jinja2 import ChainableUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from campaigns.html_to_text import html_to_text
+from campaigns.html_to_text import html_to_text, tidy
+from campaigns.text_part import collapse_value, derive_text_source
+
+log = logging.getLogger(__name__)
 
 LAYOUT_VARIABLE = "__postino_layout__"
 SAMPLE_SUBSCRIBER: Mapping[str, Any] = {
@@ -81,6 +86,13 @@ def _make_env(*, autoescape: bool) -> SandboxedEnvironment:
 
 HTML_ENV = _make_env(autoescape=True)
 TEXT_ENV = _make_env(autoescape=False)
+# For text parts derived from the HTML template (campaigns.text_part).
+DERIVED_TEXT_ENV = _make_env(autoescape=False)
+DERIVED_TEXT_ENV.finalize = collapse_value
+# Recipients whose derived text part is checked against their converted HTML,
+# per compiled campaign (so per process), before it is trusted alone.
+DERIVED_TEXT_CHECKS = 3
+_SPACE_RUNS = re.compile(" {2,}")
 
 
 def _compile(env: SandboxedEnvironment, source: str, field_name: str) -> Any:
@@ -135,6 +147,46 @@ class CompiledCampaign:
                 problems.extend(exc.problems)
         if problems:
             raise TemplateValidationError(problems)
+        self._derived_text: Any = None
+        self._derived_layout: Any = None
+        self._checks_left = 0
+        if self._text is None:
+            self._derive_text(html, layout)
+
+    def _derive_text(self, html: str, layout: str | None) -> None:
+        """A text template from the HTML one, trusted once it reads as the
+        sample subscriber's converted HTML does (see campaigns.text_part)."""
+        body = derive_text_source(html, HTML_ENV)
+        frame = derive_text_source(layout, HTML_ENV) if layout else None
+        if body is None or (layout and frame is None):
+            return
+        try:
+            self._derived_text = DERIVED_TEXT_ENV.from_string(body)
+            self._derived_layout = DERIVED_TEXT_ENV.from_string(frame) if frame else None
+            sample = sample_context(campaign_name="Sample", campaign_subject="Sample")
+            self._checks_left = 1
+            self.render(sample)
+        except Exception:  # any surprise means: convert each recipient's HTML instead
+            log.debug("derived text part not used", exc_info=True)
+            self._derived_text = None
+        self._checks_left = DERIVED_TEXT_CHECKS if self._derived_text is not None else 0
+
+    def _text_of(self, html: str, ctx: dict[str, Any]) -> str:
+        if self._derived_text is None:
+            return html_to_text(html)
+        if self._derived_layout is not None:
+            ctx = {**ctx, LAYOUT_VARIABLE: self._derived_layout}
+        # A value's own spaces next to the template's: one space, as in its HTML.
+        text = tidy(_SPACE_RUNS.sub(" ", self._derived_text.render(ctx)))
+        if self._checks_left > 0:
+            self._checks_left -= 1
+            converted = html_to_text(html)
+            if text.split() != converted.split():
+                log.info("derived text part differs from the converted HTML; not used")
+                self._derived_text = None
+                self._checks_left = 0
+                return converted
+        return text
 
     def render(self, context: Mapping[str, Any]) -> RenderedMessage:
         """Render for one recipient. Raises TemplateValidationError on runtime errors."""
@@ -158,7 +210,7 @@ class CompiledCampaign:
                     [TemplateProblem("text", _runtime_line(exc), exc.message or str(exc))]
                 ) from exc
         else:
-            text = html_to_text(parts["html"])
+            text = self._text_of(parts["html"], ctx)
         # A subject is one header line: newlines would allow header injection.
         subject = " ".join(parts["subject"].split())
         return RenderedMessage(subject=subject, html=parts["html"], text=text)
