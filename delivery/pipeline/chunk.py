@@ -4,7 +4,10 @@ claim (``claim``) → prepare: render, MIME, sign (``prepare``) → gate: rates,
 quotas, domain limits, stop (``gate``) → transmit: many messages in flight
 over the channel's lanes (``transmit``, ``channel``) → record: ledger,
 journal, bounce log (``record``), with the circuit breakers (``breaker``)
-watching, and ``scheduling`` deciding when the next chunk runs.
+watching, and ``scheduling`` deciding when the next chunk runs. The gate is
+asked for the next few recipients at once, before they are prepared, so one
+Redis round trip admits a batch and each message is rendered just before
+it goes.
 
 The chunk's own thread does every stage but transmit, so the CPU work of the
 next messages overlaps the network time of those in flight.
@@ -280,33 +283,8 @@ class ChunkRun:
             if not admitted:
                 if self._quota_spent:
                     self._stopping = True
-                    continue
-                asked: list[tuple[Delivery, Built | None]] = []
-                while len(asked) < ADMIT_BATCH:
-                    item = self._next_row(queue, waiting)
-                    if item is None:
-                        break
-                    asked.append(item)
-                if not asked:
-                    # Only rows waiting for their domain remain: wait for the first.
-                    self._wait_for_lanes(transmitter, max(0.001, waiting[0][0] - time.monotonic()))
-                    continue
-                try:
-                    results = self._ask_gate(asked)
-                except redis.RedisError as exc:
-                    log.warning("chunk %s: Redis unavailable (%s); degraded mode", self.token, exc)
-                    self._degraded = True
-                    self._journal = []
-                    queue.extendleft(reversed(asked))
-                    continue
-                self.clock.lap("gate")
-                if self._gate is not None and self._gate.sharing_chunks:
-                    lanes = share.share_among(self._gate.sharing_chunks)
-                    if lanes != transmitter.max_lanes:
-                        transmitter.resize(lanes)
-                throttled = self._sort_answers(asked, results, queue, waiting, admitted)
-                if throttled and not admitted:
-                    self._wait_for_lanes(transmitter, throttled, stage="throttled")
+                else:
+                    self._admit(queue, waiting, admitted, transmitter, share)
                 continue
 
             row, built, not_before = admitted[0]
@@ -322,6 +300,42 @@ class ChunkRun:
                 continue
             transmitter.submit(Job(row, *built))
             self.clock.lap("transmit")  # the send itself, when sent inline
+
+    def _admit(
+        self,
+        queue: deque[tuple[Delivery, Built | None]],
+        waiting: list[tuple[float, int, Delivery, Built | None]],
+        admitted: deque[tuple[Delivery, Built | None, float]],
+        transmitter: Transmitter,
+        share: FairShare,
+    ) -> None:
+        """Ask the gate about the next recipients in line, in one round trip."""
+        asked: list[tuple[Delivery, Built | None]] = []
+        while len(asked) < ADMIT_BATCH:
+            item = self._next_row(queue, waiting)
+            if item is None:
+                break
+            asked.append(item)
+        if not asked:
+            # Only rows waiting for their domain remain: wait for the first.
+            self._wait_for_lanes(transmitter, max(0.001, waiting[0][0] - time.monotonic()))
+            return
+        try:
+            results = self._ask_gate(asked)
+        except redis.RedisError as exc:
+            log.warning("chunk %s: Redis unavailable (%s); degraded mode", self.token, exc)
+            self._degraded = True
+            self._journal = []
+            queue.extendleft(reversed(asked))
+            return
+        self.clock.lap("gate")
+        if self._gate is not None and self._gate.sharing_chunks:
+            lanes = share.share_among(self._gate.sharing_chunks)
+            if lanes != transmitter.max_lanes:
+                transmitter.resize(lanes)
+        throttled = self._sort_answers(asked, results, queue, waiting, admitted)
+        if throttled and not admitted:
+            self._wait_for_lanes(transmitter, throttled, stage="throttled")
 
     def _build(
         self, row: Delivery, built: Built | None, factory: MessageFactory, wants_bytes: bool

@@ -1,20 +1,24 @@
 """The gate: the one Redis round trip every message passes before it is sent.
 
-One Lua script (``_GATE``) runs atomically and:
+One Lua script (``_GATE``) runs atomically for a batch of up to a chunk's
+``ADMIT_BATCH`` messages (``Gate.admit``; one for ``Gate.check``) and:
 
 * journals the outcomes of messages that finished since the last call (see
   ``delivery.pipeline.record``) and takes them off the claim's in-flight set,
   so a worker killed now loses only what is still on the wire;
 * stops the chunk when its campaign was paused or cancelled (the stop key
   ``pause_campaign``/``cancel_campaign`` set), so a pause bites before the next
-  message rather than at the next status check;
+  batch rather than at the next status check;
 * enforces the server's hourly and daily quota (fixed UTC windows; the daily
   one follows the warm-up ramp);
-* enforces the recipient domain's limit: a throttled domain *defers* that
+* enforces each recipient domain's limit: a throttled domain *defers* that
   recipient and the chunk moves on to others;
 * enforces the server's messages per second (GCRA: only the "theoretical
-  arrival time" is stored): the chunk *waits* its turn;
-* adds the message to the claim's in-flight set.
+  arrival time" is stored), granting each message a turn at most a few
+  milliseconds ahead; the first that would wait longer ends the batch and
+  the chunk *waits*;
+* adds the admitted messages to the claim's in-flight set;
+* counts the chunks sharing the server's connections, for their fair share.
 
 Every worker on every machine goes through the same keys, so the limits hold
 however many processes and connections send at once. Redis's own clock is
