@@ -15,8 +15,7 @@ What the conversion cannot foresee makes ``derive_text_source`` give up
 * output that is markup itself (``|safe``, ``|urlize``, ``|xmlattr``,
   ``|escape``...), whose tags only the rendered HTML shows;
 * macros, call blocks, ``{% set %}`` blocks, filter blocks and ``{% raw %}``;
-* whitespace control (``{%-``), ``<pre>`` and ``<textarea>``, where the
-  white space of values would matter;
+* ``<pre>`` and ``<textarea>``, where the white space of values would matter;
 * a statement tag the HTML scan drops (inside a tag, a comment or a
   ``<style>``): the text template's blocks would no longer balance.
 
@@ -42,7 +41,6 @@ _STATEMENTS = frozenset(
     {"if", "elif", "else", "endif", "for", "endfor", "set", "with", "endwith",
      "block", "endblock", "extends"}
 )  # fmt: skip
-_WHITESPACE_CONTROL = ("{%-", "-%}", "{{-", "-}}", "{#-", "-#}", "{%+", "{{+")
 _VERBATIM_ELEMENTS = re.compile(r"<(pre|textarea)\b", re.IGNORECASE)
 _CLOSERS = {"variable_begin": "variable_end", "block_begin": "block_end"}
 
@@ -55,16 +53,14 @@ def collapse_value(value: object) -> str:
 
 def derive_text_source(source: str, env: Environment) -> str | None:
     """The text template saying what ``source`` (an HTML template) says, or None."""
-    if any(marker in source for marker in _WHITESPACE_CONTROL):
-        return None
     if _VERBATIM_ELEMENTS.search(source):
         return None
     try:
+        # The lexer applies whitespace control ({%- ... -%}) to the text
+        # between tags, so that text is what the rendered HTML holds.
         tokens = list(env.lexer.tokeniter(source, None))
     except TemplateSyntaxError:
         return None
-    if "".join(value for _, _, value in tokens) != source:
-        return None  # the lexer normalised something (newlines): positions would drift
 
     marked: list[str] = []  # the HTML with a placeholder for each tag
     tags: list[tuple[str, bool]] = []  # (the tag's source, is a statement)
@@ -80,10 +76,12 @@ def derive_text_source(source: str, env: Environment) -> str | None:
             elif kind == "comment_begin":
                 in_comment = True
             elif kind in _CLOSERS:
-                current = [(kind, value)]
+                current = [(kind, value.rstrip("-+"))]  # its stripping is done
             else:
                 return None  # {% raw %}, or a token we do not expect between tags
             continue
+        if kind == _CLOSERS[current[0][0]]:
+            value = value.strip().lstrip("-+")  # without the white space it took
         current.append((kind, value))
         if kind == _CLOSERS[current[0][0]]:
             if not _convertible(current):

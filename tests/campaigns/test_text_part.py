@@ -33,6 +33,9 @@ NEWSLETTER = """<html><head><style>p { color: red }</style><title>{{ campaign.na
        <a href="#top">Top</a> <img src="x.png" alt="Logo of {{ campaign.name }}"></p>
     <hr>
     <p>{% set greeting = "Bye" %}{{ greeting }}, <a href="{{ unsubscribe_url }}">unsubscribe</a></p>
+    <p>In
+       {%- if subscriber.attributes.city %} {{ subscriber.attributes.city -}} ,{% endif %}
+       {{- " " }}May.</p>
   </td></tr></table>
 </body></html>
 """
@@ -113,7 +116,7 @@ def test_a_layout_and_its_body_are_derived_together(monkeypatch: pytest.MonkeyPa
         "<p>{{ subscriber.name | e }}</p>",
         "{% macro hi(n) %}<b>{{ n }}</b>{% endmacro %}<p>{{ hi(subscriber.name) }}</p>",
         "{% set block_of_markup %}<b>x</b>{% endset %}<p>{{ block_of_markup }}</p>",
-        "<p>{%- if subscriber.name %}x{% endif %}</p>",
+        '<p{{ {"title": subscriber.name} | xmlattr }}>x</p>',
         "<pre>{{ subscriber.name }}</pre>",
         '<p class="{% if subscriber.name %}a{% endif %}">x</p>',
         "<style>{% if subscriber.name %}p {}{% endif %}</style><p>x</p>",
