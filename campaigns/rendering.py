@@ -8,6 +8,7 @@ text do not. A campaign is compiled once per process (cached on its id and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import traceback
@@ -163,12 +164,16 @@ class CompiledCampaign:
         try:
             self._derived_text = DERIVED_TEXT_ENV.from_string(body)
             self._derived_layout = DERIVED_TEXT_ENV.from_string(frame) if frame else None
-            sample = sample_context(campaign_name="Sample", campaign_subject="Sample")
-            self._checks_left = 1
-            self.render(sample)
-        except Exception:  # any surprise means: convert each recipient's HTML instead
-            log.debug("derived text part not used", exc_info=True)
+        except TemplateError:
+            log.debug("derived text part does not compile; not used", exc_info=True)
             self._derived_text = None
+            return
+        self._checks_left = 1
+        sample = sample_context(campaign_name="Sample", campaign_subject="Sample")
+        with contextlib.suppress(TemplateValidationError):
+            # A template may fail for the sample subscriber and suit real
+            # members (validate_templates warns); their renders check it then.
+            self.render(sample)
         self._checks_left = DERIVED_TEXT_CHECKS if self._derived_text is not None else 0
 
     def _text_of(self, html: str, ctx: dict[str, Any]) -> str:
@@ -176,8 +181,14 @@ class CompiledCampaign:
             return html_to_text(html)
         if self._derived_layout is not None:
             ctx = {**ctx, LAYOUT_VARIABLE: self._derived_layout}
+        try:
+            derived = self._derived_text.render(ctx)
+        except Exception:  # never fail a recipient the HTML rendered for
+            log.info("derived text part failed to render; not used", exc_info=True)
+            self._derived_text = None
+            return html_to_text(html)
         # A value's own spaces next to the template's: one space, as in its HTML.
-        text = tidy(_SPACE_RUNS.sub(" ", self._derived_text.render(ctx)))
+        text = tidy(_SPACE_RUNS.sub(" ", derived))
         if self._checks_left > 0:
             self._checks_left -= 1
             converted = html_to_text(html)

@@ -35,7 +35,8 @@ POLL_MAILBOXES = "bounces.tasks.poll_mailboxes"
 
 
 def publish(name: str, args: tuple[object, ...], countdown: float | None = None) -> None:
-    """Send one task message now; tests replace this to see what was queued.
+    """Send one task message now (run ``countdown`` seconds later, if given);
+    tests replace this to see what was queued.
 
     ``current_app`` is our app in every thread: ``postino.celery`` makes it the
     default, so a publish from a thread pool (the bounce listener's) reaches

@@ -150,3 +150,16 @@ def test_a_recipient_whose_text_would_differ_turns_derivation_off(
         rendered = compiled.render(_context(member))
         assert rendered.text == html_to_text(rendered.html)
     assert len(converted) == 1 + len(MEMBERS) * 2, "every recipient converted after the miss"
+
+
+def test_a_template_the_sample_subscriber_cannot_render_is_still_derived(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sample has no attributes; real members do (the case validation
+    only warns about), so their first renders do the checking."""
+    compiled = _compiled("<p>Hello {{ subscriber.attributes.city.upper() }}!</p>")
+    converted = _counting_conversions(monkeypatch)
+    members = [{**MEMBERS[0], "id": n, "attributes": {"city": f"Town {n}"}} for n in range(6)]
+    texts = [compiled.render(_context(member)).text for member in members]
+    assert texts[5] == "Hello TOWN 5!\n"
+    assert len(converted) == DERIVED_TEXT_CHECKS
