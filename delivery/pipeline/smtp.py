@@ -3,7 +3,8 @@ shared under the server's cap, and messages sent over them with PIPELINING.
 
 Each worker process keeps idle connections per server configuration and
 reuses them across chunks; one idle for ``IDLE_KEEP_SECONDS`` is closed (and
-its shared slot freed for other workers) by a reaper thread. A lane of the
+its shared slot freed for other workers) by a reaper thread, which also closes
+them at once when another worker was refused a slot to that server. A lane of the
 transmit stage borrows one connection and sends one message at a time over
 it; a connection the server dropped, answered 421 on, or stalled on is
 discarded and only that message is retried.
@@ -45,10 +46,17 @@ from delivery.pipeline.types import (
 if TYPE_CHECKING:
     from delivery.models import SmtpServer
 
-# A pooled connection idle longer than this is probed with NOOP before reuse.
+# A pooled connection idle longer than this is probed with NOOP before reuse
+# (one the reaper has not reached yet).
 IDLE_PROBE_SECONDS = 20.0
-# ...and one idle longer than this is closed, so its slot serves other workers.
-IDLE_KEEP_SECONDS = 10.0
+# One idle longer than this is closed, so its slot serves other workers. A
+# chunk's next chunk takes its connections back within milliseconds; a worker
+# process that has gone quiet must not keep slots that another worker's chunk
+# waits for (it waits SLOT_WAIT_SECONDS, 5 s, before giving its rows back).
+IDLE_KEEP_SECONDS = 2.0
+REAP_EVERY_SECONDS = 1.0
+# And sooner when another chunk was just refused a slot.
+WANTED_CHECK_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +255,8 @@ class SlotKeeper(Protocol):
 
     def release(self, member: str) -> None: ...
 
+    def wanted(self) -> bool: ...
+
 
 @dataclass
 class _Pooled:
@@ -301,9 +311,26 @@ class SmtpPool:
                 self._reaper.start()
 
     def _reap_forever(self) -> None:
+        last_reap = time.monotonic()
         while True:
-            time.sleep(IDLE_KEEP_SECONDS / 2)
-            self.reap()
+            time.sleep(WANTED_CHECK_SECONDS)
+            self.release_wanted()
+            if time.monotonic() - last_reap >= REAP_EVERY_SECONDS:
+                last_reap = time.monotonic()
+                self.reap()
+
+    def release_wanted(self) -> int:
+        """Close the idle connections to servers whose slots another chunk
+        was just refused (``ConnectionSlots.wanted``); returns how many."""
+        with self._lock:
+            holders = {key: items[0].slots for key, items in self._idle.items() if items}
+        wanted = [key for key, slots in holders.items() if slots is not None and slots.wanted()]
+        released: list[_Pooled] = []
+        with self._lock:
+            for key in wanted:
+                released += self._idle.pop(key, [])
+        _quit_all(released)
+        return len(released)
 
     def reap(self, *, older_than: float = IDLE_KEEP_SECONDS) -> int:
         """Close connections idle for ``older_than`` seconds; returns how many."""

@@ -201,6 +201,16 @@ def _settings(smtpd: RunningSmtpServer, *, max_connections: int, key: str) -> Sm
     )  # fmt: skip
 
 
+def _leave_idle(pool: SmtpPool, cfg: SmtpSettings, slots: ConnectionSlots, count: int) -> None:
+    """Open ``count`` connections at once, then give them back to the pool:
+    still open, each still holding a slot."""
+    handles = [pool.borrow(cfg, slots) for _ in range(count)]
+    for handle in handles:
+        handle.get()
+    for handle in handles:
+        handle.release()
+
+
 def test_a_pool_refuses_to_open_beyond_the_shared_cap(
     smtpd: RunningSmtpServer, clean_redis: None
 ) -> None:
@@ -226,11 +236,7 @@ def test_idle_pooled_connections_beyond_a_share_give_their_slots_back(
     cfg = _settings(smtpd, max_connections=3, key="trim-test")
     slots = ConnectionSlots(server_id=9004, maximum=3)
     pool = SmtpPool()
-    handles = [pool.borrow(cfg, slots) for _ in range(3)]
-    for handle in handles:
-        handle.get()
-    for handle in handles:
-        handle.release()  # back to the pool, still open, still holding a slot
+    _leave_idle(pool, cfg, slots, 3)
     assert pool.idle_count(cfg) == 3 and slots.in_use() == 3
     assert not slots.acquire("other-worker:1")
 
@@ -240,6 +246,27 @@ def test_idle_pooled_connections_beyond_a_share_give_their_slots_back(
     wait_until(lambda: slots.in_use() == 1, timeout=5, what="the surplus connections to close")
     assert slots.acquire("other-worker:1")
     pool.close_all()
+
+
+def test_a_refused_slot_makes_other_workers_close_their_idle_connections(
+    smtpd: RunningSmtpServer, clean_redis: None
+) -> None:
+    """A quiet worker's pool would otherwise keep every slot until it reaps
+    them, while another worker's chunk waits."""
+    cfg = _settings(smtpd, max_connections=2, key="wanted-test")
+    slots = ConnectionSlots(server_id=9005, maximum=2)
+    quiet_worker = SmtpPool()
+    _leave_idle(quiet_worker, cfg, slots, 2)
+    assert quiet_worker.release_wanted() == 0, "nobody asked yet"
+    assert quiet_worker.idle_count(cfg) == 2
+
+    assert not slots.acquire("busy-worker:1")  # refused: every slot is idle elsewhere
+    assert slots.wanted()
+
+    assert quiet_worker.release_wanted() == 2
+    assert quiet_worker.idle_count(cfg) == 0
+    assert slots.acquire("busy-worker:1")
+    quiet_worker.close_all()
 
 
 def test_a_limit_on_an_internationalised_domain_applies_to_its_recipients(
