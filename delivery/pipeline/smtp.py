@@ -55,8 +55,9 @@ IDLE_PROBE_SECONDS = 20.0
 # waits for (it waits SLOT_WAIT_SECONDS, 5 s, before giving its rows back).
 IDLE_KEEP_SECONDS = 2.0
 REAP_EVERY_SECONDS = 1.0
-# And sooner when another chunk was just refused a slot.
+# And sooner when another chunk was just refused a slot: those idle this long.
 WANTED_CHECK_SECONDS = 0.25
+WANTED_IDLE_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,16 +320,22 @@ class SmtpPool:
                 last_reap = time.monotonic()
                 self.reap()
 
-    def release_wanted(self) -> int:
-        """Close the idle connections to servers whose slots another chunk
-        was just refused (``ConnectionSlots.wanted``); returns how many."""
+    def release_wanted(self, *, idle_for: float = WANTED_IDLE_SECONDS) -> int:
+        """Close the connections idle for ``idle_for`` seconds to servers whose
+        slots another chunk was just refused (``ConnectionSlots.wanted``);
+        returns how many. Younger ones stay: this worker's next chunk takes
+        them back within milliseconds, and reconnecting a far server costs
+        several round trips."""
+        now = time.monotonic()
         with self._lock:
             holders = {key: items[0].slots for key, items in self._idle.items() if items}
         wanted = [key for key, slots in holders.items() if slots is not None and slots.wanted()]
         released: list[_Pooled] = []
         with self._lock:
             for key in wanted:
-                released += self._idle.pop(key, [])
+                items = self._idle.get(key, [])
+                released += [p for p in items if now - p.last_used >= idle_for]
+                self._idle[key] = [p for p in items if now - p.last_used < idle_for]
         _quit_all(released)
         return len(released)
 
