@@ -20,8 +20,6 @@ PREFIX = "postino"
 # while idle); a worker killed with its connections open frees them this long
 # after, so a replacement worker can reconnect within half a minute.
 SLOT_TTL_MS = 30_000
-# A refused slot asks idle connections elsewhere to close for this long.
-WANTED_MS = 2_000
 
 _ACQUIRE_SLOT = """
 local t = redis.call('TIME')
@@ -31,11 +29,7 @@ if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
   return 1
 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
-  -- Tells workers keeping idle connections to this server to close them.
-  redis.call('SET', KEYS[2], '1', 'PX', tonumber(ARGV[4]))
-  return 0
-end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
 return 1
@@ -47,31 +41,17 @@ class ConnectionSlots:
 
     def __init__(self, server_id: int, maximum: int) -> None:
         self.key = f"{PREFIX}:connections:{server_id}"
-        self.wanted_key = f"{PREFIX}:connections:{server_id}:wanted"
         self.maximum = maximum
         self._script = redis_client().register_script(_ACQUIRE_SLOT)
 
     def acquire(self, member: str) -> bool:
-        """Take (or refresh) a slot for ``member``; False when all are taken
-        (and then ``wanted`` is true for a moment, for every worker)."""
+        """Take (or refresh) a slot for ``member``; False when all are taken."""
         try:
-            return bool(
-                self._script(
-                    keys=[self.key, self.wanted_key],
-                    args=[self.maximum, member, SLOT_TTL_MS, WANTED_MS],
-                )
-            )
+            return bool(self._script(keys=[self.key], args=[self.maximum, member, SLOT_TTL_MS]))
         except redis.RedisError:
             # Without Redis we cannot count other workers; the per-process cap
             # still holds, and sending beats stalling.
             return True
-
-    def wanted(self) -> bool:
-        """Someone was refused a slot just now: idle connections should close."""
-        try:
-            return bool(redis_client().exists(self.wanted_key))
-        except redis.RedisError:
-            return False
 
     def release(self, member: str) -> None:
         with contextlib.suppress(redis.RedisError):

@@ -3,8 +3,7 @@ shared under the server's cap, and messages sent over them with PIPELINING.
 
 Each worker process keeps idle connections per server configuration and
 reuses them across chunks; one idle for ``IDLE_KEEP_SECONDS`` is closed (and
-its shared slot freed for other workers) by a reaper thread, which also closes
-them at once when another worker was refused a slot to that server. A lane of the
+its shared slot freed for other workers) by a reaper thread. A lane of the
 transmit stage borrows one connection and sends one message at a time over
 it; a connection the server dropped, answered 421 on, or stalled on is
 discarded and only that message is retried.
@@ -55,9 +54,6 @@ IDLE_PROBE_SECONDS = 20.0
 # waits for (it waits SLOT_WAIT_SECONDS, 5 s, before giving its rows back).
 IDLE_KEEP_SECONDS = 2.0
 REAP_EVERY_SECONDS = 1.0
-# And sooner when another chunk was just refused a slot: those idle this long.
-WANTED_CHECK_SECONDS = 0.25
-WANTED_IDLE_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,8 +252,6 @@ class SlotKeeper(Protocol):
 
     def release(self, member: str) -> None: ...
 
-    def wanted(self) -> bool: ...
-
 
 @dataclass
 class _Pooled:
@@ -312,32 +306,9 @@ class SmtpPool:
                 self._reaper.start()
 
     def _reap_forever(self) -> None:
-        last_reap = time.monotonic()
         while True:
-            time.sleep(WANTED_CHECK_SECONDS)
-            self.release_wanted()
-            if time.monotonic() - last_reap >= REAP_EVERY_SECONDS:
-                last_reap = time.monotonic()
-                self.reap()
-
-    def release_wanted(self, *, idle_for: float = WANTED_IDLE_SECONDS) -> int:
-        """Close the connections idle for ``idle_for`` seconds to servers whose
-        slots another chunk was just refused (``ConnectionSlots.wanted``);
-        returns how many. Younger ones stay: this worker's next chunk takes
-        them back within milliseconds, and reconnecting a far server costs
-        several round trips."""
-        now = time.monotonic()
-        with self._lock:
-            holders = {key: items[0].slots for key, items in self._idle.items() if items}
-        wanted = [key for key, slots in holders.items() if slots is not None and slots.wanted()]
-        released: list[_Pooled] = []
-        with self._lock:
-            for key in wanted:
-                items = self._idle.get(key, [])
-                released += [p for p in items if now - p.last_used >= idle_for]
-                self._idle[key] = [p for p in items if now - p.last_used < idle_for]
-        _quit_all(released)
-        return len(released)
+            time.sleep(REAP_EVERY_SECONDS)
+            self.reap()
 
     def reap(self, *, older_than: float = IDLE_KEEP_SECONDS) -> int:
         """Close connections idle for ``older_than`` seconds; returns how many."""

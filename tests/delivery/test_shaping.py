@@ -248,29 +248,6 @@ def test_idle_pooled_connections_beyond_a_share_give_their_slots_back(
     pool.close_all()
 
 
-def test_a_refused_slot_makes_other_workers_close_their_idle_connections(
-    smtpd: RunningSmtpServer, clean_redis: None
-) -> None:
-    """A quiet worker's pool would otherwise keep every slot until it reaps
-    them, while another worker's chunk waits."""
-    cfg = _settings(smtpd, max_connections=2, key="wanted-test")
-    slots = ConnectionSlots(server_id=9005, maximum=2)
-    quiet_worker = SmtpPool()
-    _leave_idle(quiet_worker, cfg, slots, 2)
-    assert quiet_worker.release_wanted(idle_for=0.0) == 0, "nobody asked yet"
-    assert quiet_worker.idle_count(cfg) == 2
-
-    assert not slots.acquire("busy-worker:1")  # refused: every slot is idle elsewhere
-    assert slots.wanted()
-
-    assert quiet_worker.release_wanted() == 0, "just used: this worker's next chunk may want them"
-    # (Its reaper thread does the next step itself once they are idle 0.5 s.)
-    assert quiet_worker.release_wanted(idle_for=0.0) == 2
-    assert quiet_worker.idle_count(cfg) == 0
-    assert slots.acquire("busy-worker:1")
-    quiet_worker.close_all()
-
-
 def test_a_limit_on_an_internationalised_domain_applies_to_its_recipients(
     smtpd: RunningSmtpServer, clean_redis: None, fast_settings: Any
 ) -> None:
