@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 STAGES_KEY = "postino:stats:stages"
 # A recipient whose domain is at its limit for at most this long waits in the
-# chunk (already rendered); longer, and the row is deferred in the ledger.
+# chunk; longer, and the row is deferred in the ledger.
 SHORT_DOMAIN_WAIT = 2.0
 # How long a chunk keeps trying for a connection slot another worker holds
 # before it gives its rows back.
@@ -204,12 +204,13 @@ class ChunkRun:
         renew_every = max(1.0, int(_conf("LEASE_SECONDS")) / 3)
         next_status_check = time.monotonic() + status_every
         next_renewal = time.monotonic() + renew_every
-        queue: deque[tuple[Delivery, Built | None]] = deque((row, None) for row in rows)
-        # Recipients whose domain is briefly at its limit wait here, ready to
-        # send, while the chunk goes on with other domains.
-        waiting: list[tuple[float, int, Delivery, Built | None]] = []
-        # Rows the gate let through, each with the moment it may go.
-        admitted: deque[tuple[Delivery, Built | None, float]] = deque()
+        queue: deque[Delivery] = deque(rows)
+        # Recipients whose domain is briefly at its limit wait here (until,
+        # id, row) while the chunk goes on with other domains.
+        waiting: list[tuple[float, int, Delivery]] = []
+        # Rows the gate let through, each with the moment it may go. Every
+        # message is rendered only once admitted, just before it goes.
+        admitted: deque[tuple[Delivery, float]] = deque()
         slot_wait_until = 0.0
         pace_until = 0.0
         while True:
@@ -252,7 +253,7 @@ class ChunkRun:
             if self._stopping or not (queue or waiting or admitted):
                 if admitted:
                     # Passed the gate, never sent: given back with the rest.
-                    self._untrack_rows([row for row, _, _ in admitted])
+                    self._untrack_rows([row for row, _ in admitted])
                     admitted.clear()
                 if transmitter.in_flight == 0:
                     return
@@ -264,12 +265,11 @@ class ChunkRun:
                 continue
 
             if self._degraded:
-                item = self._next_row(queue, waiting)
-                if item is None:
+                row = self._next_row(queue, waiting)
+                if row is None:
                     self._wait_for_lanes(transmitter, max(0.001, waiting[0][0] - time.monotonic()))
                     continue
-                row, built = item
-                built = self._build(row, built, factory, wants_bytes)
+                built = self._build(row, factory, wants_bytes)
                 if built is None:
                     continue
                 # Without Redis: pace this process alone, write outcomes at once.
@@ -287,14 +287,14 @@ class ChunkRun:
                     self._admit(queue, waiting, admitted, transmitter, share)
                 continue
 
-            row, built, not_before = admitted[0]
+            row, not_before = admitted[0]
             delay = not_before - time.monotonic()
             if delay > 0.0005:
                 # A turn of the server's rate granted slightly ahead.
                 self._wait_for_lanes(transmitter, delay, stage="throttled")
                 continue
             admitted.popleft()
-            built = self._build(row, built, factory, wants_bytes)
+            built = self._build(row, factory, wants_bytes)
             if built is None:
                 self._untrack_rows([row])
                 continue
@@ -303,19 +303,19 @@ class ChunkRun:
 
     def _admit(
         self,
-        queue: deque[tuple[Delivery, Built | None]],
-        waiting: list[tuple[float, int, Delivery, Built | None]],
-        admitted: deque[tuple[Delivery, Built | None, float]],
+        queue: deque[Delivery],
+        waiting: list[tuple[float, int, Delivery]],
+        admitted: deque[tuple[Delivery, float]],
         transmitter: Transmitter,
         share: FairShare,
     ) -> None:
         """Ask the gate about the next recipients in line, in one round trip."""
-        asked: list[tuple[Delivery, Built | None]] = []
+        asked: list[Delivery] = []
         while len(asked) < ADMIT_BATCH:
-            item = self._next_row(queue, waiting)
-            if item is None:
+            row = self._next_row(queue, waiting)
+            if row is None:
                 break
-            asked.append(item)
+            asked.append(row)
         if not asked:
             # Only rows waiting for their domain remain: wait for the first.
             self._wait_for_lanes(transmitter, max(0.001, waiting[0][0] - time.monotonic()))
@@ -337,12 +337,9 @@ class ChunkRun:
         if throttled and not admitted:
             self._wait_for_lanes(transmitter, throttled, stage="throttled")
 
-    def _build(
-        self, row: Delivery, built: Built | None, factory: MessageFactory, wants_bytes: bool
-    ) -> Built | None:
+    def _build(self, row: Delivery, factory: MessageFactory, wants_bytes: bool) -> Built | None:
         """Render, build and sign one recipient's message (None: failed)."""
-        if built is not None:
-            return built
+        built: Built | None
         try:
             prepared = factory.prepare(subscriber=row.subscriber, delivery_id=row.pk)
             built = (prepared, factory.as_bytes(prepared) if wants_bytes else None)
@@ -356,32 +353,32 @@ class ChunkRun:
 
     def _sort_answers(
         self,
-        asked: list[tuple[Delivery, Built | None]],
+        asked: list[Delivery],
         results: list[gate.GateResult],
-        queue: deque[tuple[Delivery, Built | None]],
-        waiting: list[tuple[float, int, Delivery, Built | None]],
-        admitted: deque[tuple[Delivery, Built | None, float]],
+        queue: deque[Delivery],
+        waiting: list[tuple[float, int, Delivery]],
+        admitted: deque[tuple[Delivery, float]],
     ) -> float:
         """Act on the gate's answers; returns how long to wait when the
         server's rate holds everything back (0 otherwise)."""
         now = time.monotonic()
         unasked = asked[len(results) :]
         throttled = 0.0
-        for (row, built), result in zip(asked, results, strict=False):
+        for row, result in zip(asked, results, strict=False):
             if result.verdict is gate.Verdict.OK:
-                admitted.append((row, built, now + result.wait_ms / 1000.0))
+                admitted.append((row, now + result.wait_ms / 1000.0))
             elif result.verdict is gate.Verdict.DOMAIN:
                 seconds = result.wait_ms / 1000.0 + 0.01
                 if seconds <= SHORT_DOMAIN_WAIT:
-                    heapq.heappush(waiting, (now + seconds, row.pk, row, built))
+                    heapq.heappush(waiting, (now + seconds, row.pk, row))
                 else:
                     reason = f"deferred: {self._domain(row)} is at its sending limit"
                     self.recorder.deferred(row, seconds, reason)
             elif result.verdict is gate.Verdict.WAIT:
-                unasked.insert(0, (row, built))
+                unasked.insert(0, row)
                 throttled = result.wait_ms / 1000.0
             elif result.verdict is gate.Verdict.QUOTA:
-                unasked.insert(0, (row, built))
+                unasked.insert(0, row)
                 seconds = result.wait_ms / 1000.0
                 breaker.mark_server_exhausted(self.server.pk, result.wait_ms)
                 breaker.record_event(
@@ -391,7 +388,7 @@ class ChunkRun:
                 # Those admitted before it still go; then the chunk stops.
                 self._quota_spent = True
             else:  # STOP: paused or cancelled; the rest of the claim goes back
-                unasked.insert(0, (row, built))
+                unasked.insert(0, row)
                 if self._stop_is_current():
                     self._stop()
         queue.extendleft(reversed(unasked))
@@ -402,10 +399,10 @@ class ChunkRun:
         # Domain limits are stored in IDNA form, as the address is sent.
         return ascii_address(row.subscriber.email).rpartition("@")[2].lower()
 
-    def _ask_gate(self, asked: list[tuple[Delivery, Built | None]]) -> list[gate.GateResult]:
+    def _ask_gate(self, asked: list[Delivery]) -> list[gate.GateResult]:
         assert self._gate is not None
         results = self._gate.admit(
-            [(self._domain(row), str(row.pk)) for row, _ in asked],
+            [(self._domain(row), str(row.pk)) for row in asked],
             journal=self._journal,
             horizon_ms=ADMIT_HORIZON_MS,
         )
@@ -497,14 +494,13 @@ class ChunkRun:
 
     def _next_row(
         self,
-        queue: deque[tuple[Delivery, Built | None]],
-        waiting: list[tuple[float, int, Delivery, Built | None]],
-    ) -> tuple[Delivery, Built | None] | None:
+        queue: deque[Delivery],
+        waiting: list[tuple[float, int, Delivery]],
+    ) -> Delivery | None:
         """A recipient whose domain wait is over, else the next in line; None
         when only waiting ones remain and none is ready yet."""
         if waiting and waiting[0][0] <= time.monotonic():
-            _, _, row, built = heapq.heappop(waiting)
-            return row, built
+            return heapq.heappop(waiting)[2]
         if queue:
             return queue.popleft()
         return None
