@@ -24,7 +24,8 @@ from bounces.mailbox_services import create_mailbox, update_mailbox
 from bounces.models import BounceEvent, Mailbox
 from postino.redis import redis_client
 from tests.support.certs import CertificateFiles, make_certificates
-from tests.support.dovecot import RunningDovecot, dovecot_server, free_port
+from tests.support.dovecot import RunningDovecot, dovecot_server
+from tests.support.ports import free_port
 from tests.support.redis import assert_redis_is_disposable
 
 

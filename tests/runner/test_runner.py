@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from postino.embedded_redis import free_port
 from postino.runner import configure, load_or_create_secrets
+from tests.support.ports import free_port, free_ports
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # Everything that would point the runner at external services or change its
@@ -84,9 +84,9 @@ class Runner:
 
     def __init__(self, tmp_path: Path) -> None:
         self.var_dir = tmp_path / "var"
-        self.port = free_port()
+        self.port, catcher_port = free_ports(2)
         self.log_path = tmp_path / "runner.log"
-        env = bare_environment(self.var_dir, port=self.port, catcher_port=free_port())
+        env = bare_environment(self.var_dir, port=self.port, catcher_port=catcher_port)
         self.env = env
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.certs import CertificateFiles
+from tests.support.ports import free_ports
 
 DOVECOT = Path("/usr/sbin/dovecot")
 USER = "bounces@postino.test"
@@ -62,12 +63,6 @@ def _installed() -> bool:
         and Path("/usr/lib/dovecot/imap").exists()
         and (Path("/usr/lib/dovecot/pop3").exists())
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -251,7 +246,8 @@ def dovecot_server(certs: CertificateFiles) -> Iterator[RunningDovecot]:
     directory = Path(tempfile.mkdtemp(prefix="postino-dovecot-"))
     directory.chmod(0o755)
     try:
-        ports = {name: free_port() for name in ("imap", "imaps", "pop3", "pop3s")}
+        names = ("imap", "imaps", "pop3", "pop3s")
+        ports = dict(zip(names, free_ports(len(names)), strict=True))
         (directory / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
         # The auth process runs as the unprivileged internal user: it must read it.
         (directory / "users").chmod(0o644)

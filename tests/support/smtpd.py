@@ -25,15 +25,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.support.certs import CertificateFiles
+from tests.support.ports import free_port
 
 USERNAME = "postino-test"
 PASSWORD = "s3cret-pass"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
