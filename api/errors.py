@@ -20,6 +20,7 @@ from ninja.errors import ValidationError as RequestValidationError
 from campaigns.rendering import FieldAndTemplateErrors, TemplateProblem, TemplateValidationError
 from campaigns.services import CampaignStateError
 from delivery.domains import DuplicateSendingDomain
+from subscribers.imports.services import ImportStateError
 from subscribers.services import DuplicateList, DuplicateSubscriber, ListInUse, SubscriberInUse
 
 # Where ninja says a request value came from; the rest of ``loc`` is the field.
@@ -98,6 +99,10 @@ def install(api: NinjaAPI, *, body_params: set[str]) -> None:
 
     @api.exception_handler(SubscriberInUse)
     def subscriber_in_use(request: HttpRequest, exc: SubscriberInUse) -> HttpResponse:
+        return respond(request, 409, error_body(str(exc)))
+
+    @api.exception_handler(ImportStateError)
+    def import_state(request: HttpRequest, exc: ImportStateError) -> HttpResponse:
         return respond(request, 409, error_body(str(exc)))
 
     @api.exception_handler(ListInUse)

@@ -14,6 +14,7 @@ from api.endpoints import (
     campaigns,
     domain_limits,
     esp_servers,
+    imports,
     lists,
     sending_domains,
     smtp_servers,
@@ -31,6 +32,7 @@ api = NinjaAPI(
 errors.install(api, body_params={"payload"})
 api.add_router("", lists.router)
 api.add_router("", subscribers.router)
+api.add_router("", imports.router)
 api.add_router("", smtp_servers.router)
 api.add_router("", esp_servers.router)
 api.add_router("", domain_limits.router)

@@ -29,6 +29,9 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     sender.add_periodic_task(tick, sender.signature(jobs.TICK), name="delivery tick")
     sender.add_periodic_task(15.0, sender.signature(jobs.HEARTBEAT), name="heartbeat")
     sender.add_periodic_task(
+        30.0, sender.signature(jobs.RESUME_IMPORTS), name="resume stalled imports"
+    )
+    sender.add_periodic_task(
         float(settings.POSTINO["BOUNCE_POLL_SECONDS"]),
         sender.signature(jobs.POLL_MAILBOXES),
         name="bounce mailboxes",

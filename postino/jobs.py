@@ -24,6 +24,7 @@ DISPATCH_CAMPAIGN = "delivery.tasks.dispatch_campaign"
 SEND_CHUNK = "delivery.tasks.send_chunk"
 SEND_TEST_MESSAGES = "delivery.tasks.send_test_messages"
 SEND_CONFIRMATIONS = "subscribers.tasks.send_confirmations"
+RUN_IMPORT = "subscribers.tasks.run_import"
 POLL_MAILBOX = "bounces.tasks.poll_mailbox"
 PROCESS_TRACKING_EVENT = "bounces.process_tracking_event"
 PROCESS_INBOUND = "bounces.process_inbound"
@@ -32,6 +33,7 @@ PROCESS_INBOUND = "bounces.process_inbound"
 TICK = "delivery.tasks.tick"
 HEARTBEAT = "postino.tasks.heartbeat"
 POLL_MAILBOXES = "bounces.tasks.poll_mailboxes"
+RESUME_IMPORTS = "subscribers.tasks.resume_imports"
 
 
 def publish(name: str, args: tuple[object, ...], countdown: float | None = None) -> None:
@@ -93,3 +95,8 @@ def process_tracking_event(tracking_event_id: int) -> None:
 def process_inbound(message_id: int) -> None:
     """Parse and act on one message the bounce server stored."""
     _after_commit(PROCESS_INBOUND, message_id)
+
+
+def run_import(import_id: int) -> None:
+    """Read and apply (or only check) one subscriber import."""
+    _after_commit(RUN_IMPORT, import_id)

@@ -13,10 +13,10 @@ from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import render
 
-ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
 
 def is_team_member(user: Any) -> bool:
@@ -27,7 +27,7 @@ def staff_required(view: ViewFunc) -> ViewFunc:
     """Login required (redirect), then staff required (403)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
@@ -42,7 +42,7 @@ def mailcatcher_required(view: ViewFunc) -> ViewFunc:
     """The Outbox exists only while the built-in mail catcher is enabled."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not settings.POSTINO["MAILCATCHER_ENABLED"]:
             raise Http404("The mail catcher is not enabled.")
         return view(request, *args, **kwargs)

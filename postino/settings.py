@@ -243,6 +243,10 @@ POSTINO: dict[str, Any] = {
     # The server (by name) that sends double opt-in confirmation emails, from
     # DEFAULT_FROM_EMAIL; empty: the oldest server (see subscribers.confirmation).
     "CONFIRMATION_SMTP_SERVER": env_str("CONFIRMATION_SMTP_SERVER"),
+    # Uploaded import files wait here for a worker: with workers on several
+    # machines, a directory they all mount.
+    "IMPORT_DIR": Path(env_str("IMPORT_DIR", str(VAR_DIR / "imports"))),
+    "IMPORT_MAX_MB": env_int("IMPORT_MAX_MB", 2048, minimum=1),
 }
 
 # Default SMTP server created on first start (see `manage.py bootstrap`).

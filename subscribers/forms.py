@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 
 from postino.forms import ServiceForm
-from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.models import Import, MailingList, Subscriber, Subscription
 
 
 class ListForm(ServiceForm):
@@ -105,3 +105,61 @@ class SubscriberEditForm(SubscriberForm):
                 "lists": [s.mailing_list_id for s in active],
             }
         )
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Comma, semicolon or tab separated; UTF-8, Latin-1 or Windows-1252; "
+        "gzip or ZIP compressed files too. The next page shows how it will be read.",
+    )
+
+
+class ImportOptionsForm(ServiceForm):
+    """The import's options and its column mapping (``col-<n>-target/key/type``)."""
+
+    mode = forms.ChoiceField(
+        choices=Import.Mode.choices, widget=forms.RadioSelect, initial=Import.Mode.SUBSCRIBE
+    )
+    lists = forms.ModelMultipleChoiceField(
+        queryset=MailingList.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    subscription_status = forms.ChoiceField(
+        label="Subscription status",
+        choices=[
+            (Subscription.Status.CONFIRMED, "Confirmed: they agreed to receive these lists"),
+            (
+                Subscription.Status.UNCONFIRMED,
+                "Unconfirmed: double opt-in lists email each new person a confirmation link",
+            ),
+            (Subscription.Status.UNSUBSCRIBED, "Unsubscribed: record opt-outs from another tool"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    overwrite = forms.BooleanField(
+        required=False,
+        label="Replace existing names and attributes",
+        help_text="Unticked, the file only fills in what existing subscribers lack.",
+    )
+    has_header = forms.BooleanField(required=False, label="The first row names the columns")
+
+    default_error_field = "mode"
+
+    def __init__(self, *args: Any, mapping: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.columns = mapping
+
+    def mapping(self) -> list[dict[str, Any]]:
+        """The mapping as posted (validated by the service, which names problems)."""
+        entries = []
+        for index, column in enumerate(self.columns):
+            prefix = f"col-{index}-"
+            entry: dict[str, Any] = {
+                "header": column["header"],
+                "target": self.data.get(prefix + "target", column["target"]),
+            }
+            if entry["target"] == "attribute":
+                entry["key"] = self.data.get(prefix + "key", column.get("key", "")).strip()
+                entry["type"] = self.data.get(prefix + "type", column.get("type", "text"))
+            entries.append(entry)
+        return entries

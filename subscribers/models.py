@@ -11,8 +11,10 @@ class Subscriber(models.Model):
         BLOCKLISTED = "blocklisted", "Blocklisted"
 
     # Always stored lower-cased (see services.normalize_email), so uniqueness
-    # is case-insensitive and lookups can use the plain unique index.
-    email = models.EmailField(max_length=320, unique=True)
+    # is case-insensitive. One unique index (see Meta) serves equality, the
+    # email-prefix search and the import's ON CONFLICT: a second index on the
+    # column would cost every bulk insert for nothing.
+    email = models.EmailField(max_length=320)
     name = models.CharField(max_length=200, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENABLED)
@@ -24,7 +26,10 @@ class Subscriber(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(email=Lower("email")), name="subscriber_email_lowercase"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["email"], name="subscriber_email_unique", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:
@@ -60,12 +65,26 @@ class Subscription(models.Model):
         CALLER = "caller", "Added as confirmed"
         LINK = "link", "Confirmation link"
         STAFF = "staff", "Confirmed by staff"
+        IMPORT = "import", "Imported as confirmed"
 
+    # No separate indexes: the unique (subscriber, list) and the (list,
+    # status, subscriber) indexes lead with these columns. No database-level
+    # constraint either: its per-row trigger cost more than the insert itself
+    # in a million-row import, which locks the rows it refers to instead (see
+    # subscribers.imports.apply); deletes cascade through Django.
     subscriber = models.ForeignKey(
-        Subscriber, on_delete=models.CASCADE, related_name="subscriptions"
+        Subscriber,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        db_index=False,
+        db_constraint=False,
     )
     mailing_list = models.ForeignKey(
-        MailingList, on_delete=models.CASCADE, related_name="subscriptions"
+        MailingList,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNCONFIRMED)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -80,7 +99,12 @@ class Subscription(models.Model):
     )
     confirmed_ip = models.GenericIPAddressField(null=True, blank=True)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -94,3 +118,197 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber_id} in {self.mailing_list_id}: {self.status}"
+
+
+class Import(models.Model):
+    """One CSV file brought in by a marketer, and how far its import got.
+
+    The file is read into a staging table first (``subscribers.imports``), then
+    applied in batches of rows, each in its own transaction that also moves
+    ``rows_applied``: a worker killed mid-batch loses that batch's transaction
+    and the next run starts from there, so no row is applied twice.
+    """
+
+    class Mode(models.TextChoices):
+        SUBSCRIBE = "subscribe", "Subscribe to lists"
+        UPDATE = "update", "Update existing subscribers only"
+        BLOCKLIST = "blocklist", "Blocklist the addresses"
+
+    class Status(models.TextChoices):
+        # Uploaded, the mapping not yet accepted (the preview page).
+        DRAFT = "draft", "Draft"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        # The file was read and checked without writing anything (a dry run).
+        CHECKED = "checked", "Checked"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Phase(models.TextChoices):
+        WAITING = "", "Waiting"
+        READING = "reading", "Reading the file"
+        APPLYING = "applying", "Importing"
+        DONE = "done", "Done"
+
+    original_name = models.CharField(max_length=255)
+    # Relative to settings.POSTINO["IMPORT_DIR"]; the file is deleted once the
+    # import has ended and its report no longer needs it.
+    stored_name = models.CharField(max_length=255)
+    size = models.BigIntegerField(default=0)
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.SUBSCRIBE)
+    overwrite = models.BooleanField(default=False)
+    subscription_status = models.CharField(
+        max_length=16, choices=Subscription.Status.choices, default=Subscription.Status.CONFIRMED
+    )
+    lists = models.ManyToManyField(MailingList, related_name="imports", blank=True)
+    # What ``read.sniff`` found (compression, member, encoding, delimiter).
+    dialect = models.JSONField(default=dict, blank=True)
+    # One entry per column of the file: {"header", "target", "key", "type"}.
+    mapping = models.JSONField(default=list, blank=True)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    phase = models.CharField(
+        max_length=16, choices=Phase.choices, default=Phase.WAITING, blank=True
+    )
+    cancel_requested = models.BooleanField(default=False)
+    bytes_done = models.BigIntegerField(default=0)
+    # Data rows read (the header is not one) and rows of those applied so far.
+    rows = models.IntegerField(default=0)
+    # The last record number (header = 1) whose reading, and whose applying,
+    # was committed: where a resumed run picks up.
+    last_row_read = models.IntegerField(default=0)
+    last_row_applied = models.IntegerField(default=0)
+    imported = models.IntegerField(default=0)
+    updated = models.IntegerField(default=0)
+    skipped = models.IntegerField(default=0)
+    error = models.TextField(blank=True)
+    # The run that holds the import (see subscribers.imports.run.claim): it
+    # renews heartbeat_at at every commit; a lapsed one is taken over.
+    owner = models.CharField(max_length=32, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.IntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    via = models.CharField(max_length=8, default="admin")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.original_name}"
+
+    @property
+    def ended(self) -> bool:
+        return self.status in (
+            self.Status.FINISHED,
+            self.Status.FAILED,
+            self.Status.CANCELLED,
+            self.Status.CHECKED,
+        )
+
+
+class ImportProblem(models.Model):
+    """A row of an import that was skipped, and why: the error report's lines."""
+
+    import_run = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="problems")
+    row = models.IntegerField()
+    line = models.IntegerField()
+    column = models.CharField(max_length=200, blank=True)
+    value = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["import_run", "row"]
+        indexes = [models.Index(fields=["import_run", "row"])]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.reason}"
+
+
+class ConsentEvent(models.Model):
+    """An append-only record of what a subscriber agreed to, or withdrew, and how.
+
+    Rows are only ever inserted. They go with the subscriber when an admin
+    deletes one; an erasure leaves a hashed suppression, not these.
+    """
+
+    class Kind(models.TextChoices):
+        SUBSCRIBED = "subscribed", "Subscribed"
+        CONFIRMED = "confirmed", "Confirmed"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        PREFERENCES = "preferences", "Changed preferences"
+        IMPORTED = "imported", "Imported"
+        BLOCKLISTED = "blocklisted", "Blocklisted"
+        CHANGED = "changed", "Changed by staff"
+        ERASED = "erased", "Erased"
+
+    class Via(models.TextChoices):
+        FORM = "form", "Subscription form"
+        IMPORT = "import", "Import"
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+        LINK = "link", "Link in an email"
+
+    # An append-only record outlives what it names: the list, the staff
+    # member and the import may be deleted, the row stays as written (hence
+    # DO_NOTHING and no database constraints). Only the (subscriber, time)
+    # index is kept, which the subscriber page reads.
+    subscriber = models.ForeignKey(
+        Subscriber,
+        on_delete=models.CASCADE,
+        related_name="consent_events",
+        db_index=False,
+        db_constraint=False,
+    )
+    mailing_list = models.ForeignKey(
+        MailingList,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    via = models.CharField(max_length=8, choices=Via.choices)
+    # The subscription's status after the event, where it concerns one.
+    status = models.CharField(max_length=16, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    consent_text_version = models.CharField(max_length=64, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    # Who acted, as written at the time (the account may go).
+    actor_name = models.CharField(max_length=150, blank=True)
+    import_run = models.ForeignKey(
+        Import,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["subscriber", "created_at", "id"]
+        indexes = [models.Index(fields=["subscriber", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber_id} {self.kind} via {self.via}"

@@ -8,6 +8,7 @@ from celery import shared_task
 
 from postino import jobs
 from subscribers import confirmation
+from subscribers.imports import run
 
 # Transient failures (server down, 4xx) are tried again this many times, with
 # growing delays; after that the staff page offers "Resend confirmation".
@@ -24,3 +25,15 @@ def send_confirmations(self: Any, subscription_ids: list[int]) -> dict[str, list
         # Only the ids that failed transiently, not the whole batch again.
         raise self.retry(args=(run.retry,), countdown=RETRY_BASE_SECONDS * 2**self.request.retries)
     return {"sent": run.sent, "skipped": run.skipped, "failed": run.failed, "retry": run.retry}
+
+
+# acks_late: a run is resumable (see subscribers.imports.run), so a message
+# given back by a dying worker only makes the next run continue sooner.
+@shared_task(name=jobs.RUN_IMPORT, acks_late=True)
+def run_import(import_id: int) -> None:
+    run.run_import(import_id)
+
+
+@shared_task(name=jobs.RESUME_IMPORTS)
+def resume_imports() -> list[int]:
+    return run.resume_stalled()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from subscribers import views
+from subscribers import import_views, views
 
 app_name = "subscribers"
 
@@ -10,6 +10,12 @@ urlpatterns = [
     path("lists/<int:list_id>/", views.list_detail, name="list_detail"),
     path("lists/<int:list_id>/edit/", views.list_edit, name="list_edit"),
     path("lists/<int:list_id>/delete/", views.list_delete, name="list_delete"),
+    path("imports/", import_views.import_index, name="import_index"),
+    path("imports/new/", import_views.import_create, name="import_create"),
+    path("imports/<int:import_id>/", import_views.import_detail, name="import_detail"),
+    path("imports/<int:import_id>/live/", import_views.import_progress, name="import_progress"),
+    path("imports/<int:import_id>/cancel/", import_views.import_cancel, name="import_cancel"),
+    path("imports/<int:import_id>/skipped.csv", import_views.import_report, name="import_report"),
     path("subscribers/", views.subscriber_index, name="index"),
     path("subscribers/new/", views.subscriber_create, name="create"),
     path("subscribers/<int:subscriber_id>/", views.subscriber_detail, name="detail"),

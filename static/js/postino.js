@@ -11,7 +11,8 @@
  * 2. Confirmation for destructive forms: <form data-confirm="…">.
  * 3. Live operations page: a [data-ops-live] root re-fetches its
  *    [data-live-url] fragment every [data-poll-ms] (3 seconds) and swaps it
- *    in, while the tab is visible.
+ *    in, while the tab is visible, until the fragment says [data-live-done]
+ *    (an import's progress page uses it too).
  */
 (function () {
   "use strict";
@@ -144,7 +145,8 @@
           root.setAttribute("data-stale", "");
         })
         .then(function () {
-          window.setTimeout(tick, every);
+          // A fragment marked [data-live-done] is final (a finished import).
+          if (!root.querySelector("[data-live-done]")) window.setTimeout(tick, every);
         });
     }
 

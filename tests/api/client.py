@@ -36,6 +36,16 @@ class ApiClient:
             secure=True,
         )
 
+    def upload(self, path: str, fields: dict[str, Any]) -> Any:
+        """A multipart POST: file fields are (name, bytes) pairs, lists repeat the key."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        data = {
+            key: SimpleUploadedFile(value[0], value[1]) if isinstance(value, tuple) else value
+            for key, value in fields.items()
+        }
+        return self._client.post(PREFIX + path, data, headers=self._headers(), secure=True)
+
     def put(self, path: str, body: Any) -> Any:
         return self._client.put(
             PREFIX + path,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +13,8 @@ from django.urls import reverse
 
 from campaigns.models import Campaign
 from delivery.models import CaughtMessage, DomainLimit, SmtpServer
-from subscribers.models import MailingList, Subscriber
+from subscribers.imports.services import store_upload
+from subscribers.models import Import, MailingList, Subscriber
 
 pytestmark = pytest.mark.usefixtures("mailcatcher_on")
 
@@ -22,11 +25,18 @@ def _gmail_limit_id() -> int:
 
 
 @pytest.fixture
+def draft_import(settings: Any, tmp_path: Path) -> Import:
+    settings.POSTINO = {**settings.POSTINO, "IMPORT_DIR": tmp_path / "imports"}
+    return store_upload(source=io.BytesIO(b"email\na@example.com\n"), name="people.csv")
+
+
+@pytest.fixture
 def page_urls(
     newsletter: MailingList,
     alice: Subscriber,
     smtp_server: SmtpServer,
     campaign: Campaign,
+    draft_import: Import,
 ) -> list[str]:
     caught = CaughtMessage.objects.create(
         mail_from="a@example.com",
@@ -42,6 +52,11 @@ def page_urls(
         reverse("subscribers:index"),
         reverse("subscribers:create"),
         reverse("subscribers:detail", args=[alice.pk]),
+        reverse("subscribers:import_index"),
+        reverse("subscribers:import_create"),
+        reverse("subscribers:import_detail", args=[draft_import.pk]),
+        reverse("subscribers:import_progress", args=[draft_import.pk]),
+        reverse("subscribers:import_report", args=[draft_import.pk]),
         reverse("campaigns:index"),
         reverse("campaigns:create"),
         reverse("campaigns:detail", args=[campaign.pk]),
@@ -61,9 +76,11 @@ def page_urls(
 
 
 @pytest.fixture
-def action_urls(campaign: Campaign, smtp_server: SmtpServer) -> list[str]:
+def action_urls(campaign: Campaign, smtp_server: SmtpServer, draft_import: Import) -> list[str]:
     return [
         reverse("subscribers:list_create"),
+        reverse("subscribers:import_create"),
+        reverse("subscribers:import_cancel", args=[draft_import.pk]),
         reverse("subscribers:create"),
         reverse("campaigns:create"),
         reverse("campaigns:start", args=[campaign.pk]),

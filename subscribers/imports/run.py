@@ -1,0 +1,321 @@
+"""Run an import in a worker: claim it, read the file into staging, apply it in batches.
+
+Two phases, each a sequence of short transactions that also move the
+import's checkpoint, so that whatever kills a worker, the next run continues
+where the last commit left off and nothing is applied twice:
+
+* **reading**: records stream from the file (``read``), each becomes a staged
+  row or a problem (``columns``); every ``READ_COMMIT_ROWS`` rows the staged
+  rows, the problems and ``last_row_read`` commit together. Then the staging
+  table gets its indexes.
+* **applying**: ranges of ``APPLY_BATCH_ROWS`` rows go through
+  ``apply.apply_batch``; each range commits with its counts and
+  ``last_row_applied``.
+
+A run holds the import by a token in ``owner``, renewed (with
+``heartbeat_at``) at every commit. If a worker dies, ``resume_stalled``
+(every half minute, from beat) queues the import again once its heartbeat is
+``LEASE_SECONDS`` old, and the new run takes it over; a commit made with a
+token that is no longer the owner's fails, so two runs never write at once.
+Cancelling is checked before each transaction: the rows applied so far stay,
+the batch in progress finishes whole or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import asdict
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from postino import jobs
+from subscribers.imports import apply, read, staging
+from subscribers.imports.columns import MappingError, Problem, RowConverter, validate_mapping
+from subscribers.models import Import, ImportProblem
+from subscribers.services import request_confirmation
+
+log = logging.getLogger(__name__)
+
+READ_COMMIT_ROWS = 50_000
+APPLY_BATCH_ROWS = 50_000
+LEASE_SECONDS = 60
+MAX_ATTEMPTS = 3
+
+
+class Cancelled(Exception):
+    pass
+
+
+class LostClaim(Exception):
+    """Another run took the import over (this one's heartbeat had lapsed)."""
+
+
+def file_path(import_run: Import) -> Path:
+    return Path(settings.POSTINO["IMPORT_DIR"]) / import_run.stored_name
+
+
+def claim(import_id: int) -> str | None:
+    """Take the import if it is queued, or running with a lapsed heartbeat."""
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    stale = now - timedelta(seconds=LEASE_SECONDS)
+    taken = (
+        Import.objects.filter(pk=import_id)
+        .filter(
+            Q(status=Import.Status.QUEUED) | Q(status=Import.Status.RUNNING, heartbeat_at__lt=stale)
+        )
+        .update(status=Import.Status.RUNNING, owner=token, heartbeat_at=now)
+    )
+    if not taken:
+        return None
+    Import.objects.filter(pk=import_id, started_at__isnull=True).update(started_at=now)
+    return token
+
+
+def run_import(import_id: int) -> None:
+    token = claim(import_id)
+    if token is None:
+        return
+    import_run = Import.objects.get(pk=import_id)
+    attempts = import_run.attempts + 1
+    Import.objects.filter(pk=import_id, owner=token).update(attempts=attempts)
+    if attempts > MAX_ATTEMPTS:
+        _end(
+            import_run,
+            token,
+            Import.Status.FAILED,
+            error=f"stopped after {MAX_ATTEMPTS} "
+            f"attempts; the last one failed with: {import_run.error or 'no message'}",
+        )
+        return
+    try:
+        if import_run.phase in (Import.Phase.WAITING, Import.Phase.READING):
+            _read(import_run, token)
+        if import_run.dry_run:
+            _finish_dry_run(import_run, token)
+            return
+        _apply(import_run, token)
+        _end(import_run, token, Import.Status.FINISHED)
+    except Cancelled:
+        _end(import_run, token, Import.Status.CANCELLED)
+    except LostClaim:
+        log.info("import %s was taken over by another run", import_id)
+    except (read.UnreadableFile, MappingError, OSError) as exc:
+        _end(import_run, token, Import.Status.FAILED, error=str(exc))
+    except Exception as exc:
+        # Left running: after the lease lapses the import is resumed, at most
+        # MAX_ATTEMPTS times. The message is kept for the page and the API.
+        Import.objects.filter(pk=import_id, owner=token).update(error=str(exc)[:2000])
+        raise
+
+
+def _check(import_run: Import, token: str) -> None:
+    """Raise if the import was cancelled or taken over; before each transaction."""
+    state = Import.objects.filter(pk=import_run.pk).values_list("owner", "cancel_requested").first()
+    if state is None or state[0] != token:
+        raise LostClaim
+    if state[1]:
+        raise Cancelled
+
+
+def _commit(import_run: Import, token: str, **fields: Any) -> None:
+    """Save checkpoint fields in the caller's transaction, if still the owner."""
+    fields["heartbeat_at"] = timezone.now()
+    if not Import.objects.filter(pk=import_run.pk, owner=token).update(**fields):
+        raise LostClaim
+    for name, value in fields.items():
+        setattr(import_run, name, value)
+
+
+def _read(import_run: Import, token: str) -> None:
+    path = file_path(import_run)
+    dialect_fields = {k: v for k, v in import_run.dialect.items() if k != "has_header"}
+    dialect = read.Dialect(**dialect_fields) if dialect_fields else read.sniff(path)
+    has_header = bool(import_run.dialect.get("has_header", True))
+    converter = RowConverter(validate_mapping(import_run.mapping))
+    start = import_run.last_row_read
+    _check(import_run, token)
+    with transaction.atomic():
+        staging.create(import_run.pk)
+        if start:
+            staging.forget_after(import_run.pk, start)
+        ImportProblem.objects.filter(import_run=import_run, row__gt=start).delete()
+        _commit(
+            import_run,
+            token,
+            phase=Import.Phase.READING,
+            dialect={**asdict(dialect), "has_header": has_header},
+        )
+    reader = read.RecordReader(path, dialect)
+    records = reader.records()
+    rows, skipped = import_run.rows, import_run.skipped
+    exhausted = False
+    while not exhausted:
+        _check(import_run, token)
+        with transaction.atomic():
+            writer = staging.Writer(import_run.pk)
+            problems: list[ImportProblem] = []
+            last = import_run.last_row_read
+            count = 0
+            for record in records:
+                if record.row <= start:
+                    continue
+                last = record.row
+                if record.row == 1 and has_header:
+                    continue
+                count += 1
+                if isinstance(record, read.BrokenRecord):
+                    problems.append(
+                        _problem(import_run, record.row, record.line, "", "", record.reason)
+                    )
+                else:
+                    converted = converter.convert(record.fields)
+                    if isinstance(converted, Problem):
+                        problems.append(
+                            _problem(
+                                import_run,
+                                record.row,
+                                record.line,
+                                converted.column,
+                                converted.value,
+                                converted.reason,
+                            )
+                        )
+                    else:
+                        writer.add(
+                            record.row,
+                            record.line,
+                            converted.email,
+                            converted.name,
+                            converted.attributes,
+                        )
+                if count >= READ_COMMIT_ROWS:
+                    break
+            else:
+                exhausted = True
+            writer.flush()
+            ImportProblem.objects.bulk_create(problems, batch_size=1000)
+            rows += count
+            skipped += len(problems)
+            _commit(
+                import_run,
+                token,
+                rows=rows,
+                skipped=skipped,
+                last_row_read=last,
+                bytes_done=reader.bytes_done,
+            )
+    with transaction.atomic():
+        apply.resolve(import_run.pk)
+        _commit(
+            import_run,
+            token,
+            phase=Import.Phase.APPLYING,
+            read_at=timezone.now(),
+            bytes_done=import_run.size,
+        )
+
+
+def _problem(
+    import_run: Import, row: int, line: int, column: str, value: str, reason: str
+) -> ImportProblem:
+    return ImportProblem(
+        import_run=import_run,
+        row=row,
+        line=line,
+        column=column[:200],
+        value=value[:200],
+        reason=reason[:300],
+    )
+
+
+def _apply(import_run: Import, token: str) -> None:
+    list_ids = list(import_run.lists.values_list("pk", flat=True))
+    # Row 1 of a file with a header is not a subscriber: batches start after it.
+    first_data_row = 2 if import_run.dialect.get("has_header", True) else 1
+    first = max(import_run.last_row_applied + 1, first_data_row)
+    while first <= import_run.last_row_read:
+        end = first + APPLY_BATCH_ROWS
+        _check(import_run, token)
+        with transaction.atomic():
+            _hold_lists(list_ids)
+            outcome = apply.apply_batch(
+                import_run=import_run,
+                first_row=first,
+                end_row=end,
+                list_ids=list_ids,
+                now=timezone.now(),
+            )
+            _commit(
+                import_run,
+                token,
+                imported=import_run.imported + outcome.imported,
+                updated=import_run.updated + outcome.updated,
+                skipped=import_run.skipped + outcome.skipped,
+                last_row_applied=min(end - 1, import_run.last_row_read),
+            )
+            request_confirmation(subscription_ids=outcome.to_confirm)
+        first = end
+
+
+def _hold_lists(list_ids: list[int]) -> None:
+    if apply.hold_lists(list_ids) < len(list_ids):
+        raise MappingError("A list chosen for this import was deleted while it ran.")
+
+
+def _finish_dry_run(import_run: Import, token: str) -> None:
+    new, existing, skipped = apply.count_outcomes(import_run, import_run.last_row_read)
+    with transaction.atomic():
+        _commit(
+            import_run,
+            token,
+            imported=new,
+            updated=existing,
+            skipped=import_run.skipped + skipped,
+        )
+    _end(import_run, token, Import.Status.CHECKED)
+
+
+def _end(import_run: Import, token: str, status: str, error: str = "") -> None:
+    """Leave the import in its final state; the staging table and, unless it is
+    only checked (a real import may follow), the file go."""
+    fields: dict[str, Any] = {
+        "status": status,
+        "phase": Import.Phase.DONE,
+        "owner": "",
+        "cancel_requested": False,
+        "finished_at": timezone.now(),
+    }
+    if error:
+        fields["error"] = error[:2000]
+    elif status != Import.Status.FAILED:
+        fields["error"] = ""
+    with transaction.atomic():
+        staging.drop(import_run.pk)
+        if not Import.objects.filter(pk=import_run.pk, owner=token).update(**fields):
+            raise LostClaim
+    for name, value in fields.items():
+        setattr(import_run, name, value)
+    if status != Import.Status.CHECKED:
+        file_path(import_run).unlink(missing_ok=True)
+
+
+def resume_stalled() -> list[int]:
+    """Queue again the imports whose run died (or whose message was lost)."""
+    stale = timezone.now() - timedelta(seconds=LEASE_SECONDS)
+    ids = list(
+        Import.objects.filter(
+            Q(status=Import.Status.RUNNING, heartbeat_at__lt=stale)
+            | Q(status=Import.Status.QUEUED, updated_at__lt=stale)
+        ).values_list("pk", flat=True)
+    )
+    for import_id in ids:
+        jobs.run_import(import_id)
+    return ids
