@@ -50,6 +50,7 @@ bench: install
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 	$(PY) bench/send_throughput.py --redis-db $(BENCH_REDIS_DB)
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) bench/import_throughput.py
 	$(PY) bench/dkim_sign.py
 	$(PY) bench/bounce_parse.py
 

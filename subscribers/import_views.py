@@ -13,7 +13,7 @@ from postino.permissions import staff_required
 from subscribers.forms import ImportOptionsForm, ImportUploadForm
 from subscribers.imports import selectors, services
 from subscribers.imports.columns import TARGETS, TYPES
-from subscribers.models import Import
+from subscribers.models import Import, MailingList
 
 PAGE_SIZE = 50
 TARGET_LABELS = {
@@ -52,8 +52,17 @@ def import_create(request: HttpRequest) -> HttpResponse:
             for message in exc.message_dict.get("file", exc.messages):
                 form.add_error("file", message)
         else:
+            # Coming from a list's page: that list is ticked on the preview.
+            list_id = _int(request.POST.get("list"))
+            if list_id is not None:
+                import_run.lists.set(MailingList.objects.filter(pk=list_id))
             return redirect("subscribers:import_detail", import_run.pk)
-    return render(request, "subscribers/import_form.html", {"form": form})
+    list_id = _int(request.GET.get("list") or request.POST.get("list"))
+    return render(request, "subscribers/import_form.html", {"form": form, "list_id": list_id})
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
 
 
 @require_http_methods(["GET", "POST"])

@@ -175,6 +175,9 @@ class Import(models.Model):
     bytes_done = models.BigIntegerField(default=0)
     # Data rows read (the header is not one) and rows of those applied so far.
     rows = models.IntegerField(default=0)
+    # Rows written to the staging table: a resumed run checks the table still
+    # holds them (a PostgreSQL crash empties UNLOGGED tables).
+    staged_rows = models.IntegerField(default=0)
     # The last record number (header = 1) whose reading, and whose applying,
     # was committed: where a resumed run picks up.
     last_row_read = models.IntegerField(default=0)

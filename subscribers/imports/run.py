@@ -96,6 +96,7 @@ def run_import(import_id: int) -> None:
         )
         return
     try:
+        _check_staging(import_run, token)
         if import_run.phase in (Import.Phase.WAITING, Import.Phase.READING):
             _read(import_run, token)
         if import_run.dry_run:
@@ -114,6 +115,32 @@ def run_import(import_id: int) -> None:
         # MAX_ATTEMPTS times. The message is kept for the page and the API.
         Import.objects.filter(pk=import_id, owner=token).update(error=str(exc)[:2000])
         raise
+
+
+def _check_staging(import_run: Import, token: str) -> None:
+    """A resumed run whose staged rows are gone (a PostgreSQL crash empties
+    UNLOGGED tables) reads the file again from the first row not applied."""
+    if import_run.phase == Import.Phase.READING:
+        found = staging.count(import_run.pk, resolved=False)
+    elif import_run.phase == Import.Phase.APPLYING:
+        found = staging.count(import_run.pk, resolved=True)
+    else:
+        return
+    if found == import_run.staged_rows:
+        return
+    log.warning("import %s: its staged rows are gone; reading the file again", import_run.pk)
+    restart = import_run.last_row_applied
+    with transaction.atomic():
+        staging.drop(import_run.pk)
+        _commit(
+            import_run,
+            token,
+            phase=Import.Phase.READING,
+            last_row_read=restart,
+            staged_rows=0,
+            rows=max(restart - (1 if import_run.dialect.get("has_header", True) else 0), 0),
+            skipped=ImportProblem.objects.filter(import_run=import_run, row__lte=restart).count(),
+        )
 
 
 def _check(import_run: Import, token: str) -> None:
@@ -159,8 +186,7 @@ def _read(import_run: Import, token: str) -> None:
     exhausted = False
     while not exhausted:
         _check(import_run, token)
-        with transaction.atomic():
-            writer = staging.Writer(import_run.pk)
+        with transaction.atomic(), staging.Writer(import_run.pk) as writer:
             problems: list[ImportProblem] = []
             last = import_run.last_row_read
             count = 0
@@ -200,7 +226,7 @@ def _read(import_run: Import, token: str) -> None:
                     break
             else:
                 exhausted = True
-            writer.flush()
+            writer.close()
             ImportProblem.objects.bulk_create(problems, batch_size=1000)
             rows += count
             skipped += len(problems)
@@ -209,6 +235,7 @@ def _read(import_run: Import, token: str) -> None:
                 token,
                 rows=rows,
                 skipped=skipped,
+                staged_rows=import_run.staged_rows + writer.written,
                 last_row_read=last,
                 bytes_done=reader.bytes_done,
             )

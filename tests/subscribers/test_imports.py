@@ -283,6 +283,40 @@ def test_a_run_killed_mid_way_resumes_without_importing_twice(
     assert ConsentEvent.objects.count() == 10
 
 
+def test_staged_rows_lost_in_a_database_crash_are_read_again(
+    newsletter: MailingList, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "APPLY_BATCH_ROWS", 3)
+    rows = "".join(f"p{n}@example.com\n" for n in range(8))
+    import_run = create_import(source=upload("email\n" + rows), name="p.csv", lists=[newsletter])
+    real_apply = run.apply.apply_batch
+
+    def dies_after_first_batch(**kwargs: Any) -> Any:
+        if kwargs["first_row"] > 2:
+            raise SystemExit("worker killed")
+        return real_apply(**kwargs)
+
+    monkeypatch.setattr(run.apply, "apply_batch", dies_after_first_batch)
+    with pytest.raises(SystemExit):
+        run.run_import(import_run.pk)
+    # What PostgreSQL's crash recovery does to an UNLOGGED table.
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {staging.quoted_resolved(import_run.pk)}")
+    Import.objects.filter(pk=import_run.pk).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=run.LEASE_SECONDS + 1)
+    )
+    monkeypatch.setattr(run.apply, "apply_batch", real_apply)
+    finished = run_to_end(import_run)
+    assert (finished.status, finished.rows, finished.imported, finished.skipped) == (
+        Import.Status.FINISHED,
+        8,
+        8,
+        0,
+    )
+    assert Subscription.objects.count() == 8
+    assert ConsentEvent.objects.count() == 8
+
+
 def test_cancelling_stops_between_batches_and_keeps_what_was_applied(
     newsletter: MailingList, monkeypatch: pytest.MonkeyPatch
 ) -> None:
