@@ -28,8 +28,11 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     tick = float(settings.POSTINO["TICK_SECONDS"])
     sender.add_periodic_task(tick, sender.signature(jobs.TICK), name="delivery tick")
     sender.add_periodic_task(15.0, sender.signature(jobs.HEARTBEAT), name="heartbeat")
+    # Half the lease: a dead run's import waits at most one and a half leases.
     sender.add_periodic_task(
-        30.0, sender.signature(jobs.RESUME_IMPORTS), name="resume stalled imports"
+        settings.POSTINO["IMPORT_LEASE_SECONDS"] / 2,
+        sender.signature(jobs.RESUME_IMPORTS),
+        name="resume stalled imports",
     )
     sender.add_periodic_task(
         float(settings.POSTINO["BOUNCE_POLL_SECONDS"]),

@@ -13,7 +13,12 @@ import logging
 # The periodic tasks registered in postino/celery.py whose every run is routine;
 # anything worth knowing about them (reclaimed leases, failures) has its own log line.
 ROUTINE_TASKS = frozenset(
-    {"delivery.tasks.tick", "postino.tasks.heartbeat", "bounces.tasks.poll_mailboxes"}
+    {
+        "delivery.tasks.tick",
+        "postino.tasks.heartbeat",
+        "bounces.tasks.poll_mailboxes",
+        "subscribers.tasks.resume_imports",
+    }
 )
 
 

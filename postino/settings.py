@@ -247,6 +247,10 @@ POSTINO: dict[str, Any] = {
     # machines, a directory they all mount.
     "IMPORT_DIR": Path(env_str("IMPORT_DIR", str(VAR_DIR / "imports"))),
     "IMPORT_MAX_MB": env_int("IMPORT_MAX_MB", 2048, minimum=1),
+    # Rows per import transaction (reading and applying), and how long an
+    # import's run may go without a commit before another worker takes it over.
+    "IMPORT_BATCH_ROWS": env_int("IMPORT_BATCH_ROWS", 50_000, minimum=1),
+    "IMPORT_LEASE_SECONDS": env_int("IMPORT_LEASE_SECONDS", 60, minimum=2),
 }
 
 # Default SMTP server created on first start (see `manage.py bootstrap`).

@@ -5,17 +5,17 @@ import's checkpoint, so that whatever kills a worker, the next run continues
 where the last commit left off and nothing is applied twice:
 
 * **reading**: records stream from the file (``read``), each becomes a staged
-  row or a problem (``columns``); every ``READ_COMMIT_ROWS`` rows the staged
+  row or a problem (``columns``); every ``IMPORT_BATCH_ROWS`` rows (50,000) the staged
   rows, the problems and ``last_row_read`` commit together. Then the staging
   table gets its indexes.
-* **applying**: ranges of ``APPLY_BATCH_ROWS`` rows go through
+* **applying**: ranges of as many rows go through
   ``apply.apply_batch``; each range commits with its counts and
   ``last_row_applied``.
 
 A run holds the import by a token in ``owner``, renewed (with
 ``heartbeat_at``) at every commit. If a worker dies, ``resume_stalled``
 (every half minute, from beat) queues the import again once its heartbeat is
-``LEASE_SECONDS`` old, and the new run takes it over; a commit made with a
+``IMPORT_LEASE_SECONDS`` (60) old, and the new run takes it over; a commit made with a
 token that is no longer the owner's fails, so two runs never write at once.
 Cancelling is checked before each transaction: the rows applied so far stay,
 the batch in progress finishes whole or not at all.
@@ -43,10 +43,15 @@ from subscribers.services import request_confirmation
 
 log = logging.getLogger(__name__)
 
-READ_COMMIT_ROWS = 50_000
-APPLY_BATCH_ROWS = 50_000
-LEASE_SECONDS = 60
 MAX_ATTEMPTS = 3
+
+
+def batch_rows() -> int:
+    return int(settings.POSTINO["IMPORT_BATCH_ROWS"])
+
+
+def lease_seconds() -> int:
+    return int(settings.POSTINO["IMPORT_LEASE_SECONDS"])
 
 
 class Cancelled(Exception):
@@ -65,7 +70,7 @@ def claim(import_id: int) -> str | None:
     """Take the import if it is queued, or running with a lapsed heartbeat."""
     now = timezone.now()
     token = uuid.uuid4().hex
-    stale = now - timedelta(seconds=LEASE_SECONDS)
+    stale = now - timedelta(seconds=lease_seconds())
     taken = (
         Import.objects.filter(pk=import_id)
         .filter(
@@ -222,7 +227,7 @@ def _read(import_run: Import, token: str) -> None:
                             converted.name,
                             converted.attributes,
                         )
-                if count >= READ_COMMIT_ROWS:
+                if count >= batch_rows():
                     break
             else:
                 exhausted = True
@@ -269,7 +274,7 @@ def _apply(import_run: Import, token: str) -> None:
     first_data_row = 2 if import_run.dialect.get("has_header", True) else 1
     first = max(import_run.last_row_applied + 1, first_data_row)
     while first <= import_run.last_row_read:
-        end = first + APPLY_BATCH_ROWS
+        end = first + batch_rows()
         _check(import_run, token)
         with transaction.atomic():
             _hold_lists(list_ids)
@@ -336,7 +341,7 @@ def _end(import_run: Import, token: str, status: str, error: str = "") -> None:
 
 def resume_stalled() -> list[int]:
     """Queue again the imports whose run died (or whose message was lost)."""
-    stale = timezone.now() - timedelta(seconds=LEASE_SECONDS)
+    stale = timezone.now() - timedelta(seconds=lease_seconds())
     ids = list(
         Import.objects.filter(
             Q(status=Import.Status.RUNNING, heartbeat_at__lt=stale)
@@ -344,5 +349,6 @@ def resume_stalled() -> list[int]:
         ).values_list("pk", flat=True)
     )
     for import_id in ids:
+        log.warning("import %s: its run stopped committing; queued again", import_id)
         jobs.run_import(import_id)
     return ids

@@ -242,10 +242,9 @@ def test_a_dry_run_counts_and_writes_nothing(newsletter: MailingList) -> None:
 
 
 def test_a_run_killed_mid_way_resumes_without_importing_twice(
-    newsletter: MailingList, monkeypatch: pytest.MonkeyPatch
+    newsletter: MailingList, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
-    monkeypatch.setattr(run, "READ_COMMIT_ROWS", 3)
-    monkeypatch.setattr(run, "APPLY_BATCH_ROWS", 3)
+    settings.POSTINO = {**settings.POSTINO, "IMPORT_BATCH_ROWS": 3}
     rows = "".join(f"p{n}@example.com,{n}\n" for n in range(10))
     import_run = create_import(source=upload("email,n\n" + rows), name="p.csv", lists=[newsletter])
     calls = 0
@@ -273,7 +272,7 @@ def test_a_run_killed_mid_way_resumes_without_importing_twice(
     # Nobody else may take it while its heartbeat is fresh; after the lease, the next run does.
     assert run.claim(import_run.pk) is None
     Import.objects.filter(pk=import_run.pk).update(
-        heartbeat_at=timezone.now() - timedelta(seconds=run.LEASE_SECONDS + 1)
+        heartbeat_at=timezone.now() - timedelta(seconds=run.lease_seconds() + 1)
     )
     monkeypatch.setattr(run.apply, "apply_batch", real_apply)
     finished = run_to_end(import_run)
@@ -284,9 +283,9 @@ def test_a_run_killed_mid_way_resumes_without_importing_twice(
 
 
 def test_staged_rows_lost_in_a_database_crash_are_read_again(
-    newsletter: MailingList, monkeypatch: pytest.MonkeyPatch
+    newsletter: MailingList, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
-    monkeypatch.setattr(run, "APPLY_BATCH_ROWS", 3)
+    settings.POSTINO = {**settings.POSTINO, "IMPORT_BATCH_ROWS": 3}
     rows = "".join(f"p{n}@example.com\n" for n in range(8))
     import_run = create_import(source=upload("email\n" + rows), name="p.csv", lists=[newsletter])
     real_apply = run.apply.apply_batch
@@ -303,7 +302,7 @@ def test_staged_rows_lost_in_a_database_crash_are_read_again(
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {staging.quoted_resolved(import_run.pk)}")
     Import.objects.filter(pk=import_run.pk).update(
-        heartbeat_at=timezone.now() - timedelta(seconds=run.LEASE_SECONDS + 1)
+        heartbeat_at=timezone.now() - timedelta(seconds=run.lease_seconds() + 1)
     )
     monkeypatch.setattr(run.apply, "apply_batch", real_apply)
     finished = run_to_end(import_run)
@@ -318,9 +317,9 @@ def test_staged_rows_lost_in_a_database_crash_are_read_again(
 
 
 def test_cancelling_stops_between_batches_and_keeps_what_was_applied(
-    newsletter: MailingList, monkeypatch: pytest.MonkeyPatch
+    newsletter: MailingList, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
-    monkeypatch.setattr(run, "APPLY_BATCH_ROWS", 2)
+    settings.POSTINO = {**settings.POSTINO, "IMPORT_BATCH_ROWS": 2}
     rows = "".join(f"p{n}@example.com\n" for n in range(6))
     import_run = create_import(source=upload("email\n" + rows), name="p.csv", lists=[newsletter])
     real_apply = run.apply.apply_batch

@@ -1,0 +1,72 @@
+"""Real workers: an import whose worker is killed mid-way finishes on another, once."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from subscribers.imports.services import create_import
+from subscribers.models import ConsentEvent, Import, MailingList, Subscriber, Subscription
+from tests.delivery.test_worker_control import wait_until
+from tests.support.workers import start_beat, start_worker, worker_environment
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+ROWS = 6_000
+
+
+def test_an_import_whose_worker_is_killed_resumes_on_another_and_imports_each_row_once(
+    clean_redis: None, worker_logs: Path, tmp_path: Path, settings: Any
+) -> None:
+    import_dir = tmp_path / "imports"
+    settings.POSTINO = {**settings.POSTINO, "IMPORT_DIR": import_dir}
+    # Small transactions and a short lease, so the kill lands mid-import and
+    # the takeover comes within seconds.
+    env = worker_environment(
+        {"IMPORT_DIR": str(import_dir), "IMPORT_BATCH_ROWS": "100", "IMPORT_LEASE_SECONDS": "3"}
+    )
+    newsletter = MailingList.objects.create(name="Newsletter")
+    text = "email,name,n\n" + "".join(f"p{n}@example.com,P {n},{n}\n" for n in range(ROWS))
+
+    first = start_worker(worker_logs, concurrency=1, env=env)
+    beat = start_beat(worker_logs, env=env)
+    second = None
+    try:
+        import_run = create_import(
+            source=io.BytesIO(text.encode()), name="people.csv", lists=[newsletter]
+        )
+
+        def applied() -> int:
+            return Import.objects.values_list("last_row_applied", flat=True).get(pk=import_run.pk)
+
+        wait_until(lambda: applied() > 1_000, what="the import to apply some rows")
+        first.kill()
+        at_kill = applied()
+        assert at_kill < ROWS, "the import finished before the kill"
+
+        second = start_worker(worker_logs, concurrency=1, env=env)
+        wait_until(
+            lambda: Import.objects.get(pk=import_run.pk).ended,
+            timeout=120,
+            what="the import to finish on the second worker",
+        )
+    finally:
+        beat.stop()
+        if second is not None:
+            second.stop()
+        first.stop()
+    finished = Import.objects.get(pk=import_run.pk)
+    assert (finished.status, finished.rows, finished.imported, finished.skipped) == (
+        Import.Status.FINISHED,
+        ROWS,
+        ROWS,
+        0,
+    )
+    assert finished.attempts == 2
+    assert Subscriber.objects.count() == ROWS
+    assert Subscription.objects.filter(mailing_list=newsletter).count() == ROWS
+    # One consent record per subscription: no batch was applied twice.
+    assert ConsentEvent.objects.count() == ROWS
