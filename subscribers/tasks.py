@@ -36,4 +36,5 @@ def run_import(import_id: int) -> None:
 
 @shared_task(name=jobs.RESUME_IMPORTS)
 def resume_imports() -> list[int]:
+    run.forget_abandoned()
     return run.resume_stalled()

@@ -339,6 +339,29 @@ def _end(import_run: Import, token: str, status: str, error: str = "") -> None:
         file_path(import_run).unlink(missing_ok=True)
 
 
+# Uploads nobody started (or only checked) are let go after this long: the
+# files hold personal data and take disk space.
+ABANDONED_AFTER = timedelta(days=1)
+
+
+def forget_abandoned() -> int:
+    """Delete drafts a day old with their files; a day-old dry run ends as cancelled."""
+    old = timezone.now() - ABANDONED_AFTER
+    count = 0
+    for import_run in Import.objects.filter(
+        status__in=[Import.Status.DRAFT, Import.Status.CHECKED], updated_at__lt=old
+    ):
+        file_path(import_run).unlink(missing_ok=True)
+        if import_run.status == Import.Status.DRAFT:
+            import_run.delete()
+        else:
+            Import.objects.filter(pk=import_run.pk, status=Import.Status.CHECKED).update(
+                status=Import.Status.CANCELLED, updated_at=timezone.now()
+            )
+        count += 1
+    return count
+
+
 def resume_stalled() -> list[int]:
     """Queue again the imports whose run died (or whose message was lost)."""
     stale = timezone.now() - timedelta(seconds=lease_seconds())

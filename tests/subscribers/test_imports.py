@@ -403,3 +403,18 @@ def test_an_import_takes_the_same_queries_for_ten_rows_or_five_hundred(
         return len(captured)
 
     assert queries_for(10) == queries_for(500)
+
+
+def test_uploads_left_unstarted_for_a_day_are_let_go(newsletter: MailingList) -> None:
+    draft = store_upload(source=upload("email\na@example.com\n"), name="a.csv")
+    checked = imported("email\nb@example.com\n", [newsletter], dry_run=True)
+    recent = store_upload(source=upload("email\nc@example.com\n"), name="c.csv")
+    Import.objects.filter(pk__in=[draft.pk, checked.pk]).update(
+        updated_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+    assert run.forget_abandoned() == 2
+    assert not Import.objects.filter(pk=draft.pk).exists()
+    assert not run.file_path(draft).exists()
+    assert Import.objects.get(pk=checked.pk).status == Import.Status.CANCELLED
+    assert not run.file_path(checked).exists()
+    assert run.file_path(recent).exists()
