@@ -208,6 +208,13 @@ class Import(models.Model):
         return f"import {self.pk} of {self.original_name}"
 
     @property
+    def duration(self) -> float | None:
+        """Seconds from the worker's start to the end, once ended."""
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
     def ended(self) -> bool:
         return self.status in (
             self.Status.FINISHED,

@@ -50,12 +50,30 @@ _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 _TRUE = frozenset({"true", "yes", "y", "1", "t", "on"})
 _FALSE = frozenset({"false", "no", "n", "0", "f", "off"})
 
+# Header names (lower-cased) that say what a column is, in the languages
+# exports come in most; anything else becomes an attribute.
 _EMAIL_HEADERS = frozenset(
-    {"email", "e-mail", "e_mail", "mail", "email address", "e-mail address", "emailaddress"}
+    {
+        "email", "e-mail", "e_mail", "mail", "email address", "e-mail address", "emailaddress",
+        "email_address", "e-mail-adresse", "emailadresse", "adresse e-mail", "courriel",
+        "correo", "correo electrónico", "posta elettronica",
+    }
+)  # fmt: skip
+_NAME_HEADERS = frozenset(
+    {"name", "full name", "fullname", "full_name", "display name", "nom complet", "nombre completo"}
 )
-_NAME_HEADERS = frozenset({"name", "full name", "fullname", "full_name", "display name"})
-_FIRST_HEADERS = frozenset({"first name", "firstname", "first_name", "given name", "forename"})
-_LAST_HEADERS = frozenset({"last name", "lastname", "last_name", "surname", "family name"})
+_FIRST_HEADERS = frozenset(
+    {
+        "first name", "firstname", "first_name", "given name", "forename", "vorname", "prénom",
+        "prenom", "nombre", "nome",
+    }
+)  # fmt: skip
+_LAST_HEADERS = frozenset(
+    {
+        "last name", "lastname", "last_name", "surname", "family name", "nachname",
+        "familienname", "nom", "apellido", "apellidos", "cognome",
+    }
+)  # fmt: skip
 
 
 class MappingError(ValueError):

@@ -418,3 +418,17 @@ def test_uploads_left_unstarted_for_a_day_are_let_go(newsletter: MailingList) ->
     assert Import.objects.get(pk=checked.pk).status == Import.Status.CANCELLED
     assert not run.file_path(checked).exists()
     assert run.file_path(recent).exists()
+
+
+def test_headers_of_common_languages_are_recognised() -> None:
+    draft = store_upload(
+        source=upload("E-Mail-Adresse;Vorname;Nachname;Stadt\nanna@example.de;Anna;Müller;Köln\n"),
+        name="kunden.csv",
+    )
+    assert [entry["target"] for entry in draft.mapping] == [
+        "email",
+        "first_name",
+        "last_name",
+        "attribute",
+    ]
+    assert preview(draft).rows[0].name == "Anna Müller"
