@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from postino.downloads import csv_download
 from postino.pagination import keyset_page
 from postino.permissions import staff_required
 from subscribers.forms import ImportOptionsForm, ImportUploadForm
@@ -152,8 +153,4 @@ def import_cancel(request: HttpRequest, import_id: int) -> HttpResponse:
 @staff_required
 def import_report(request: HttpRequest, import_id: int) -> StreamingHttpResponse:
     import_run = get_object_or_404(Import, pk=import_id)
-    response = StreamingHttpResponse(
-        selectors.problem_report(import_run), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="import-{import_run.pk}-skipped.csv"'
-    return response
+    return csv_download(selectors.problem_report(import_run), f"import-{import_run.pk}-skipped.csv")

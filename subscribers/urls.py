@@ -10,6 +10,7 @@ urlpatterns = [
     path("lists/<int:list_id>/", views.list_detail, name="list_detail"),
     path("lists/<int:list_id>/edit/", views.list_edit, name="list_edit"),
     path("lists/<int:list_id>/delete/", views.list_delete, name="list_delete"),
+    path("lists/<int:list_id>/export.csv", views.list_export, name="list_export"),
     path("imports/", import_views.import_index, name="import_index"),
     path("imports/new/", import_views.import_create, name="import_create"),
     path("imports/<int:import_id>/", import_views.import_detail, name="import_detail"),

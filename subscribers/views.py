@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from postino.downloads import csv_download
 from postino.pagination import keyset_page
 from postino.permissions import staff_required
 from subscribers import selectors, services
@@ -65,6 +66,13 @@ def list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
         "subscribers/list_detail.html",
         {"list": mailing_list, "page": page, "status": status, "filters": filters},
     )
+
+
+@require_GET
+@staff_required
+def list_export(request: HttpRequest, list_id: int) -> StreamingHttpResponse:
+    mailing_list = get_object_or_404(MailingList, pk=list_id)
+    return csv_download(selectors.export_list(mailing_list), f"list-{mailing_list.pk}.csv")
 
 
 @require_GET

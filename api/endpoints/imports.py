@@ -13,6 +13,7 @@ from ninja.files import UploadedFile
 
 from api.schemas import ErrorOut
 from api.selectors import get_or_404, lists_by_ids
+from postino.downloads import csv_download
 from subscribers.imports import selectors, services
 from subscribers.models import Import, Subscription
 
@@ -157,11 +158,7 @@ def get_import(request: HttpRequest, import_id: int) -> dict[str, Any]:
 def import_errors(request: HttpRequest, import_id: int) -> StreamingHttpResponse:
     """The skipped rows as CSV: a header row, then row, line, column, value, reason."""
     import_run = get_or_404(Import, import_id)
-    response = StreamingHttpResponse(
-        selectors.problem_report(import_run), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="import-{import_run.pk}-errors.csv"'
-    return response
+    return csv_download(selectors.problem_report(import_run), f"import-{import_run.pk}-errors.csv")
 
 
 @router.post("/imports/{import_id}/cancel", response={200: ImportOut, 404: ErrorOut, 409: ErrorOut})

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Router, Status
 
 from api.schemas import ErrorOut, ListCollection, ListIn, ListOut, ListPatch, ListWithCountsOut
 from api.selectors import get_or_404
+from postino.downloads import csv_download
 from subscribers import selectors, services
 from subscribers.models import MailingList
 
@@ -29,6 +30,15 @@ def list_lists(request: HttpRequest) -> dict[str, Any]:
 @router.get("/lists/{list_id}", response={200: ListWithCountsOut, 404: ErrorOut})
 def get_list(request: HttpRequest, list_id: int) -> MailingList:
     return get_or_404(selectors.lists_with_counts(), list_id)
+
+
+@router.get("/lists/{list_id}/export", response={404: ErrorOut})
+def export_list(request: HttpRequest, list_id: int) -> StreamingHttpResponse:
+    """The list's members as CSV, streamed: email, name, subscription status and
+    dates, then one column per attribute. Text that a spreadsheet would run as
+    a formula starts with an apostrophe."""
+    mailing_list = get_or_404(MailingList, list_id)
+    return csv_download(selectors.export_list(mailing_list), f"list-{mailing_list.pk}.csv")
 
 
 @router.patch(

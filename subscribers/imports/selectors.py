@@ -10,14 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from subscribers.models import Import, ImportProblem
+from subscribers.selectors import Echo, safe_cell
 
 # Share of an import's time spent reading the file (the rest is applying),
 # measured on the bench's million rows; it only shapes the progress bar.
 READ_SHARE = 0.4
 REPORT_PAGE = 2000
 REPORT_HEADER = ["row", "line", "column", "value", "reason"]
-# Characters a spreadsheet takes as the start of a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -53,19 +52,9 @@ def progress(import_run: Import) -> Progress:
     return Progress(import_run.get_phase_display(), round(100 * fraction, 1), rate, remaining)
 
 
-def safe_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def problem_report(import_run: Import) -> Iterator[str]:
     """The error report as CSV lines in row order, read in keyset pages (no OFFSET)."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(REPORT_HEADER)
     after = Q()
     while True:

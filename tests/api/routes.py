@@ -5,6 +5,7 @@ ROUTES = [
     ("GET", "/lists"),
     ("POST", "/lists"),
     ("GET", "/lists/{list_id}"),
+    ("GET", "/lists/{list_id}/export"),
     ("PATCH", "/lists/{list_id}"),
     ("DELETE", "/lists/{list_id}"),
     ("GET", "/subscribers"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from subscribers.models import MailingList, Subscription
+from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.services import create_subscriber, unsubscribe
 from tests.api.client import ApiClient
 
@@ -68,3 +68,15 @@ def test_listing_lists_counts_subscribers_by_status(
         "unsubscribed": 0,
     }
     assert Subscription.objects.count() == 3
+
+
+def test_the_api_streams_the_export(owner_api: ApiClient, newsletter: MailingList) -> None:
+    subscriber = Subscriber.objects.create(email="ada@example.com")
+    Subscription.objects.create(subscriber=subscriber, mailing_list=newsletter)
+    response = owner_api.get(f"/lists/{newsletter.pk}/export")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("email,name,status")
+    assert lines[1].startswith("ada@example.com,,unconfirmed,")
+    assert owner_api.get("/lists/9999/export").status_code == 404

@@ -107,3 +107,19 @@ def test_an_import_runs_on_the_embedded_sqlite_database_too(tmp_path: Path) -> N
         "[('ada@example.com', 'Ada L', 'Lisbon'), ('grace@example.com', 'Grace', 'NYC'), "
         "('new@example.com', 'New', 'Oslo')]"
     )
+    # The export's attribute columns come from SQLite's json_each there.
+    exported = manage(
+        "shell",
+        "-c",
+        "from subscribers.models import MailingList; "
+        "from subscribers.selectors import export_list; "
+        "print(''.join(export_list(MailingList.objects.get())), end='')",
+    ).splitlines()
+    assert exported[-4].startswith(
+        "email,name,status,subscribed_at,confirmed_at,unsubscribed_at,city"
+    )
+    assert [line.split(",")[0] for line in exported[-3:]] == [
+        "ada@example.com",
+        "grace@example.com",
+        "new@example.com",
+    ]

@@ -49,6 +49,7 @@ def page_urls(
         reverse("subscribers:list_index"),
         reverse("subscribers:list_create"),
         reverse("subscribers:list_detail", args=[newsletter.pk]),
+        reverse("subscribers:list_export", args=[newsletter.pk]),
         reverse("subscribers:index"),
         reverse("subscribers:create"),
         reverse("subscribers:detail", args=[alice.pk]),
