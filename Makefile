@@ -51,6 +51,7 @@ bench: install
 	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 	$(PY) bench/send_throughput.py --redis-db $(BENCH_REDIS_DB)
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) bench/import_throughput.py
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) bench/segment_count.py
 	$(PY) bench/dkim_sign.py
 	$(PY) bench/bounce_parse.py
 

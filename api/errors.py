@@ -21,6 +21,7 @@ from campaigns.rendering import FieldAndTemplateErrors, TemplateProblem, Templat
 from campaigns.services import CampaignStateError
 from delivery.domains import DuplicateSendingDomain
 from subscribers.imports.services import ImportStateError
+from subscribers.segments.services import SegmentInUse
 from subscribers.services import DuplicateList, DuplicateSubscriber, ListInUse, SubscriberInUse
 
 # Where ninja says a request value came from; the rest of ``loc`` is the field.
@@ -107,6 +108,10 @@ def install(api: NinjaAPI, *, body_params: set[str]) -> None:
 
     @api.exception_handler(ListInUse)
     def list_in_use(request: HttpRequest, exc: ListInUse) -> HttpResponse:
+        return respond(request, 409, error_body(str(exc)))
+
+    @api.exception_handler(SegmentInUse)
+    def segment_in_use(request: HttpRequest, exc: SegmentInUse) -> HttpResponse:
         return respond(request, 409, error_body(str(exc)))
 
     @api.exception_handler(Http404)

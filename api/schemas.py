@@ -26,7 +26,7 @@ from delivery.domains import (
 )
 from delivery.limit_selectors import effective_daily_limit
 from delivery.models import SendingDomain, SmtpServer
-from subscribers.models import MailingList, Subscriber
+from subscribers.models import MailingList, Segment, Subscriber
 
 
 class ErrorItem(Schema):
@@ -84,6 +84,66 @@ class ListPatch(Schema):
     name: str = ""
     optin: MailingList.OptIn = MailingList.OptIn.SINGLE
     description: str = ""
+
+
+# --- Segments ---------------------------------------------------------------
+
+
+class SegmentConditions(Schema):
+    """A segment's conditions; checked by subscribers.segments.definition, whose
+    messages name each condition by its place ("conditions.2.1.value")."""
+
+    match: str = Field(default="all", description='"all": every condition; "any": at least one.')
+    conditions: list[dict[str, Any]] = Field(
+        description='Each {"field", "op", "value"}, or a nested {"match", "conditions"}. '
+        "Fields: email, domain, name, attributes.<key>, list, status, subscribed_at, "
+        "created_at, received. Ops: eq, neq, contains, not_contains, in, not_in, gt, lt, set "
+        "(received: in_last_days, not_in_last_days). list, status and subscribed_at "
+        'conditions may carry "list" and "status" to narrow which subscriptions count; '
+        "dates take an ISO date or a number of days ago."
+    )
+
+
+class SegmentIn(SegmentConditions):
+    name: str
+    description: str = ""
+
+
+class SegmentPatch(Schema):
+    """Only the fields present are changed; match and conditions go together."""
+
+    name: str = ""
+    description: str = ""
+    match: str = "all"
+    conditions: list[dict[str, Any]] = []
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    description: str
+    match: str
+    conditions: list[dict[str, Any]]
+    last_count: int | None = Field(description="The last count taken; null: not counted yet.")
+    counted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_match(obj: Segment) -> str:
+        return str(obj.definition.get("match", "all"))
+
+    @staticmethod
+    def resolve_conditions(obj: Segment) -> list[dict[str, Any]]:
+        return list(obj.definition.get("conditions", []))
+
+
+class SegmentCollection(Schema):
+    items: list[SegmentOut]
+
+
+class CountOut(Schema):
+    count: int
 
 
 # --- Subscribers ------------------------------------------------------------
@@ -270,6 +330,12 @@ class CampaignIn(Schema):
     reply_to: str = ""
     layout: int | None = Field(default=None, description="Layout id; null: no layout.")
     lists: list[int] = []
+    segments: list[int] = Field(
+        default=[], description="Segment ids: their matches receive it too (beside the lists)."
+    )
+    excluded_segments: list[int] = Field(
+        default=[], description="Segment ids whose matches never receive it."
+    )
     smtp_server: int | None = None
     smtp_weight: int = Field(default=1, description="The main server's share of the traffic.")
     extra_smtp_servers: list[CampaignServerRef] = Field(
@@ -294,6 +360,8 @@ class CampaignPatch(Schema):
     reply_to: str = ""
     layout: int | None = Field(default=None, description="Layout id; null: no layout.")
     lists: list[int] = []
+    segments: list[int] = []
+    excluded_segments: list[int] = []
     smtp_server: int | None = None
     smtp_weight: int = 1
     extra_smtp_servers: list[CampaignServerRef] = []
@@ -313,6 +381,8 @@ class CampaignOut(Schema):
     status: str
     status_reason: str
     lists: list[int]
+    segments: list[int]
+    excluded_segments: list[int]
     layout: int | None = Field(description="Layout id; null: no layout.")
     archived_at: datetime | None = Field(
         description="When it was archived (finished and cancelled campaigns); null: not archived."
@@ -330,6 +400,14 @@ class CampaignOut(Schema):
     @staticmethod
     def resolve_lists(obj: Campaign) -> list[int]:
         return [mailing_list.pk for mailing_list in obj.lists.all()]
+
+    @staticmethod
+    def resolve_segments(obj: Campaign) -> list[int]:
+        return sorted(segment.pk for segment in obj.segments.all())
+
+    @staticmethod
+    def resolve_excluded_segments(obj: Campaign) -> list[int]:
+        return sorted(segment.pk for segment in obj.excluded_segments.all())
 
     @staticmethod
     def resolve_smtp_server(obj: Campaign) -> int | None:

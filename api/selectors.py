@@ -12,7 +12,7 @@ from django.http import Http404
 from campaigns.models import Campaign, CampaignServer, Template
 from delivery.models import SmtpServer
 from postino.pagination import KeysetPage, keyset_page
-from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.models import MailingList, Segment, Subscriber, Subscription
 
 M = TypeVar("M", bound=Model)
 
@@ -34,6 +34,18 @@ def lists_by_ids(ids: Iterable[int], *, field: str = "lists") -> list[MailingLis
     if missing:
         raise ValidationError(
             {field: f"Unknown list id(s): {', '.join(str(pk) for pk in missing)}."}
+        )
+    return [found[pk] for pk in wanted]
+
+
+def segments_by_ids(ids: Iterable[int], *, field: str = "segments") -> list[Segment]:
+    """The segments with these ids, or a ValidationError on ``field`` naming the unknown ones."""
+    wanted = list(dict.fromkeys(ids))
+    found = {segment.pk: segment for segment in Segment.objects.filter(pk__in=wanted)}
+    missing = [pk for pk in wanted if pk not in found]
+    if missing:
+        raise ValidationError(
+            {field: f"Unknown segment id(s): {', '.join(str(pk) for pk in missing)}."}
         )
     return [found[pk] for pk in wanted]
 
@@ -92,6 +104,8 @@ def campaigns_page(
         qs = qs.filter(archived_at__isnull=not archived)
     qs = qs.prefetch_related(
         Prefetch("lists", queryset=MailingList.objects.only("id")),
+        Prefetch("segments", queryset=Segment.objects.only("id")),
+        Prefetch("excluded_segments", queryset=Segment.objects.only("id")),
         Prefetch(
             "server_links",
             queryset=CampaignServer.objects.only("id", "campaign_id", "smtp_server_id", "weight"),

@@ -16,6 +16,7 @@ from api.endpoints import (
     esp_servers,
     imports,
     lists,
+    segments,
     sending_domains,
     smtp_servers,
     subscribers,
@@ -24,8 +25,9 @@ from api.endpoints import (
 api = NinjaAPI(
     title="Postino API",
     version="1",
-    description="Lists, subscribers, sending servers (SMTP and ESP), domain limits, sending "
-    "domains and campaigns. Create a token with `manage.py create_api_token <username>`.",
+    description="Lists, subscribers, imports, segments, sending servers (SMTP and ESP), domain "
+    "limits, sending domains and campaigns. "
+    "Create a token with `manage.py create_api_token <username>`.",
     urls_namespace="api",
     auth=StaffToken(),
 )
@@ -33,6 +35,7 @@ errors.install(api, body_params={"payload"})
 api.add_router("", lists.router)
 api.add_router("", subscribers.router)
 api.add_router("", imports.router)
+api.add_router("", segments.router)
 api.add_router("", smtp_servers.router)
 api.add_router("", esp_servers.router)
 api.add_router("", domain_limits.router)

@@ -22,26 +22,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import own_database
 
 TARGET_SECONDS_PER_MILLION = 20.0
 CITIES = ["Lisbon", "Berlin", "Paris", "Madrid", "Rome", "Vienna", "Oslo", "Dublin", "Prague"]
 FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia"]
 LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson"]
-
-
-def database_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postino")
-    return urlunsplit(urlsplit(base)._replace(path="/postino_bench_import"))
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS postino_bench_import WITH (FORCE)")
-        conn.execute("CREATE DATABASE postino_bench_import")
 
 
 def write_file(path: Path, rows: int) -> None:
@@ -83,19 +71,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    url = database_url()
-    recreate_database(url)
-    os.environ.update(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": os.environ.get(
-                "SECRET_KEY", "bench-only-secret-key-0123456789abcdefghij"
-            ),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postino.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    url = own_database.recreate("postino_bench_import")
+    own_database.use(url)
     import django
 
     with tempfile.TemporaryDirectory(prefix="postino-import-bench-") as scratch:

@@ -11,7 +11,7 @@ from campaigns.models import Campaign, Template
 from campaigns.services import extra_servers_of
 from delivery.models import SmtpServer
 from postino.forms import ServiceForm
-from subscribers.models import MailingList
+from subscribers.models import MailingList, Segment
 
 # Blank rows offered for more servers below the ones already chosen.
 EXTRA_SERVER_BLANK_ROWS = 2
@@ -41,6 +41,20 @@ class CampaignForm(ServiceForm):
     reply_to = forms.CharField(label="Reply-To", max_length=320, required=False)
     lists = forms.ModelMultipleChoiceField(
         queryset=MailingList.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    segments = forms.ModelMultipleChoiceField(
+        label="Also send to segments",
+        queryset=Segment.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Their matches who are confirmed on any list receive it too.",
+    )
+    excluded_segments = forms.ModelMultipleChoiceField(
+        label="Leave out segments",
+        queryset=Segment.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Nobody these match receives it, whatever their lists.",
     )
     smtp_server = forms.ModelChoiceField(
         label="SMTP server",
@@ -129,6 +143,8 @@ class CampaignForm(ServiceForm):
                 "from_email": campaign.from_email,
                 "reply_to": campaign.reply_to,
                 "lists": list(campaign.lists.all()),
+                "segments": list(campaign.segments.all()),
+                "excluded_segments": list(campaign.excluded_segments.all()),
                 "smtp_server": campaign.smtp_server,
                 "smtp_weight": campaign.smtp_weight,
                 "template": campaign.template,

@@ -45,6 +45,12 @@ class Campaign(models.Model):
         Template, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
     )
     lists = models.ManyToManyField("subscribers.MailingList", related_name="campaigns")
+    # Everyone on the lists plus everyone the segments match, minus everyone
+    # an excluded segment matches (campaigns.selectors.audience_condition).
+    segments = models.ManyToManyField("subscribers.Segment", related_name="campaigns", blank=True)
+    excluded_segments = models.ManyToManyField(
+        "subscribers.Segment", related_name="excluding_campaigns", blank=True
+    )
     smtp_server = models.ForeignKey(
         "delivery.SmtpServer", null=True, on_delete=models.PROTECT, related_name="campaigns"
     )

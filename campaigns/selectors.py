@@ -7,13 +7,15 @@ from contextlib import contextmanager
 from typing import Any, TypedDict
 
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from bounces.models import Suppression
 from campaigns.models import Campaign, Template
 from campaigns.rendering import TemplateValidationError, validate_templates
 from delivery.models import Delivery
-from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.models import MailingList, Segment, Subscriber, Subscription
+from subscribers.segments import selectors as segment_selectors
 
 # Members a template is trial-rendered for on save: enough to see whether the
 # audience's data suits it, few enough to keep saving instant.
@@ -112,33 +114,77 @@ def layouts_with_usage() -> QuerySet[Template]:
     return Template.objects.annotate(campaign_count=Count("campaigns")).order_by("name")
 
 
-def audience_condition(campaign_id: int) -> tuple[str, list[str | int]]:
+def _segments_of(campaign: Campaign) -> tuple[list[Segment], list[Segment]]:
+    """The campaign's targeted and excluded segments, in one query."""
+    rows = (
+        Segment.objects.filter(Q(campaigns=campaign.pk) | Q(excluding_campaigns=campaign.pk))
+        .annotate(
+            excluded=Exists(
+                Campaign.excluded_segments.through.objects.filter(
+                    campaign_id=campaign.pk, segment_id=OuterRef("pk")
+                )
+            )
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    chosen: list[Segment] = []
+    left_out: list[Segment] = []
+    for segment in rows:
+        # Services refuse a segment both targeted and excluded; excluding wins.
+        (left_out if segment.excluded else chosen).append(segment)
+    return chosen, left_out
+
+
+def audience_condition(campaign: Campaign) -> tuple[str, list[Any]]:
     """Who a campaign goes to, as SQL over ``subscribers_subscriber s``.
 
-    Enabled subscribers with a confirmed subscription to any of the campaign's
-    lists (each person once, however many lists), whose address is not
-    suppressed. ``campaigns.services.snapshot_audience`` writes exactly these
-    people and ``audience_size`` counts them: one definition, so the number
-    asked to confirm is the number that gets the message.
+    Enabled subscribers whose address is not suppressed, who are confirmed on
+    any of the campaign's lists, or who match any of its segments and are
+    confirmed on some list (a segment picks among people who agreed to mail,
+    it never reaches someone who unsubscribed from everything); minus anyone
+    an excluded segment matches. Each person once, however many lists.
+    ``campaigns.services.snapshot_audience`` writes exactly these people and
+    ``audience_size`` counts them: one definition, so the number asked to
+    confirm is the number that gets the message.
     """
     subscription = Subscription._meta.db_table
     campaign_lists = Campaign.lists.through._meta.db_table
     suppression = Suppression._meta.db_table
+    now = timezone.now()
+    chosen, left_out = _segments_of(campaign)
+    targeted, targeted_params = segment_selectors.condition_of(chosen, now=now)
+    excluded, excluded_params = segment_selectors.condition_of(left_out, now=now)
     sql = f"""
-        s.status = %s AND EXISTS (
-            SELECT 1 FROM {subscription} sub
-            JOIN {campaign_lists} cl ON cl.mailinglist_id = sub.mailing_list_id
-            WHERE cl.campaign_id = %s AND sub.subscriber_id = s.id AND sub.status = %s
-        ) AND NOT EXISTS (
+        s.status = %s AND (
+            EXISTS (
+                SELECT 1 FROM {subscription} sub
+                JOIN {campaign_lists} cl ON cl.mailinglist_id = sub.mailing_list_id
+                WHERE cl.campaign_id = %s AND sub.subscriber_id = s.id AND sub.status = %s
+            ) OR (
+                {targeted} AND EXISTS (
+                    SELECT 1 FROM {subscription} anysub
+                    WHERE anysub.subscriber_id = s.id AND anysub.status = %s
+                )
+            )
+        ) AND NOT {excluded} AND NOT EXISTS (
             SELECT 1 FROM {suppression} sp WHERE sp.email = s.email AND sp.lifted_at IS NULL
         )
     """  # noqa: S608 - table names come from model metadata, values are parameters
-    return sql, [Subscriber.Status.ENABLED, campaign_id, Subscription.Status.CONFIRMED]
+    confirmed = Subscription.Status.CONFIRMED
+    return sql, [
+        Subscriber.Status.ENABLED,
+        campaign.pk,
+        confirmed,
+        *targeted_params,
+        confirmed,
+        *excluded_params,
+    ]
 
 
 def audience_size(campaign: Campaign) -> int:
     """How many people a start now would send to: one COUNT, nobody loaded."""
-    condition, params = audience_condition(campaign.pk)
+    condition, params = audience_condition(campaign)
     sql = f"SELECT COUNT(*) FROM {Subscriber._meta.db_table} s WHERE {condition}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -33,7 +33,7 @@ from delivery.models import Delivery, SmtpServer
 from delivery.pipeline import gate
 from delivery.services import KEEP, Keep
 from postino import jobs
-from subscribers.models import MailingList, Subscriber
+from subscribers.models import MailingList, Segment, Subscriber
 
 MAX_TEST_RECIPIENTS = 20
 
@@ -245,11 +245,14 @@ def create_campaign(
     smtp_weight: int = 1,
     max_error_rate: float | None = None,
     max_errors: int | None = None,
+    segments: Iterable[Segment] = (),
+    excluded_segments: Iterable[Segment] = (),
 ) -> Campaign:
     """A draft. ``max_error_rate``/``max_errors`` None: the POSTINO defaults apply.
 
     Every problem is reported in one raise (see ``_validate_campaign``)."""
     lists = list(lists)  # read twice: checked against its members, then stored
+    segments, excluded_segments = _check_segments(segments, excluded_segments)
     from_email, reply_to, routing = _validate_campaign(
         name=name,
         subject=subject,
@@ -282,8 +285,22 @@ def create_campaign(
         _apply_routing(campaign, routing)
         campaign.save()
         campaign.lists.set(list(lists))
+        campaign.segments.set(segments)
+        campaign.excluded_segments.set(excluded_segments)
         _write_server_links(campaign, routing)
     return campaign
+
+
+def _check_segments(
+    segments: Iterable[Segment], excluded: Iterable[Segment]
+) -> tuple[list[Segment], list[Segment]]:
+    segments, excluded = list(segments), list(excluded)
+    both = sorted({s.name for s in segments} & {s.name for s in excluded})
+    if both:
+        raise ValidationError(
+            {"excluded_segments": f"Both targeted and excluded: {', '.join(both)}."}
+        )
+    return segments, excluded
 
 
 def update_campaign(
@@ -302,12 +319,20 @@ def update_campaign(
     smtp_weight: int | Keep = KEEP,
     max_error_rate: float | Keep | None = KEEP,
     max_errors: int | Keep | None = KEEP,
+    segments: Iterable[Segment] | Keep = KEEP,
+    excluded_segments: Iterable[Segment] | Keep = KEEP,
 ) -> Campaign:
-    """Edit a draft or scheduled campaign. Routing arguments left out (``KEEP``) keep
+    """Edit a draft or scheduled campaign. Arguments left out (``KEEP``) keep
     their stored values; ``None`` thresholds mean the POSTINO defaults."""
     if not campaign.is_editable:
         raise CampaignStateError(f"a {campaign.status} campaign can no longer be edited")
     lists = list(lists)  # read twice: checked against its members, then stored
+    chosen_segments, chosen_excluded = _check_segments(
+        campaign.segments.all() if isinstance(segments, Keep) else segments,
+        campaign.excluded_segments.all()
+        if isinstance(excluded_segments, Keep)
+        else excluded_segments,
+    )
     from_email, reply_to, routing = _validate_campaign(
         name=name,
         subject=subject,
@@ -341,6 +366,8 @@ def update_campaign(
         _apply_routing(campaign, routing)
         campaign.save()
         campaign.lists.set(list(lists))
+        campaign.segments.set(chosen_segments)
+        campaign.excluded_segments.set(chosen_excluded)
         _write_server_links(campaign, routing)
     return campaign
 
@@ -356,7 +383,7 @@ def snapshot_audience(campaign: Campaign) -> int:
     now = timezone.now()
     delivery = Delivery._meta.db_table
     subscriber = Subscriber._meta.db_table
-    condition, condition_params = audience_condition(campaign.pk)
+    condition, condition_params = audience_condition(campaign)
     sql = f"""
         INSERT INTO {delivery}
             (campaign_id, subscriber_id, status, attempts, smtp_reply, message_id,
@@ -376,8 +403,8 @@ def _check_sendable(campaign: Campaign) -> None:
     problems: dict[str, str] = {}
     if campaign.smtp_server_id is None:
         problems["smtp_server"] = "Choose the SMTP server to send through."
-    if not campaign.lists.exists():
-        problems["lists"] = "Choose at least one list."
+    if not campaign.lists.exists() and not campaign.segments.exists():
+        problems["lists"] = "Choose at least one list or segment."
     if problems:
         raise ValidationError(problems)
     _check_templates(
@@ -425,8 +452,8 @@ def check_startable(*, campaign: Campaign, scheduled_at: datetime | None = None)
 
 
 NOBODY_TO_SEND_TO = (
-    "Nobody would receive this campaign: its lists have no confirmed, enabled subscribers "
-    "whose address is not suppressed."
+    "Nobody would receive this campaign: its lists and segments have no confirmed, enabled "
+    "subscribers whose address is not suppressed."
 )
 
 
@@ -680,6 +707,8 @@ def duplicate_campaign(*, campaign: Campaign, actor: Any = None) -> Campaign:
         )
         copy.save()
         copy.lists.set(list(campaign.lists.all()))
+        copy.segments.set(list(campaign.segments.all()))
+        copy.excluded_segments.set(list(campaign.excluded_segments.all()))
         CampaignServer.objects.bulk_create(
             CampaignServer(campaign=copy, smtp_server_id=link.smtp_server_id, weight=link.weight)
             for link in campaign.server_links.order_by("id")

@@ -161,6 +161,8 @@ def _render_detail(
         **_activity_context(campaign),
         "campaign": campaign,
         "lists": campaign.lists.all(),
+        "segments": campaign.segments.all(),
+        "excluded_segments": campaign.excluded_segments.all(),
         "servers": _server_shares(campaign),
         "thresholds": _thresholds(campaign),
         "stats": _stats_payload(campaign),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("subscribers.urls")),
+    path("segments/", include("subscribers.segment_urls")),
     path("", include("campaigns.urls")),
     path("", include("campaigns.layout_urls")),
     path("", include("delivery.urls")),

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from postino.forms import ServiceForm
 from subscribers.models import Import, MailingList, Subscriber, Subscription
@@ -163,3 +164,59 @@ class ImportOptionsForm(ServiceForm):
                 entry["type"] = self.data.get(prefix + "type", column.get("type", "text"))
             entries.append(entry)
         return entries
+
+
+class SegmentForm(ServiceForm):
+    name = forms.CharField(max_length=200, required=False)
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only your team sees this.",
+    )
+    # The builder (static/js/segments.js) writes this field; without JavaScript
+    # it is the JSON itself, as the API takes it.
+    definition = forms.CharField(
+        label="Conditions",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "code"}),
+        help_text='JSON: {"match": "all" or "any", "conditions": [{"field", "op", "value"}, …]}',
+    )
+
+    default_error_field = "definition"
+
+    def clean_definition(self) -> Any:
+        raw = self.cleaned_data.get("definition") or ""
+        if not raw.strip():
+            return {"match": "all", "conditions": []}
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                f"Line {exc.lineno}, column {exc.colno}: {exc.msg}."
+            ) from exc
+
+    def add_service_error(self, exc: ValidationError) -> None:
+        # Condition problems ("conditions.2.value") belong to the builder's rows;
+        # the view hands them to it too. Here each reads with its place.
+        if hasattr(exc, "error_dict"):
+            for key, messages in exc.message_dict.items():
+                if key.startswith(("conditions", "match", "definition")):
+                    place = condition_place(key)
+                    self.add_error(
+                        "definition", [f"{place}: {m}" if place else m for m in messages]
+                    )
+                else:
+                    self.add_error(self._target(key), messages)
+            return
+        super().add_service_error(exc)
+
+
+def condition_place(key: str) -> str:
+    """'conditions.2.conditions.1.value' -> 'Condition 2.1 (value)'."""
+    parts = key.split(".")
+    numbers = [p for p in parts if p.isdigit()]
+    if not numbers:
+        return "" if key in ("conditions", "definition") else key.capitalize()
+    last = parts[-1]
+    detail = f" ({last})" if not last.isdigit() else ""
+    return f"Condition {'.'.join(numbers)}{detail}"

@@ -322,3 +322,32 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber_id} {self.kind} via {self.via}"
+
+
+class Segment(models.Model):
+    """A saved filter over subscribers, evaluated each time it is used.
+
+    It holds no people: campaigns evaluate it when they start, and their
+    ledger keeps who was targeted. ``definition`` is checked by
+    ``subscribers.segments.definition.parse`` before it is stored.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    definition = models.JSONField(default=dict)
+    # The last count, with when it was taken: the index shows these instead of
+    # counting every segment over the whole audience on each visit.
+    last_count = models.IntegerField(null=True, blank=True)
+    counted_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -254,24 +255,30 @@ class Echo:
         return value
 
 
-def _attribute_keys(mailing_list: MailingList) -> list[str]:
-    """Every attribute name used by the list's members: one column each."""
+def attribute_keys_where(join: str, where: str, params: Sequence[Any]) -> list[str]:
+    """Every attribute name used by the subscribers ``s`` that ``where`` keeps:
+    one export column each. ``join`` may add tables the condition reads."""
     subscriber = connection.ops.quote_name(Subscriber._meta.db_table)
-    subscription = connection.ops.quote_name(Subscription._meta.db_table)
     if connection.vendor == "postgresql":
         keys = f"jsonb_object_keys(s.attributes) AS key FROM {subscriber} s"
     else:
         keys = f"j.key AS key FROM {subscriber} s, json_each(s.attributes) j"
-    sql = (
-        f"SELECT DISTINCT {keys} JOIN {subscription} sub ON sub.subscriber_id = s.id "
-        "WHERE sub.mailing_list_id = %s ORDER BY 1"
-    )
+    sql = f"SELECT DISTINCT {keys} {join} WHERE {where} ORDER BY 1"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [mailing_list.pk])
+        cursor.execute(sql, list(params))
         return [row[0] for row in cursor.fetchall()]
 
 
-def _cell(value: object) -> str:
+def _attribute_keys(mailing_list: MailingList) -> list[str]:
+    subscription = connection.ops.quote_name(Subscription._meta.db_table)
+    return attribute_keys_where(
+        f"JOIN {subscription} sub ON sub.subscriber_id = s.id",
+        "sub.mailing_list_id = %s",
+        [mailing_list.pk],
+    )
+
+
+def export_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -283,12 +290,32 @@ def _cell(value: object) -> str:
     return safe_cell(value if isinstance(value, str) else json.dumps(value))
 
 
+def stream_csv(
+    columns: Sequence[str], keys: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> Iterator[str]:
+    """CSV text in chunks of a few thousand rows: ``columns`` then one column per
+    attribute key; each row is its fields followed by its attributes dict."""
+    writer = csv.writer(Echo())
+    yield writer.writerow([*columns, *keys])
+    chunk: list[str] = []
+    for *fields, attributes in rows:
+        values = attributes if isinstance(attributes, dict) else {}
+        chunk.append(
+            writer.writerow(
+                [export_cell(value) for value in fields]
+                + [export_cell(values.get(key)) for key in keys]
+            )
+        )
+        if len(chunk) >= EXPORT_CHUNK:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
 def export_list(mailing_list: MailingList) -> Iterator[str]:
     """The list's members as CSV, streamed: one query read through a server-side
     cursor, written a few thousand rows per chunk, never the whole list at once."""
-    keys = _attribute_keys(mailing_list)
-    writer = csv.writer(Echo())
-    yield writer.writerow(EXPORT_COLUMNS + keys)
     rows = (
         Subscription.objects.filter(mailing_list=mailing_list)
         .order_by("subscriber_id")
@@ -302,16 +329,6 @@ def export_list(mailing_list: MailingList) -> Iterator[str]:
             "subscriber__attributes",
         )
     )
-    chunk: list[str] = []
-    for *fields, attributes in rows.iterator(chunk_size=EXPORT_CHUNK):
-        values = attributes if isinstance(attributes, dict) else {}
-        chunk.append(
-            writer.writerow(
-                [_cell(value) for value in fields] + [_cell(values.get(key)) for key in keys]
-            )
-        )
-        if len(chunk) >= EXPORT_CHUNK:
-            yield "".join(chunk)
-            chunk = []
-    if chunk:
-        yield "".join(chunk)
+    yield from stream_csv(
+        EXPORT_COLUMNS, _attribute_keys(mailing_list), rows.iterator(chunk_size=EXPORT_CHUNK)
+    )

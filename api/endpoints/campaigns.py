@@ -23,6 +23,7 @@ from api.selectors import (
     get_or_404,
     layout_by_id,
     lists_by_ids,
+    segments_by_ids,
     smtp_server_by_id,
     smtp_servers_by_ids,
 )
@@ -56,6 +57,8 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Any]:
         reply_to=payload.reply_to,
         template=layout_by_id(payload.layout),
         lists=lists_by_ids(payload.lists),
+        segments=segments_by_ids(payload.segments),
+        excluded_segments=segments_by_ids(payload.excluded_segments, field="excluded_segments"),
         smtp_server=smtp_server_by_id(payload.smtp_server),
         smtp_weight=payload.smtp_weight,
         extra_servers=extra_servers(payload.extra_smtp_servers),
@@ -137,6 +140,12 @@ def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPat
         reply_to=payload.reply_to if "reply_to" in given else campaign.reply_to,
         template=layout_by_id(payload.layout) if "layout" in given else campaign.template,
         lists=lists_by_ids(payload.lists) if "lists" in given else campaign.lists.all(),
+        segments=segments_by_ids(payload.segments) if "segments" in given else KEEP,
+        excluded_segments=(
+            segments_by_ids(payload.excluded_segments, field="excluded_segments")
+            if "excluded_segments" in given
+            else KEEP
+        ),
         smtp_server=(
             smtp_server_by_id(payload.smtp_server)
             if "smtp_server" in given

@@ -14,7 +14,8 @@ from django.urls import reverse
 from campaigns.models import Campaign
 from delivery.models import CaughtMessage, DomainLimit, SmtpServer
 from subscribers.imports.services import store_upload
-from subscribers.models import Import, MailingList, Subscriber
+from subscribers.models import Import, MailingList, Segment, Subscriber
+from subscribers.segments.services import create_segment
 
 pytestmark = pytest.mark.usefixtures("mailcatcher_on")
 
@@ -31,7 +32,16 @@ def draft_import(settings: Any, tmp_path: Path) -> Import:
 
 
 @pytest.fixture
+def segment(db: None) -> Segment:
+    return create_segment(
+        name="Gmail",
+        definition={"conditions": [{"field": "domain", "op": "eq", "value": "gmail.com"}]},
+    )
+
+
+@pytest.fixture
 def page_urls(
+    segment: Segment,
     newsletter: MailingList,
     alice: Subscriber,
     smtp_server: SmtpServer,
@@ -58,6 +68,12 @@ def page_urls(
         reverse("subscribers:import_detail", args=[draft_import.pk]),
         reverse("subscribers:import_progress", args=[draft_import.pk]),
         reverse("subscribers:import_report", args=[draft_import.pk]),
+        reverse("segments:index"),
+        reverse("segments:create"),
+        reverse("segments:detail", args=[segment.pk]),
+        reverse("segments:edit", args=[segment.pk]),
+        reverse("segments:delete", args=[segment.pk]),
+        reverse("segments:export", args=[segment.pk]),
         reverse("campaigns:index"),
         reverse("campaigns:create"),
         reverse("campaigns:detail", args=[campaign.pk]),
@@ -77,8 +93,12 @@ def page_urls(
 
 
 @pytest.fixture
-def action_urls(campaign: Campaign, smtp_server: SmtpServer, draft_import: Import) -> list[str]:
+def action_urls(
+    campaign: Campaign, smtp_server: SmtpServer, draft_import: Import, segment: Segment
+) -> list[str]:
     return [
+        reverse("segments:create"),
+        reverse("segments:count"),
         reverse("subscribers:list_create"),
         reverse("subscribers:import_create"),
         reverse("subscribers:import_cancel", args=[draft_import.pk]),
