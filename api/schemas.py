@@ -146,6 +146,35 @@ class CountOut(Schema):
     count: int
 
 
+# --- Blocklist --------------------------------------------------------------
+
+
+class BlocklistIn(Schema):
+    entries: list[str] = Field(
+        description="Addresses, domains (every address at one) or patterns with * "
+        '("*.example.org": its subdomains, "info@*": that mailbox at every domain).'
+    )
+    note: str = ""
+
+
+class BlocklistEntryOut(Schema):
+    id: int
+    kind: str = Field(description="address, domain or pattern")
+    value: str
+    note: str
+    created_at: datetime
+
+
+class BlocklistAdded(Schema):
+    created: list[BlocklistEntryOut]
+    existing: list[str] = Field(description="Entries that were on the blocklist already.")
+
+
+class BlocklistPage(Schema):
+    items: list[BlocklistEntryOut]
+    next_after: int | None = Field(description="Pass as ``after`` for the next page.")
+
+
 # --- Subscribers ------------------------------------------------------------
 class SubscriberIn(Schema):
     email: str

@@ -11,6 +11,7 @@ from ninja import NinjaAPI
 from api import errors
 from api.auth import StaffToken
 from api.endpoints import (
+    blocklist,
     campaigns,
     domain_limits,
     esp_servers,
@@ -26,7 +27,7 @@ api = NinjaAPI(
     title="Postino API",
     version="1",
     description="Lists, subscribers, imports, segments, sending servers (SMTP and ESP), domain "
-    "limits, sending domains and campaigns. "
+    "limits, sending domains, campaigns and the blocklist. "
     "Create a token with `manage.py create_api_token <username>`.",
     urls_namespace="api",
     auth=StaffToken(),
@@ -36,6 +37,7 @@ api.add_router("", lists.router)
 api.add_router("", subscribers.router)
 api.add_router("", imports.router)
 api.add_router("", segments.router)
+api.add_router("", blocklist.router)
 api.add_router("", smtp_servers.router)
 api.add_router("", esp_servers.router)
 api.add_router("", domain_limits.router)

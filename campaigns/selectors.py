@@ -14,6 +14,7 @@ from bounces.models import Suppression
 from campaigns.models import Campaign, Template
 from campaigns.rendering import TemplateValidationError, validate_templates
 from delivery.models import Delivery
+from subscribers.blocklist import rules as blocklist_rules
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
 from subscribers.segments import selectors as segment_selectors
 
@@ -139,7 +140,8 @@ def _segments_of(campaign: Campaign) -> tuple[list[Segment], list[Segment]]:
 def audience_condition(campaign: Campaign) -> tuple[str, list[Any]]:
     """Who a campaign goes to, as SQL over ``subscribers_subscriber s``.
 
-    Enabled subscribers whose address is not suppressed, who are confirmed on
+    Enabled subscribers whose address is neither suppressed nor covered by the
+    blocklist (addresses, domains, patterns), who are confirmed on
     any of the campaign's lists, or who match any of its segments and are
     confirmed on some list (a segment picks among people who agreed to mail,
     it never reaches someone who unsubscribed from everything); minus anyone
@@ -155,6 +157,7 @@ def audience_condition(campaign: Campaign) -> tuple[str, list[Any]]:
     chosen, left_out = _segments_of(campaign)
     targeted, targeted_params = segment_selectors.condition_of(chosen, now=now)
     excluded, excluded_params = segment_selectors.condition_of(left_out, now=now)
+    blocked, blocked_params = blocklist_rules.blocked_sql("s.email")
     sql = f"""
         s.status = %s AND (
             EXISTS (
@@ -169,7 +172,7 @@ def audience_condition(campaign: Campaign) -> tuple[str, list[Any]]:
             )
         ) AND NOT {excluded} AND NOT EXISTS (
             SELECT 1 FROM {suppression} sp WHERE sp.email = s.email AND sp.lifted_at IS NULL
-        )
+        ) AND NOT {blocked}
     """  # noqa: S608 - table names come from model metadata, values are parameters
     confirmed = Subscription.Status.CONFIRMED
     return sql, [
@@ -179,6 +182,7 @@ def audience_condition(campaign: Campaign) -> tuple[str, list[Any]]:
         *targeted_params,
         confirmed,
         *excluded_params,
+        *blocked_params,
     ]
 
 

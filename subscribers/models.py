@@ -351,3 +351,34 @@ class Segment(models.Model):
     def __str__(self) -> str:
         return self.name
 
+
+class BlocklistEntry(models.Model):
+    """An address, a whole domain or a wildcard pattern that is never mailed,
+    imported or subscribed (see ``subscribers.blocklist``).
+
+    ``value`` is what the marketer wrote, normalised: an address, a domain, or
+    a pattern with ``*``. ``like_pattern`` is the SQL LIKE form a pattern is
+    matched with; addresses and domains are matched by equality, through the
+    unique index on ``value``.
+    """
+
+    class Kind(models.TextChoices):
+        ADDRESS = "address", "Address"
+        DOMAIN = "domain", "Domain"
+        PATTERN = "pattern", "Pattern"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    value = models.CharField(max_length=320, unique=True)
+    like_pattern = models.CharField(max_length=400, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["value"]
+        verbose_name_plural = "blocklist entries"
+
+    def __str__(self) -> str:
+        return self.value

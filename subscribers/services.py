@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from postino import jobs
+from subscribers.blocklist import selectors as blocklist_selectors
 from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.selectors import campaigns_sending_to, unfinished_campaigns_of
 
@@ -61,6 +62,13 @@ def create_list(
     return MailingList.objects.create(name=name, optin=optin, description=description)
 
 
+def refuse_blocked(address: str) -> None:
+    """A ValidationError on ``email`` when the blocklist covers the address."""
+    entry = blocklist_selectors.blocking_entry(address)
+    if entry is not None:
+        raise ValidationError({"email": blocklist_selectors.blocked_message(entry)})
+
+
 def create_subscriber(
     *,
     email: str,
@@ -73,6 +81,7 @@ def create_subscriber(
         address = normalize_email(email)
     except ValidationError as exc:
         raise ValidationError({"email": exc.messages}) from exc
+    refuse_blocked(address)
     if attributes is not None and not isinstance(attributes, Mapping):
         raise ValidationError({"attributes": "Attributes must be a JSON object."})
     try:
@@ -96,6 +105,9 @@ def subscribe(
     Each new unconfirmed subscription gets a confirmation email, sent by a
     task once the caller's transaction commits (see ``request_confirmation``).
     """
+    lists = list(lists)
+    if lists:
+        refuse_blocked(subscriber.email)
     now = timezone.now()
     result = []
     to_confirm = []
@@ -273,6 +285,10 @@ def update_subscriber(
             address = normalize_email(email)
         except ValidationError as exc:
             errors["email"] = exc.messages
+        else:
+            entry = blocklist_selectors.blocking_entry(address)
+            if address != subscriber.email and entry is not None:
+                errors["email"] = [blocklist_selectors.blocked_message(entry)]
     if attributes is not None and not isinstance(attributes, Mapping):
         errors["attributes"] = ["Attributes must be a JSON object."]
     if status is not None and status not in Subscriber.Status.values:

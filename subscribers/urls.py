@@ -1,6 +1,6 @@
 from django.urls import path
 
-from subscribers import import_views, views
+from subscribers import blocklist_views, import_views, views
 
 app_name = "subscribers"
 
@@ -17,6 +17,12 @@ urlpatterns = [
     path("imports/<int:import_id>/live/", import_views.import_progress, name="import_progress"),
     path("imports/<int:import_id>/cancel/", import_views.import_cancel, name="import_cancel"),
     path("imports/<int:import_id>/skipped.csv", import_views.import_report, name="import_report"),
+    path("blocklist/", blocklist_views.blocklist_index, name="blocklist"),
+    path(
+        "blocklist/<int:entry_id>/remove/",
+        blocklist_views.blocklist_remove,
+        name="blocklist_remove",
+    ),
     path("subscribers/", views.subscriber_index, name="index"),
     path("subscribers/new/", views.subscriber_create, name="create"),
     path("subscribers/<int:subscriber_id>/", views.subscriber_detail, name="detail"),

@@ -33,6 +33,7 @@ from typing import Any
 from django.db import connection
 
 from bounces.models import Suppression
+from subscribers.blocklist import rules as blocklist_rules
 from subscribers.imports import staging
 from subscribers.models import (
     ConsentEvent,
@@ -68,6 +69,7 @@ def _reason_sql(mode: str) -> str:
         cases.append(
             f"WHEN subscriber_status = '{Subscriber.Status.BLOCKLISTED}' THEN 'blocklisted'"
         )
+        cases.append("WHEN blocked THEN 'on the blocklist'")
         cases.append(
             "WHEN suppression IS NOT NULL THEN "
             "'suppressed (' || replace(suppression, '_', ' ') || ')'"
@@ -92,6 +94,7 @@ def resolve(import_id: int) -> None:
         import_id,
         subscribers=_q(Subscriber._meta.db_table),
         suppressions=_q(Suppression._meta.db_table),
+        blocked=blocklist_rules.blocked_sql("st.email"),
     )
 
 

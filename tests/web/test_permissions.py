@@ -14,7 +14,7 @@ from django.urls import reverse
 from campaigns.models import Campaign
 from delivery.models import CaughtMessage, DomainLimit, SmtpServer
 from subscribers.imports.services import store_upload
-from subscribers.models import Import, MailingList, Segment, Subscriber
+from subscribers.models import BlocklistEntry, Import, MailingList, Segment, Subscriber
 from subscribers.segments.services import create_segment
 
 pytestmark = pytest.mark.usefixtures("mailcatcher_on")
@@ -37,6 +37,11 @@ def segment(db: None) -> Segment:
         name="Gmail",
         definition={"conditions": [{"field": "domain", "op": "eq", "value": "gmail.com"}]},
     )
+
+
+@pytest.fixture
+def blocked(db: None) -> BlocklistEntry:
+    return BlocklistEntry.objects.create(kind="domain", value="spam.test")
 
 
 @pytest.fixture
@@ -68,6 +73,7 @@ def page_urls(
         reverse("subscribers:import_detail", args=[draft_import.pk]),
         reverse("subscribers:import_progress", args=[draft_import.pk]),
         reverse("subscribers:import_report", args=[draft_import.pk]),
+        reverse("subscribers:blocklist"),
         reverse("segments:index"),
         reverse("segments:create"),
         reverse("segments:detail", args=[segment.pk]),
@@ -94,11 +100,16 @@ def page_urls(
 
 @pytest.fixture
 def action_urls(
-    campaign: Campaign, smtp_server: SmtpServer, draft_import: Import, segment: Segment
+    campaign: Campaign,
+    smtp_server: SmtpServer,
+    draft_import: Import,
+    segment: Segment,
+    blocked: BlocklistEntry,
 ) -> list[str]:
     return [
         reverse("segments:create"),
         reverse("segments:count"),
+        reverse("subscribers:blocklist_remove", args=[blocked.pk]),
         reverse("subscribers:list_create"),
         reverse("subscribers:import_create"),
         reverse("subscribers:import_cancel", args=[draft_import.pk]),
