@@ -22,7 +22,13 @@ from campaigns.services import CampaignStateError
 from delivery.domains import DuplicateSendingDomain
 from subscribers.imports.services import ImportStateError
 from subscribers.segments.services import SegmentInUse
-from subscribers.services import DuplicateList, DuplicateSubscriber, ListInUse, SubscriberInUse
+from subscribers.services import (
+    DuplicateList,
+    DuplicateSubscriber,
+    ListInUse,
+    SubscriberInUse,
+    SubscriptionStateError,
+)
 
 # Where ninja says a request value came from; the rest of ``loc`` is the field.
 _LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -108,6 +114,10 @@ def install(api: NinjaAPI, *, body_params: set[str]) -> None:
 
     @api.exception_handler(ListInUse)
     def list_in_use(request: HttpRequest, exc: ListInUse) -> HttpResponse:
+        return respond(request, 409, error_body(str(exc)))
+
+    @api.exception_handler(SubscriptionStateError)
+    def subscription_state(request: HttpRequest, exc: SubscriptionStateError) -> HttpResponse:
         return respond(request, 409, error_body(str(exc)))
 
     @api.exception_handler(SegmentInUse)

@@ -45,6 +45,17 @@ class ListIn(Schema):
     name: str
     optin: MailingList.OptIn = MailingList.OptIn.SINGLE
     description: str = ""
+    public: bool = Field(
+        default=False, description="Subscribers may join it from their preference page."
+    )
+    confirmation_subject: str = Field(
+        default="", description="Double opt-in email subject (Jinja); empty: Postino's."
+    )
+    confirmation_html: str = Field(
+        default="",
+        description="Double opt-in email body (Jinja HTML, must contain {{ confirm_url }}); "
+        "empty: Postino's.",
+    )
 
 
 class ListOut(Schema):
@@ -52,6 +63,9 @@ class ListOut(Schema):
     name: str
     optin: str
     description: str
+    public: bool
+    confirmation_subject: str
+    confirmation_html: str
     created_at: datetime
 
 
@@ -84,6 +98,9 @@ class ListPatch(Schema):
     name: str = ""
     optin: MailingList.OptIn = MailingList.OptIn.SINGLE
     description: str = ""
+    public: bool = False
+    confirmation_subject: str = ""
+    confirmation_html: str = ""
 
 
 # --- Segments ---------------------------------------------------------------
@@ -204,6 +221,16 @@ class SubscriberOut(Schema):
     def resolve_subscriptions(obj: Subscriber) -> list[dict[str, Any]]:
         # .all() reads the prefetch cache when the selector prefetched it.
         return [{"list": s.mailing_list_id, "status": s.status} for s in obj.subscriptions.all()]
+
+
+class ResendIn(Schema):
+    lists: list[int] | None = Field(
+        default=None, description="Only these lists; null: every unconfirmed subscription."
+    )
+
+
+class ResendOut(Schema):
+    lists: list[int] = Field(description="The lists whose confirmation email was queued.")
 
 
 class SubscriberPatch(Schema):

@@ -25,6 +25,8 @@ from django.utils import timezone
 
 from bounces.models import BounceEvent, InboundMessage
 from postino import jobs
+from subscribers import consent
+from subscribers.models import ConsentEvent
 from subscribers.services import unsubscribe
 from subscribers.tokens import InvalidToken, Purpose, read_token
 
@@ -158,4 +160,8 @@ def _unsubscribe_by_mail(token: str) -> None:
         campaign = Campaign.objects.filter(pk=link.campaign_id).first()
         if campaign is not None:
             list_ids = list(campaign.lists.values_list("id", flat=True))
-    unsubscribe(subscriber_id=link.subscriber_id, list_ids=list_ids)
+    unsubscribe(
+        subscriber_id=link.subscriber_id,
+        list_ids=list_ids,
+        origin=consent.Origin(via=ConsentEvent.Via.EMAIL),
+    )

@@ -22,6 +22,7 @@ from bounces.models import BounceEvent, BouncePolicy, Suppression
 from bounces.selectors import campaign_bounce_summary
 from campaigns.models import Campaign
 from delivery.models import Delivery
+from subscribers import consent
 from subscribers.models import Subscriber
 from subscribers.services import unsubscribe
 
@@ -128,7 +129,12 @@ def apply_policy(event: BounceEvent, policy: BouncePolicy | None = None) -> Supp
             Subscriber.objects.filter(email=email).values_list("id", flat=True).first()
         )
         if subscriber_id:
-            unsubscribe(subscriber_id=subscriber_id, list_ids=None)
+            unsubscribe(
+                subscriber_id=subscriber_id,
+                list_ids=None,
+                origin=consent.SYSTEM,
+                reason=f"Complaint ({event.feedback_type or 'abuse'})",
+            )
         return suppress(
             email=email,
             reason=Suppression.Reason.COMPLAINT,
@@ -140,7 +146,12 @@ def apply_policy(event: BounceEvent, policy: BouncePolicy | None = None) -> Supp
         list_ids = (
             list(event.campaign.lists.values_list("id", flat=True)) if event.campaign else None
         )
-        unsubscribe(subscriber_id=event.subscriber_id, list_ids=list_ids)
+        unsubscribe(
+            subscriber_id=event.subscriber_id,
+            list_ids=list_ids,
+            origin=consent.SYSTEM,
+            reason="Unsubscribed at the ESP",
+        )
     return None
 
 

@@ -243,3 +243,22 @@ class SendingDomain(models.Model):
     @ed25519_private_key_pem.setter
     def ed25519_private_key_pem(self, value: str) -> None:
         self.ed25519_private_key_encrypted = crypto.encrypt(value)
+
+
+class SystemMail(models.Model):
+    """Which channel sends Postino's own mail (confirmations, reminders, data
+    exports): one row, chosen under Settings. No row, or no server chosen:
+    ``CONFIRMATION_SMTP_SERVER`` by name, else the oldest server (the one
+    ``bootstrap`` creates from the ``SMTP_*`` variables)."""
+
+    server = models.ForeignKey(
+        SmtpServer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "system mail"
+        verbose_name_plural = "system mail"
+
+    def __str__(self) -> str:
+        return f"system mail via {self.server or 'the default server'}"

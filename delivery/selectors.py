@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMinute
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from delivery.models import Delivery
+from delivery.models import Delivery, SmtpServer, SystemMail
 
 TIMELINE_MINUTES = 60
 # A short campaign still gets a readable chart, not one bar filling the width.
@@ -75,6 +76,25 @@ def recent_failures(campaign: Campaign, limit: int = 10) -> QuerySet[Delivery]:
         .select_related("subscriber")
         .order_by("-id")[:limit]
     )
+
+
+def chosen_system_mail_server() -> SmtpServer | None:
+    """The server picked under Settings → System mail, if any."""
+    row = SystemMail.objects.select_related("server").first()
+    return row.server if row is not None else None
+
+
+def system_mail_server() -> SmtpServer | None:
+    """The channel Postino's own mail goes through: the one chosen under
+    Settings, else ``CONFIRMATION_SMTP_SERVER`` by name, else the oldest server
+    (the one ``bootstrap`` creates from ``SMTP_*``, or the mail catcher)."""
+    chosen = chosen_system_mail_server()
+    if chosen is not None:
+        return chosen
+    name = settings.POSTINO["CONFIRMATION_SMTP_SERVER"]
+    if name:
+        return SmtpServer.objects.filter(name=name).first()
+    return SmtpServer.objects.order_by("pk").first()
 
 
 def campaigns_using_server(server_id: int) -> list[str]:

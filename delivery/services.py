@@ -17,7 +17,7 @@ from django.db.models import ProtectedError
 from delivery.domains import normalize_domain
 from delivery.esp_catalog import ESPS, EspConfigurationError, validate_credentials
 from delivery.limit_selectors import utc_today
-from delivery.models import CaughtMessage, DomainLimit, SmtpServer
+from delivery.models import CaughtMessage, DomainLimit, SmtpServer, SystemMail
 from delivery.pipeline.smtp import ConnectionCheck, SmtpSettings, check_connection
 from delivery.selectors import campaigns_using_server
 
@@ -41,6 +41,14 @@ class Keep(Enum):
 
 
 KEEP: Final = Keep.KEEP
+
+
+def set_system_mail_server(server: SmtpServer | None) -> None:
+    """Choose the channel for Postino's own mail; None: back to the default."""
+    with transaction.atomic():
+        row = SystemMail.objects.select_for_update().first() or SystemMail()
+        row.server = server
+        row.save()
 
 
 def _validate_channel(

@@ -19,6 +19,7 @@ urlpatterns = [
         views.domain_limit_delete,
         name="domain_limit_delete",
     ),
+    path("settings/system-mail/", views.system_mail, name="system_mail"),
     path("outbox/", views.outbox_index, name="outbox"),
     path("outbox/clear/", views.outbox_clear, name="outbox_clear"),
     path("outbox/<int:message_id>/", views.outbox_detail, name="outbox_detail"),

@@ -7,6 +7,8 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -19,7 +21,11 @@ from delivery.forms import DomainLimitForm, EspServerForm, SmtpServerForm
 from delivery.limit_selectors import effective_daily_limit, utc_today, warmup_ramp
 from delivery.mailcatcher import decoded_from, with_header_prefix
 from delivery.models import CaughtMessage, DomainLimit, SmtpServer
-from delivery.selectors import campaigns_using_server
+from delivery.selectors import (
+    campaigns_using_server,
+    chosen_system_mail_server,
+    system_mail_server,
+)
 from postino.pagination import keyset_page
 from postino.permissions import mailcatcher_required, staff_required
 
@@ -306,4 +312,35 @@ def server_delete(request: HttpRequest, server_id: int) -> HttpResponse:
         request,
         "delivery/server_confirm_delete.html",
         {"server": server, "used_by": used_by, "blocked": bool(used_by)},
+    )
+
+
+class SystemMailForm(forms.Form):
+    server = forms.ModelChoiceField(
+        label="Send Postino's own mail through",
+        queryset=SmtpServer.objects.order_by("name"),
+        required=False,
+        empty_label="— the default —",
+        help_text="Confirmation emails, reminders and data exports. They count against the "
+        "server's rate and quotas, are signed with its domain's DKIM and their bounces are "
+        "handled like a campaign's.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def system_mail(request: HttpRequest) -> HttpResponse:
+    form = SystemMailForm(request.POST or None, initial={"server": chosen_system_mail_server()})
+    if request.method == "POST" and form.is_valid():
+        services.set_system_mail_server(form.cleaned_data["server"])
+        messages.success(request, "System mail settings saved.")
+        return redirect("delivery:system_mail")
+    return render(
+        request,
+        "delivery/system_mail.html",
+        {
+            "form": form,
+            "effective": system_mail_server(),
+            "fallback_name": settings.POSTINO["CONFIRMATION_SMTP_SERVER"],
+        },
     )

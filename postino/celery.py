@@ -35,6 +35,16 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
         name="resume stalled imports",
     )
     sender.add_periodic_task(
+        settings.POSTINO["IMPORT_LEASE_SECONDS"] / 2,
+        sender.signature(jobs.RESUME_BULK_ACTIONS),
+        name="resume stalled bulk actions",
+    )
+    sender.add_periodic_task(
+        float(settings.POSTINO["CONFIRMATION_SWEEP_SECONDS"]),
+        sender.signature(jobs.SWEEP_CONFIRMATIONS),
+        name="confirmation reminders and expiry",
+    )
+    sender.add_periodic_task(
         float(settings.POSTINO["BOUNCE_POLL_SECONDS"]),
         sender.signature(jobs.POLL_MAILBOXES),
         name="bounce mailboxes",

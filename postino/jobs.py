@@ -24,7 +24,9 @@ DISPATCH_CAMPAIGN = "delivery.tasks.dispatch_campaign"
 SEND_CHUNK = "delivery.tasks.send_chunk"
 SEND_TEST_MESSAGES = "delivery.tasks.send_test_messages"
 SEND_CONFIRMATIONS = "subscribers.tasks.send_confirmations"
+SEND_REMINDERS = "subscribers.tasks.send_reminders"
 RUN_IMPORT = "subscribers.tasks.run_import"
+RUN_BULK_ACTION = "subscribers.tasks.run_bulk_action"
 POLL_MAILBOX = "bounces.tasks.poll_mailbox"
 PROCESS_TRACKING_EVENT = "bounces.process_tracking_event"
 PROCESS_INBOUND = "bounces.process_inbound"
@@ -34,6 +36,8 @@ TICK = "delivery.tasks.tick"
 HEARTBEAT = "postino.tasks.heartbeat"
 POLL_MAILBOXES = "bounces.tasks.poll_mailboxes"
 RESUME_IMPORTS = "subscribers.tasks.resume_imports"
+SWEEP_CONFIRMATIONS = "subscribers.tasks.sweep_confirmations"
+RESUME_BULK_ACTIONS = "subscribers.tasks.resume_bulk_actions"
 
 
 def publish(name: str, args: tuple[object, ...], countdown: float | None = None) -> None:
@@ -80,6 +84,15 @@ def send_test_messages(campaign_id: int, emails: Sequence[str]) -> None:
 def send_confirmations(subscription_ids: Sequence[int]) -> None:
     """Ask these subscriptions' subscribers to confirm (one batch, one task)."""
     _after_commit(SEND_CONFIRMATIONS, list(subscription_ids))
+
+
+def run_bulk_action(action_id: int) -> None:
+    _after_commit(RUN_BULK_ACTION, action_id)
+
+
+def send_reminders(subscription_ids: Sequence[int]) -> None:
+    """The one reminder to confirm, for these still-unconfirmed subscriptions."""
+    _after_commit(SEND_REMINDERS, list(subscription_ids))
 
 
 def poll_mailbox(mailbox_id: int) -> None:

@@ -18,6 +18,8 @@ ROUTINE_TASKS = frozenset(
         "postino.tasks.heartbeat",
         "bounces.tasks.poll_mailboxes",
         "subscribers.tasks.resume_imports",
+        "subscribers.tasks.sweep_confirmations",
+        "subscribers.tasks.resume_bulk_actions",
     }
 )
 

@@ -243,6 +243,16 @@ POSTINO: dict[str, Any] = {
     # The server (by name) that sends double opt-in confirmation emails, from
     # DEFAULT_FROM_EMAIL; empty: the oldest server (see subscribers.confirmation).
     "CONFIRMATION_SMTP_SERVER": env_str("CONFIRMATION_SMTP_SERVER"),
+    # One reminder this many days after the confirmation email (0: none), and
+    # unconfirmed subscriptions let go after this many days (0: never).
+    "CONFIRMATION_REMINDER_DAYS": env_int("CONFIRMATION_REMINDER_DAYS", 3, minimum=0),
+    "CONFIRMATION_EXPIRY_DAYS": env_int("CONFIRMATION_EXPIRY_DAYS", 30, minimum=0),
+    "CONFIRMATION_SWEEP_SECONDS": env_int("CONFIRMATION_SWEEP_SECONDS", 600, minimum=10),
+    # Public signup forms: the proof of work's largest number (the work a
+    # browser does, about 0.1 s per 100,000 here), and sign-ups per IP per window.
+    "SIGNUP_POW_MAX": env_int("SIGNUP_POW_MAX", 100_000, minimum=1),
+    "SIGNUP_RATE_PER_IP": env_int("SIGNUP_RATE_PER_IP", 10, minimum=1),
+    "SIGNUP_RATE_WINDOW_SECONDS": env_int("SIGNUP_RATE_WINDOW_SECONDS", 600, minimum=1),
     # Uploaded import files wait here for a worker: with workers on several
     # machines, a directory they all mount.
     "IMPORT_DIR": Path(env_str("IMPORT_DIR", str(VAR_DIR / "imports"))),
@@ -251,6 +261,8 @@ POSTINO: dict[str, Any] = {
     # import's run may go without a commit before another worker takes it over.
     "IMPORT_BATCH_ROWS": env_int("IMPORT_BATCH_ROWS", 50_000, minimum=1),
     "IMPORT_LEASE_SECONDS": env_int("IMPORT_LEASE_SECONDS", 60, minimum=2),
+    # Subscribers a bulk action changes per transaction (it shares the lease above).
+    "BULK_BATCH_SIZE": env_int("BULK_BATCH_SIZE", 1000, minimum=1),
 }
 
 # Default SMTP server created on first start (see `manage.py bootstrap`).

@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("subscribers.urls")),
     path("segments/", include("subscribers.segment_urls")),
+    path("forms/", include("subscribers.form_urls")),
     path("", include("campaigns.urls")),
     path("", include("campaigns.layout_urls")),
     path("", include("delivery.urls")),

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from postino.forms import ServiceForm
-from subscribers.models import Import, MailingList, Subscriber, Subscription
+from subscribers.browse import SubscriberFilter
+from subscribers.models import BulkAction, Import, MailingList, Subscriber, Subscription
 
 
 class ListForm(ServiceForm):
@@ -20,6 +22,24 @@ class ListForm(ServiceForm):
         help_text="Double opt-in lists wait for subscribers to confirm by email.",
     )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    public = forms.BooleanField(
+        label="Public: subscribers may join it from their preference page",
+        required=False,
+    )
+    confirmation_subject = forms.CharField(
+        label="Confirmation email: subject",
+        max_length=998,
+        required=False,
+        help_text="Empty: “Confirm your subscription to <list>”. Jinja, like campaigns.",
+    )
+    confirmation_html = forms.CharField(
+        label="Confirmation email: body (HTML)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "class": "code", "spellcheck": "false"}),
+        help_text="Empty: Postino's wording. Variables: subscriber.email, subscriber.name, "
+        "subscriber.attributes, list.name, list.description, reminder (true in the one "
+        "reminder) and confirm_url, which the email must contain.",
+    )
 
     default_error_field = "name"
 
@@ -59,9 +79,76 @@ class SubscriberForm(ServiceForm):
             ) from exc
 
 
+STATUS_FILTERS = [
+    ("", "Any status"),
+    *Subscription.Status.choices,
+    (Subscriber.Status.BLOCKLISTED, "Blocklisted"),
+]
+
+
 class SubscriberSearchForm(forms.Form):
     q = forms.CharField(required=False, label="Search by email or name")
+    list = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    status = forms.ChoiceField(choices=STATUS_FILTERS, required=False)
+    segment = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        lists: Sequence[tuple[int, str]],
+        segments: Sequence[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        # Choices read once by the view, and shared with the bulk action form.
+        super().__init__(*args, **kwargs)
+        _set_choices(self.fields["list"], [("", "Any list"), *lists])
+        _set_choices(self.fields["segment"], [("", "Any segment"), *segments])
+
+    def filters(self) -> SubscriberFilter:
+        data = self.cleaned_data if self.is_valid() else {}
+        return SubscriberFilter(
+            query=(data.get("q") or "").strip(),
+            list_id=data.get("list"),
+            status=data.get("status") or "",
+            segment_id=data.get("segment"),
+        )
+
+
+def _set_choices(field: forms.Field, choices: Sequence[tuple[Any, str]]) -> None:
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = list(choices)
+
+
+class BulkActionForm(forms.Form):
+    kind = forms.ChoiceField(label="Action", choices=BulkAction.Kind.choices)
+    mailing_list = forms.TypedChoiceField(
+        label="List", coerce=int, required=False, empty_value=None
+    )
+    confirm = forms.BooleanField(
+        label="Yes, apply it to every subscriber these filters match", required=True
+    )
+    q = forms.CharField(required=False, widget=forms.HiddenInput)
+    list = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    status = forms.CharField(required=False, widget=forms.HiddenInput)
+    segment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, lists: Sequence[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self.fields["mailing_list"], [("", "— the list —"), *lists])
+
+    def chosen_list(self) -> MailingList | None:
+        pk = self.cleaned_data.get("mailing_list")
+        return MailingList.objects.filter(pk=pk).first() if pk is not None else None
+
+    def filters(self) -> SubscriberFilter:
+        data = self.cleaned_data
+        return SubscriberFilter(
+            query=(data.get("q") or "").strip(),
+            list_id=data.get("list"),
+            status=data.get("status") or "",
+            segment_id=data.get("segment"),
+        )
 
 
 class MembersFilterForm(forms.Form):

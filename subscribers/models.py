@@ -44,6 +44,13 @@ class MailingList(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     optin = models.CharField(max_length=8, choices=OptIn.choices, default=OptIn.SINGLE)
+    # Public lists are offered on the preference centre: a subscriber may join
+    # them there, and sees them by name.
+    public = models.BooleanField(default=False)
+    # The double opt-in email, as sandboxed Jinja; empty: Postino's own wording
+    # (subscribers.confirmation). Checked when saved, so it never fails at send.
+    confirmation_subject = models.CharField(max_length=998, blank=True)
+    confirmation_html = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -94,6 +101,8 @@ class Subscription(models.Model):
     # Consent evidence for double opt-in: when we asked, how the subscription
     # was confirmed, and by whom (the link's visitor IP, or the staff member).
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    # When the one reminder to confirm was queued (see confirmation.sweep).
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_via = models.CharField(
         max_length=8, choices=ConfirmedVia.choices, blank=True, default=""
     )
@@ -256,8 +265,10 @@ class ConsentEvent(models.Model):
         PREFERENCES = "preferences", "Changed preferences"
         IMPORTED = "imported", "Imported"
         BLOCKLISTED = "blocklisted", "Blocklisted"
-        CHANGED = "changed", "Changed by staff"
+        CHANGED = "changed", "Changed"
         ERASED = "erased", "Erased"
+        EXPIRED = "expired", "Not confirmed in time"
+        REMINDED = "reminded", "Reminded to confirm"
 
     class Via(models.TextChoices):
         FORM = "form", "Subscription form"
@@ -265,6 +276,8 @@ class ConsentEvent(models.Model):
         API = "api", "API"
         ADMIN = "admin", "Admin"
         LINK = "link", "Link in an email"
+        EMAIL = "email", "Unsubscribe email"
+        SYSTEM = "system", "Postino (bounces, complaints, expiry)"
 
     # An append-only record outlives what it names: the list, the staff
     # member and the import may be deleted, the row stays as written (hence
@@ -382,3 +395,132 @@ class BlocklistEntry(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+
+class SignupForm(models.Model):
+    """A public subscription form: a hosted page, and a snippet for other sites.
+
+    The consent text a visitor sees is versioned (``ConsentText``): each
+    subscription made through the form records which version was shown.
+    """
+
+    name = models.CharField(max_length=200, unique=True, help_text="Only your team sees this.")
+    slug = models.SlugField(max_length=80, unique=True, help_text="The page's address.")
+    lists = models.ManyToManyField(MailingList, related_name="signup_forms")
+    title = models.CharField(max_length=200)
+    intro = models.TextField(blank=True)
+    consent_text = models.TextField()
+    consent_version = models.PositiveIntegerField(default=1)
+    ask_name = models.BooleanField(default=True)
+    # Where the visitor goes after submitting (a page on the site embedding
+    # the snippet); empty: Postino's own thank-you page.
+    redirect_url = models.URLField(max_length=500, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def consent_label(self) -> str:
+        """How a consent record names the text shown: the form and its version."""
+        return f"{self.slug} v{self.consent_version}"
+
+
+class ConsentText(models.Model):
+    """Every wording a form's consent text ever had, kept to prove what was shown."""
+
+    form = models.ForeignKey(SignupForm, on_delete=models.CASCADE, related_name="consent_texts")
+    version = models.PositiveIntegerField()
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["form", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "version"], name="consent_text_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_id} v{self.version}"
+
+
+class ErasedAddress(models.Model):
+    """What is left of a person who erased themselves: a hash of the address,
+    so it is never imported, added or mailed again, and nothing else."""
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    erased_at = models.DateTimeField()
+    # How the erasure was asked for (a ConsentEvent.Via value).
+    via = models.CharField(max_length=8)
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"erased {self.erased_at:%Y-%m-%d}"
+
+
+class BulkAction(models.Model):
+    """One change applied to every subscriber a filter matches, by a worker in
+    batches (``subscribers.bulk``): each batch commits with ``last_id``, so a
+    killed worker's action resumes after the last subscriber it finished."""
+
+    class Kind(models.TextChoices):
+        ADD_TO_LIST = "add", "Add to a list"
+        REMOVE_FROM_LIST = "remove", "Unsubscribe from a list"
+        BLOCKLIST = "blocklist", "Blocklist"
+        DELETE = "delete", "Delete"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # subscribers.browse.SubscriberFilter.as_dict(): who it applies to.
+    filters = models.JSONField(default=dict)
+    mailing_list = models.ForeignKey(
+        MailingList, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    # How many matched when it was asked for (an estimate beyond 10,000), how
+    # many were gone through, and how many of those it changed.
+    total = models.IntegerField(default=0)
+    done = models.IntegerField(default=0)
+    changed = models.IntegerField(default=0)
+    skipped = models.IntegerField(default=0)
+    last_id = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    owner = models.CharField(max_length=32, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.status})"
+
+    @property
+    def ended(self) -> bool:
+        return self.status in (self.Status.FINISHED, self.Status.FAILED, self.Status.CANCELLED)
+
+    @property
+    def percent(self) -> float:
+        if self.status == self.Status.FINISHED:
+            return 100.0
+        return min(99.9, 100.0 * self.done / self.total) if self.total else 0.0

@@ -15,7 +15,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.html import escape
@@ -27,8 +27,8 @@ from django.views.decorators.http import require_http_methods
 from campaigns.models import Campaign
 from campaigns.personalize import build_context
 from campaigns.rendering import TemplateValidationError, compiled_for
-from subscribers import services
-from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers import consent, privacy, services
+from subscribers.models import ConsentEvent, MailingList, Subscriber, Subscription
 from subscribers.tokens import (
     InvalidToken,
     Purpose,
@@ -165,6 +165,11 @@ def _confirm_page(
     )
 
 
+def _link(request: HttpRequest) -> consent.Origin:
+    """A subscriber acting through a signed link in one of our emails."""
+    return consent.from_request(request, ConsentEvent.Via.LINK)
+
+
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
@@ -177,7 +182,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return _confirm_page(request, token, link, subscriber)
     list_ids = _target_list_ids(link)
     lists = _active_lists(subscriber, list_ids)
-    services.unsubscribe(subscriber_id=subscriber.pk, list_ids=list_ids)
+    services.unsubscribe(subscriber_id=subscriber.pk, list_ids=list_ids, origin=_link(request))
     return _unsubscribed_page(request, link, subscriber, lists, everything=list_ids is None)
 
 
@@ -230,7 +235,11 @@ def one_click(request: HttpRequest, token: str) -> HttpResponse:
         )
     list_ids = _target_list_ids(link)
     lists = _active_lists(subscriber, list_ids)
-    services.unsubscribe(subscriber_id=subscriber.pk, list_ids=list_ids)
+    services.unsubscribe(
+        subscriber_id=subscriber.pk,
+        list_ids=list_ids,
+        origin=_link(request).noting("One-click (RFC 8058)"),
+    )
     if "text/html" in request.headers.get("Accept", ""):
         # A person's browser (the cookie-free button of the CSRF failure page):
         # the same page as the ordinary form. Providers just need the 200.
@@ -238,50 +247,135 @@ def one_click(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponse("You have been unsubscribed.\n", content_type="text/plain; charset=utf-8")
 
 
+UNSUBSCRIBE_REASONS = [
+    ("", "— no reason given —"),
+    ("too_many", "Too many emails"),
+    ("not_relevant", "Not what I expected"),
+    ("never_asked", "I never signed up"),
+    ("other", "Something else"),
+]
+
+
 class PreferencesForm(forms.Form):
     name = forms.CharField(max_length=200, required=False, label="Your name")
     lists = forms.TypedMultipleChoiceField(
         coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Your lists"
     )
+    reason = forms.ChoiceField(choices=UNSUBSCRIBE_REASONS, required=False, label="Why (optional)")
+    reason_text = forms.CharField(max_length=250, required=False, label="Anything to add?")
 
     def __init__(self, *args: Any, lists: list[MailingList], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Only the lists the subscriber is on: the page cannot join new ones.
+        # The lists they are on and the public ones: the page joins no others.
         field = self.fields["lists"]
         assert isinstance(field, forms.TypedMultipleChoiceField)
         field.choices = [(m.pk, m.name) for m in lists]
+
+    def reason_note(self) -> str:
+        labels = dict(UNSUBSCRIBE_REASONS)
+        parts = [labels[self.cleaned_data["reason"]]] if self.cleaned_data.get("reason") else []
+        if self.cleaned_data.get("reason_text", "").strip():
+            parts.append(self.cleaned_data["reason_text"].strip())
+        return "Reason: " + "; ".join(parts) if parts else ""
+
+
+def _offered_lists(subscriber: Subscriber, active: list[MailingList]) -> list[MailingList]:
+    public = MailingList.objects.filter(public=True).exclude(pk__in=[m.pk for m in active])
+    return sorted([*active, *public], key=lambda m: m.name.lower())
 
 
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
-    """Change one's name and leave lists; or unsubscribe from everything."""
+    """Change one's name, leave lists or join public ones; unsubscribe from
+    everything (with a reason, if they like); download one's data; erase."""
     resolved = _resolve(Purpose.PREFERENCES, token)
     if resolved is None:
         return _invalid_link(request)
     _, subscriber = resolved
-    lists = _active_lists(subscriber, None)
-    if request.method == "POST" and "unsubscribe_all" in request.POST:
-        services.unsubscribe(subscriber_id=subscriber.pk, list_ids=None)
-        return redirect(request.path + "?done=unsubscribed")
-    if request.method == "POST":
-        form = PreferencesForm(request.POST, lists=lists)
-        if form.is_valid():
-            services.set_preferences(
-                subscriber=subscriber,
-                name=form.cleaned_data["name"],
-                keep_list_ids=form.cleaned_data["lists"],
+    active = _active_lists(subscriber, None)
+    offered = _offered_lists(subscriber, active)
+    form = PreferencesForm(request.POST or None, lists=offered)
+    if request.method == "POST" and form.is_valid():
+        if "unsubscribe_all" in request.POST:
+            services.unsubscribe(
+                subscriber_id=subscriber.pk,
+                list_ids=None,
+                origin=_link(request),
+                reason=form.reason_note(),
             )
-            return redirect(request.path + "?done=saved")
-    else:
+            return redirect(request.path + "?done=unsubscribed")
+        services.set_preferences(
+            subscriber=subscriber,
+            name=form.cleaned_data["name"],
+            keep_list_ids=form.cleaned_data["lists"],
+            origin=_link(request),
+        )
+        return redirect(request.path + "?done=saved")
+    if not form.is_bound:
         form = PreferencesForm(
-            initial={"name": subscriber.name, "lists": [m.pk for m in lists]}, lists=lists
+            initial={"name": subscriber.name, "lists": [m.pk for m in active]}, lists=offered
         )
     return render(
         request,
         "public/preferences.html",
-        {"subscriber": subscriber, "form": form, "done": request.GET.get("done")},
+        {
+            "subscriber": subscriber,
+            "form": form,
+            "done": request.GET.get("done"),
+            "data_url": reverse("public:my_data", args=[token]),
+            "erase_url": reverse("public:erase", args=[token]),
+        },
         status=400 if form.is_bound else 200,
+    )
+
+
+@public_page
+@require_http_methods(["GET", "HEAD"])
+def my_data(request: HttpRequest, token: str) -> HttpResponse:
+    """Everything Postino holds about the link's subscriber, as a JSON file."""
+    resolved = _resolve(Purpose.PREFERENCES, token)
+    if resolved is None:
+        return _invalid_link(request)
+    _, subscriber = resolved
+    response = JsonResponse(privacy.export_data(subscriber), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response
+
+
+class EraseForm(forms.Form):
+    sure = forms.BooleanField(
+        label="I understand: my address, name, lists and history are deleted for good, and "
+        "I will never be emailed again from here."
+    )
+
+
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def erase(request: HttpRequest, token: str) -> HttpResponse:
+    resolved = _resolve(Purpose.PREFERENCES, token)
+    if resolved is None:
+        return _invalid_link(request)
+    _, subscriber = resolved
+    form = EraseForm(request.POST or None)
+    deferred = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            privacy.erase(subscriber=subscriber, origin=_link(request))
+        except privacy.ErasureDeferred:
+            deferred = True
+        else:
+            return render(request, "public/erased.html")
+    return render(
+        request,
+        "public/erase_confirm.html",
+        {
+            "subscriber": subscriber,
+            "form": form,
+            "deferred": deferred,
+            "preferences_url": reverse("public:preferences", args=[token]),
+        },
+        status=409 if deferred else (400 if form.is_bound else 200),
     )
 
 
@@ -354,6 +448,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             via=Subscription.ConfirmedVia.LINK,
             ip=_client_ip(request),
             resubscribe=resubscribe,
+            origin=_link(request),
         )
         if subscription.status == Subscription.Status.CONFIRMED:
             return render(request, "public/confirm_done.html", context)

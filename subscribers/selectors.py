@@ -14,7 +14,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -26,7 +26,7 @@ from django.db.models import (
 from bounces.models import BounceEvent, Suppression
 from campaigns.models import Campaign
 from delivery.models import Delivery
-from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.models import ConsentEvent, MailingList, Subscriber, Subscription
 
 
 def lists_with_counts() -> QuerySet[MailingList]:
@@ -44,17 +44,21 @@ def lists_with_counts() -> QuerySet[MailingList]:
 
 
 def search_subscribers(query: str = "") -> QuerySet[Subscriber]:
-    """Subscribers whose email or name contains ``query``, ignoring case, by id.
+    """Subscribers whose address starts with ``query``, or whose name contains
+    it, ignoring case; by id, so keyset pagination (``id > after``) pages
+    through the matches whatever they matched on.
 
-    The order stays on the primary key, so keyset pagination (``id > after``)
-    pages through the matches whatever they matched on.
+    Something that reads as an address (an @, or a dot and no space) is
+    looked up by prefix only, which the unique index on the address answers
+    at any size; names are matched anywhere, which reads the table.
     """
     qs = Subscriber.objects.order_by("id")
     query = query.strip()
-    if query:
-        # Emails are stored lower-cased; names are not.
-        qs = qs.filter(Q(email__contains=query.lower()) | Q(name__icontains=query))
-    return qs
+    if not query:
+        return qs
+    if "@" in query or ("." in query and " " not in query):
+        return qs.filter(email__startswith=query.lower())
+    return qs.filter(Q(email__startswith=query.lower()) | Q(name__icontains=query))
 
 
 # A subscriber's overall state, most decisive first: what the index shows.
@@ -88,34 +92,49 @@ def with_states(subscribers: QuerySet[Subscriber]) -> QuerySet[Subscriber]:
     All in the same SQL statement (EXISTS and a scalar subquery per row), so
     a page of subscribers costs one query whatever its size.
     """
-    of_subscriber = Subscription.objects.filter(subscriber=OuterRef("pk"))
+    # The subscriber's best subscription, ranked confirmed < unconfirmed <
+    # unsubscribed: one correlated lookup per shown row through the
+    # (subscriber, list) index. Separate EXISTS per status let the planner
+    # hash a whole-table scan of subscriptions instead, on every page view.
+    rank = Case(
+        When(status=Subscription.Status.CONFIRMED, then=Value(1)),
+        When(status=Subscription.Status.UNCONFIRMED, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+    best = Subquery(
+        Subscription.objects.filter(subscriber=OuterRef("pk"))
+        .annotate(rank=rank)
+        .order_by("rank")
+        .values("rank")[:1]
+    )
     state = Case(
         When(status=Subscriber.Status.BLOCKLISTED, then=Value(STATE_BLOCKLISTED)),
         When(suppression_reason__isnull=False, then=Value(STATE_SUPPRESSED)),
-        When(
-            Exists(of_subscriber.filter(status=Subscription.Status.CONFIRMED)),
-            then=Value(STATE_ACTIVE),
-        ),
-        When(
-            Exists(of_subscriber.filter(status=Subscription.Status.UNCONFIRMED)),
-            then=Value(STATE_UNCONFIRMED),
-        ),
-        When(Exists(of_subscriber), then=Value(STATE_UNSUBSCRIBED)),
+        When(best_subscription=1, then=Value(STATE_ACTIVE)),
+        When(best_subscription=2, then=Value(STATE_UNCONFIRMED)),
+        When(best_subscription=3, then=Value(STATE_UNSUBSCRIBED)),
         default=Value(STATE_NO_LISTS),
         output_field=CharField(),
     )
-    return subscribers.annotate(
-        suppression_reason=Subquery(_active_suppressions(OuterRef("email")).values("reason")[:1]),
-        state=state,
-    ).annotate(
-        state_label=Case(
-            When(state=STATE_BLOCKLISTED, then=Value("Blocklisted")),
-            When(state=STATE_SUPPRESSED, then=_suppression_label("suppression_reason")),
-            When(state=STATE_ACTIVE, then=Value("Active")),
-            When(state=STATE_UNCONFIRMED, then=Value("Unconfirmed")),
-            When(state=STATE_UNSUBSCRIBED, then=Value("Unsubscribed from everything")),
-            default=Value("On no list"),
-            output_field=CharField(),
+    return (
+        subscribers.annotate(
+            suppression_reason=Subquery(
+                _active_suppressions(OuterRef("email")).values("reason")[:1]
+            ),
+            best_subscription=best,
+        )
+        .annotate(state=state)
+        .annotate(
+            state_label=Case(
+                When(state=STATE_BLOCKLISTED, then=Value("Blocklisted")),
+                When(state=STATE_SUPPRESSED, then=_suppression_label("suppression_reason")),
+                When(state=STATE_ACTIVE, then=Value("Active")),
+                When(state=STATE_UNCONFIRMED, then=Value("Unconfirmed")),
+                When(state=STATE_UNSUBSCRIBED, then=Value("Unsubscribed from everything")),
+                default=Value("On no list"),
+                output_field=CharField(),
+            )
         )
     )
 
@@ -138,6 +157,47 @@ def list_members(mailing_list: MailingList) -> QuerySet[Subscription]:
 def subscriptions_of(subscriber: Subscriber) -> QuerySet[Subscription]:
     return subscriber.subscriptions.select_related("mailing_list", "confirmed_by").order_by(
         "mailing_list__name"
+    )
+
+
+# How much of a subscriber's history their page shows, newest first.
+HISTORY_ROWS = 100
+
+
+def consent_history(subscriber: Subscriber) -> list[ConsentEvent]:
+    """The consent ledger of one subscriber, newest first, with list names: one query."""
+    return list(
+        ConsentEvent.objects.filter(subscriber=subscriber)
+        .select_related("mailing_list")
+        .order_by("-created_at", "-id")[:HISTORY_ROWS]
+    )
+
+
+def messages_to(subscriber: Subscriber) -> list[Delivery]:
+    """Campaign messages to this subscriber with their outcome, newest first: one query."""
+    return list(
+        Delivery.objects.filter(subscriber=subscriber)
+        .select_related("campaign")
+        .only(
+            "id",
+            "status",
+            "attempts",
+            "smtp_reply",
+            "sent_at",
+            "created_at",
+            "campaign__id",
+            "campaign__name",
+        )
+        .order_by("-id")[:HISTORY_ROWS]
+    )
+
+
+def bounces_of(subscriber: Subscriber) -> list[BounceEvent]:
+    """Bounces and complaints for the subscriber or their address, newest first."""
+    return list(
+        BounceEvent.objects.filter(Q(subscriber=subscriber) | Q(email=subscriber.email))
+        .select_related("campaign")
+        .order_by("-id")[:HISTORY_ROWS]
     )
 
 

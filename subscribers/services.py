@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from postino import jobs
+from subscribers import confirmation_template, consent
 from subscribers.blocklist import selectors as blocklist_selectors
-from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.models import ConsentEvent, ErasedAddress, MailingList, Subscriber, Subscription
 from subscribers.selectors import campaigns_sending_to, unfinished_campaigns_of
 
 if TYPE_CHECKING:
@@ -48,25 +50,59 @@ def normalize_email(email: str) -> str:
 
 
 def create_list(
-    *, name: str, optin: str = MailingList.OptIn.SINGLE, description: str = ""
+    *,
+    name: str,
+    optin: str = MailingList.OptIn.SINGLE,
+    description: str = "",
+    confirmation_subject: str = "",
+    confirmation_html: str = "",
+    public: bool = False,
 ) -> MailingList:
     name = name.strip()
+    errors: dict[str, list[str]] = {}
     if not name:
-        raise ValidationError({"name": "A list needs a name."})
+        errors["name"] = ["A list needs a name."]
     if optin not in MailingList.OptIn.values:
-        raise ValidationError(
-            {"optin": f"Opt-in must be one of {', '.join(MailingList.OptIn.values)}."}
-        )
+        errors["optin"] = [f"Opt-in must be one of {', '.join(MailingList.OptIn.values)}."]
+    _check_confirmation(confirmation_subject, confirmation_html, errors)
+    if errors:
+        raise ValidationError(errors)
     if MailingList.objects.filter(name__iexact=name).exists():
         raise DuplicateList(f"a list named {name!r} already exists")
-    return MailingList.objects.create(name=name, optin=optin, description=description)
+    return MailingList.objects.create(
+        name=name,
+        optin=optin,
+        description=description,
+        confirmation_subject=confirmation_subject.strip(),
+        confirmation_html=confirmation_html,
+        public=public,
+    )
+
+
+def _check_confirmation(subject: str, html: str, errors: dict[str, list[str]]) -> None:
+    try:
+        confirmation_template.check_template(subject=subject, html=html)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+
+
+ERASED_MESSAGE = "This address asked to be erased from Postino; it cannot be added again."
 
 
 def refuse_blocked(address: str) -> None:
-    """A ValidationError on ``email`` when the blocklist covers the address."""
+    """A ValidationError on ``email`` when the blocklist covers the address,
+    or its owner had it erased (``subscribers.privacy``)."""
     entry = blocklist_selectors.blocking_entry(address)
     if entry is not None:
         raise ValidationError({"email": blocklist_selectors.blocked_message(entry)})
+    if ErasedAddress.objects.filter(email_hash=erased_hash(address)).exists():
+        raise ValidationError({"email": ERASED_MESSAGE})
+
+
+def erased_hash(address: str) -> str:
+    # The same digest as subscribers.privacy.address_hash (which imports this module).
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
 
 
 def create_subscriber(
@@ -76,6 +112,7 @@ def create_subscriber(
     attributes: Mapping[str, Any] | None = None,
     lists: Iterable[MailingList] = (),
     preconfirm: bool = False,
+    origin: consent.Origin = consent.SYSTEM,
 ) -> Subscriber:
     try:
         address = normalize_email(email)
@@ -92,12 +129,24 @@ def create_subscriber(
     except IntegrityError as exc:
         existing = Subscriber.objects.filter(email=address).values_list("id", flat=True).first()
         raise DuplicateSubscriber(address, existing) from exc
-    subscribe(subscriber=subscriber, lists=lists, preconfirm=preconfirm)
+    lists = list(lists)
+    if not lists:
+        consent.record(
+            subscriber_id=subscriber.pk,
+            kind=ConsentEvent.Kind.CHANGED,
+            origin=origin,
+            note="Added, on no list",
+        )
+    subscribe(subscriber=subscriber, lists=lists, preconfirm=preconfirm, origin=origin)
     return subscriber
 
 
 def subscribe(
-    *, subscriber: Subscriber, lists: Iterable[MailingList], preconfirm: bool = False
+    *,
+    subscriber: Subscriber,
+    lists: Iterable[MailingList],
+    preconfirm: bool = False,
+    origin: consent.Origin = consent.SYSTEM,
 ) -> list[Subscription]:
     """Add a subscriber to lists. Single opt-in lists confirm at once; double
     opt-in lists wait for confirmation unless ``preconfirm`` (the caller vouches).
@@ -111,6 +160,7 @@ def subscribe(
     now = timezone.now()
     result = []
     to_confirm = []
+    events = []
     for mailing_list in lists:
         single = mailing_list.optin == MailingList.OptIn.SINGLE
         confirmed = preconfirm or single
@@ -147,42 +197,100 @@ def subscribe(
                 ]
             )
             created = True
+        if created:
+            events.append(
+                consent.event(
+                    subscriber_id=subscriber.pk,
+                    kind=ConsentEvent.Kind.SUBSCRIBED,
+                    origin=origin,
+                    mailing_list_id=mailing_list.pk,
+                    status=status,
+                    note=origin.note
+                    or ("Vouched for by the caller" if preconfirm and not single else ""),
+                )
+            )
         if created and not confirmed:
             to_confirm.append(subscription.pk)
         result.append(subscription)
+    consent.record_all(events)
     request_confirmation(subscription_ids=to_confirm)
     return result
 
 
-def unsubscribe(*, subscriber_id: int, list_ids: Iterable[int] | None = None) -> int:
-    """Unsubscribe from the given lists (all lists when None). Returns rows changed."""
+def unsubscribe(
+    *,
+    subscriber_id: int,
+    list_ids: Iterable[int] | None = None,
+    origin: consent.Origin = consent.SYSTEM,
+    reason: str = "",
+) -> int:
+    """Unsubscribe from the given lists (all lists when None). Returns rows
+    changed; each is written to the consent ledger, with the reason if given."""
     qs = Subscription.objects.filter(subscriber_id=subscriber_id).exclude(
         status=Subscription.Status.UNSUBSCRIBED
     )
     if list_ids is not None:
         qs = qs.filter(mailing_list_id__in=list(list_ids))
-    return qs.update(
-        status=Subscription.Status.UNSUBSCRIBED,
-        unsubscribed_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
+    now = timezone.now()
+    with transaction.atomic():
+        # Read and changed under one lock, so the ledger names exactly the
+        # subscriptions this call ended.
+        ended = list(qs.select_for_update().values_list("pk", "mailing_list_id"))
+        changed = Subscription.objects.filter(pk__in=[pk for pk, _ in ended]).update(
+            status=Subscription.Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now
+        )
+        consent.record_all(
+            consent.event(
+                subscriber_id=subscriber_id,
+                kind=ConsentEvent.Kind.UNSUBSCRIBED,
+                origin=origin,
+                mailing_list_id=list_id,
+                status=Subscription.Status.UNSUBSCRIBED,
+                note=reason,
+            )
+            for _, list_id in ended
+        )
+    return changed
 
 
-def set_preferences(*, subscriber: Subscriber, name: str, keep_list_ids: Iterable[int]) -> None:
+def set_preferences(
+    *,
+    subscriber: Subscriber,
+    name: str,
+    keep_list_ids: Iterable[int],
+    origin: consent.Origin = consent.SYSTEM,
+) -> None:
     """Apply a subscriber's own choices from the preferences page.
 
-    Only lists the subscriber already belongs to can be kept or left; the page
-    cannot be used to join arbitrary lists.
+    Lists they are on are kept or left; public lists (``MailingList.public``)
+    they tick are joined, confirmed at once: the signed link came to their
+    inbox, which is what a confirmation email would prove. No other list can
+    be joined from the page.
     """
     keep = set(keep_list_ids)
     with transaction.atomic():
         if name.strip() != subscriber.name:
             subscriber.name = name.strip()
             subscriber.save(update_fields=["name", "updated_at"])
+            consent.record(
+                subscriber_id=subscriber.pk,
+                kind=ConsentEvent.Kind.PREFERENCES,
+                origin=origin,
+                note="Changed their name",
+            )
         current = subscriber.subscriptions.exclude(status=Subscription.Status.UNSUBSCRIBED)
-        leave = [s.mailing_list_id for s in current if s.mailing_list_id not in keep]
+        on = {s.mailing_list_id for s in current}
+        leave = [list_id for list_id in on if list_id not in keep]
         if leave:
-            unsubscribe(subscriber_id=subscriber.pk, list_ids=leave)
+            unsubscribe(subscriber_id=subscriber.pk, list_ids=leave, origin=origin)
+        joining = list(MailingList.objects.filter(public=True, pk__in=keep - on))
+        if joining:
+            subscribe(
+                subscriber=subscriber,
+                lists=joining,
+                preconfirm=True,
+                origin=origin.noting("Joined from the preference centre"),
+            )
 
 
 def request_confirmation(*, subscription_ids: Sequence[int]) -> None:
@@ -200,6 +308,7 @@ def confirm_subscription(
     ip: str | None = None,
     actor: AbstractBaseUser | AnonymousUser | None = None,
     resubscribe: bool = False,
+    origin: consent.Origin | None = None,
 ) -> bool:
     """Confirm a double opt-in subscription; True if this call confirmed it.
 
@@ -223,6 +332,22 @@ def confirm_subscription(
         updated_at=now,
     )
     subscription.refresh_from_db()
+    if changed:
+        if origin is None:
+            by_staff = via == Subscription.ConfirmedVia.STAFF
+            origin = consent.Origin(
+                via=ConsentEvent.Via.ADMIN if by_staff else ConsentEvent.Via.LINK,
+                actor=actor,
+                ip=ip,
+            )
+        consent.record(
+            subscriber_id=subscription.subscriber_id,
+            kind=ConsentEvent.Kind.CONFIRMED,
+            origin=origin,
+            mailing_list_id=subscription.mailing_list_id,
+            status=Subscription.Status.CONFIRMED,
+            note="Subscribed again" if resubscribe else "",
+        )
     return bool(changed)
 
 
@@ -253,6 +378,24 @@ def resend_confirmation(*, subscription: Subscription) -> None:
     request_confirmation(subscription_ids=[subscription.pk])
 
 
+def resend_confirmations(
+    *, subscriber: Subscriber, list_ids: Iterable[int] | None = None
+) -> list[Subscription]:
+    """Ask again on each of the subscriber's unconfirmed subscriptions (to these
+    lists, if given); the ones asked. Refused when none waits for confirmation."""
+    waiting = subscriber.subscriptions.filter(status=Subscription.Status.UNCONFIRMED)
+    if list_ids is not None:
+        waiting = waiting.filter(mailing_list_id__in=list(list_ids))
+    found = list(waiting.select_related("mailing_list").order_by("mailing_list_id"))
+    if not found:
+        raise SubscriptionStateError(
+            f"{subscriber.email} has no subscription waiting for confirmation"
+            + (" on those lists." if list_ids is not None else ".")
+        )
+    request_confirmation(subscription_ids=[s.pk for s in found])
+    return found
+
+
 class SubscriberInUse(Exception):
     """The subscriber is being sent to right now; deleting them would race the workers."""
 
@@ -270,6 +413,7 @@ def update_subscriber(
     status: str | None = None,
     lists: Iterable[MailingList] | None = None,
     preconfirm: bool = False,
+    origin: consent.Origin = consent.SYSTEM,
 ) -> Subscriber:
     """Change the fields given; ``None`` keeps a field as it is. Every problem at once.
 
@@ -295,6 +439,7 @@ def update_subscriber(
         errors["status"] = [f"Status must be one of {', '.join(Subscriber.Status.values)}."]
     if errors:
         raise ValidationError(errors)
+    before = (subscriber.email, subscriber.name, subscriber.attributes, subscriber.status)
     if name is not None:
         subscriber.name = name.strip()
     if attributes is not None:
@@ -312,13 +457,47 @@ def update_subscriber(
             subscriber.refresh_from_db()
             existing = Subscriber.objects.filter(email=address).values_list("id", flat=True)
             raise DuplicateSubscriber(address, existing.first()) from exc
+        _record_changes(subscriber, before, origin)
         if lists is not None:
-            _set_memberships(subscriber, list(lists), preconfirm=preconfirm)
+            _set_memberships(subscriber, list(lists), preconfirm=preconfirm, origin=origin)
     return subscriber
 
 
+def _record_changes(
+    subscriber: Subscriber, before: tuple[str, str, Any, str], origin: consent.Origin
+) -> None:
+    email, name, attributes, status = before
+    changed = [
+        label
+        for label, old, new in (
+            ("email", email, subscriber.email),
+            ("name", name, subscriber.name),
+            ("attributes", attributes, subscriber.attributes),
+        )
+        if old != new
+    ]
+    if changed:
+        consent.record(
+            subscriber_id=subscriber.pk,
+            kind=ConsentEvent.Kind.CHANGED,
+            origin=origin,
+            note="Changed "
+            + ", ".join(changed)
+            + (f" (was {email})" if email != subscriber.email else ""),
+        )
+    if status != subscriber.status:
+        blocked = subscriber.status == Subscriber.Status.BLOCKLISTED
+        consent.record(
+            subscriber_id=subscriber.pk,
+            kind=ConsentEvent.Kind.BLOCKLISTED if blocked else ConsentEvent.Kind.CHANGED,
+            origin=origin,
+            status=subscriber.status,
+            note="" if blocked else "Enabled again",
+        )
+
+
 def _set_memberships(
-    subscriber: Subscriber, wanted: list[MailingList], *, preconfirm: bool
+    subscriber: Subscriber, wanted: list[MailingList], *, preconfirm: bool, origin: consent.Origin
 ) -> None:
     active = set(
         subscriber.subscriptions.exclude(status=Subscription.Status.UNSUBSCRIBED).values_list(
@@ -328,10 +507,10 @@ def _set_memberships(
     wanted_ids = {mailing_list.pk for mailing_list in wanted}
     joining = [mailing_list for mailing_list in wanted if mailing_list.pk not in active]
     if joining:
-        subscribe(subscriber=subscriber, lists=joining, preconfirm=preconfirm)
+        subscribe(subscriber=subscriber, lists=joining, preconfirm=preconfirm, origin=origin)
     leaving = active - wanted_ids
     if leaving:
-        unsubscribe(subscriber_id=subscriber.pk, list_ids=leaving)
+        unsubscribe(subscriber_id=subscriber.pk, list_ids=leaving, origin=origin)
 
 
 def delete_subscriber(*, subscriber: Subscriber) -> None:
@@ -362,17 +541,29 @@ def update_list(
     name: str | None = None,
     description: str | None = None,
     optin: str | None = None,
+    confirmation_subject: str | None = None,
+    confirmation_html: str | None = None,
+    public: bool | None = None,
 ) -> MailingList:
     """Change the fields given; ``None`` keeps a field. Names are unique, ignoring case."""
-    errors: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
     if name is not None:
         name = name.strip()
         if not name:
-            errors["name"] = "A list needs a name."
+            errors["name"] = ["A list needs a name."]
     if optin is not None and optin not in MailingList.OptIn.values:
-        errors["optin"] = f"Opt-in must be one of {', '.join(MailingList.OptIn.values)}."
+        errors["optin"] = [f"Opt-in must be one of {', '.join(MailingList.OptIn.values)}."]
+    subject = (
+        mailing_list.confirmation_subject if confirmation_subject is None else confirmation_subject
+    )
+    html = mailing_list.confirmation_html if confirmation_html is None else confirmation_html
+    _check_confirmation(subject, html, errors)
     if errors:
         raise ValidationError(errors)
+    mailing_list.confirmation_subject = subject.strip()
+    mailing_list.confirmation_html = html
+    if public is not None:
+        mailing_list.public = public
     if name is not None:
         clash = MailingList.objects.filter(name__iexact=name).exclude(pk=mailing_list.pk)
         if clash.exists():

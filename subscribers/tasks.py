@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from postino import jobs
-from subscribers import confirmation
+from subscribers import bulk, confirmation
 from subscribers.imports import run
 
 # Transient failures (server down, 4xx) are tried again this many times, with
@@ -25,6 +25,31 @@ def send_confirmations(self: Any, subscription_ids: list[int]) -> dict[str, list
         # Only the ids that failed transiently, not the whole batch again.
         raise self.retry(args=(run.retry,), countdown=RETRY_BASE_SECONDS * 2**self.request.retries)
     return {"sent": run.sent, "skipped": run.skipped, "failed": run.failed, "retry": run.retry}
+
+
+@shared_task(name=jobs.SEND_REMINDERS, bind=True, max_retries=MAX_RETRIES)
+def send_reminders(self: Any, subscription_ids: list[int]) -> dict[str, list[int]]:
+    run = confirmation.send_confirmations(subscription_ids, reminder=True)
+    if run.retry and self.request.retries < MAX_RETRIES:
+        raise self.retry(args=(run.retry,), countdown=RETRY_BASE_SECONDS * 2**self.request.retries)
+    return {"sent": run.sent, "skipped": run.skipped, "failed": run.failed, "retry": run.retry}
+
+
+@shared_task(name=jobs.SWEEP_CONFIRMATIONS)
+def sweep_confirmations() -> dict[str, int]:
+    run = confirmation.sweep()
+    return {"reminded": len(run.reminded), "expired": run.expired}
+
+
+# acks_late: a run resumes after its last committed batch (subscribers.bulk).
+@shared_task(name=jobs.RUN_BULK_ACTION, acks_late=True)
+def run_bulk_action(action_id: int) -> None:
+    bulk.run(action_id)
+
+
+@shared_task(name=jobs.RESUME_BULK_ACTIONS)
+def resume_bulk_actions() -> list[int]:
+    return bulk.resume_stalled()
 
 
 # acks_late: a run is resumable (see subscribers.imports.run), so a message

@@ -24,6 +24,10 @@ urlpatterns = [
         name="blocklist_remove",
     ),
     path("subscribers/", views.subscriber_index, name="index"),
+    path("subscribers/bulk/", views.bulk_start, name="bulk_start"),
+    path("subscribers/bulk/<int:action_id>/", views.bulk_detail, name="bulk_detail"),
+    path("subscribers/bulk/<int:action_id>/live/", views.bulk_progress, name="bulk_progress"),
+    path("subscribers/bulk/<int:action_id>/cancel/", views.bulk_cancel, name="bulk_cancel"),
     path("subscribers/new/", views.subscriber_create, name="create"),
     path("subscribers/<int:subscriber_id>/", views.subscriber_detail, name="detail"),
     path(

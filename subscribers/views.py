@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,15 +13,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from postino.downloads import csv_download
 from postino.pagination import keyset_page
 from postino.permissions import staff_required
-from subscribers import selectors, services
+from subscribers import browse, bulk, consent, selectors, services
+from subscribers.blocklist import selectors as blocklist_selectors
 from subscribers.forms import (
+    BulkActionForm,
     ListForm,
     MembersFilterForm,
     SubscriberEditForm,
     SubscriberForm,
     SubscriberSearchForm,
 )
-from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.models import BulkAction, MailingList, Segment, Subscriber, Subscription
 
 PAGE_SIZE = 50
 
@@ -78,20 +81,107 @@ def list_export(request: HttpRequest, list_id: int) -> StreamingHttpResponse:
 @require_GET
 @staff_required
 def subscriber_index(request: HttpRequest) -> HttpResponse:
-    search = SubscriberSearchForm(request.GET)
-    search.is_valid()
-    query = search.cleaned_data.get("q") or ""
-    subscribers = selectors.with_states(selectors.search_subscribers(query)).annotate(
-        list_count=Count(
-            "subscriptions", filter=~Q(subscriptions__status=Subscription.Status.UNSUBSCRIBED)
-        )
+    lists = list(MailingList.objects.order_by("name").values_list("pk", "name"))
+    segments = list(Segment.objects.order_by("name").values_list("pk", "name"))
+    search = SubscriberSearchForm(request.GET, lists=lists, segments=segments)
+    filters = search.filters()
+    matches = browse.filtered_subscribers(filters)
+    # A count per shown row (a correlated subquery), not a GROUP BY over the
+    # whole join: only the page's fifty rows are counted.
+    active_lists = (
+        Subscription.objects.filter(subscriber=OuterRef("pk"))
+        .exclude(status=Subscription.Status.UNSUBSCRIBED)
+        .order_by()
+        .values("subscriber")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
-    page = keyset_page(subscribers, after=search.cleaned_data.get("after"), size=PAGE_SIZE)
+    subscribers = selectors.with_states(matches).annotate(
+        list_count=Coalesce(Subquery(active_lists), 0)
+    )
+    after = search.cleaned_data.get("after") if search.is_valid() else None
+    page = keyset_page(subscribers, after=after, size=PAGE_SIZE)
+    # A first page that is not full holds every match: no need to count them
+    # again (for a rare search term that would read the table a second time).
+    if after is None and page.next_key is None:
+        count = browse.MatchCount(len(page.items), True)
+    else:
+        count = browse.count_matches(matches)
+    params = request.GET.copy()
+    params.pop("after", None)
     return render(
         request,
         "subscribers/subscriber_index.html",
-        {"page": page, "query": query, "search": search},
+        {
+            "page": page,
+            "query": filters.query,
+            "filtered": not filters.empty,
+            "search": search,
+            "count": count,
+            "params": params.urlencode(),
+            "bulk_form": BulkActionForm(
+                lists=lists,
+                initial={
+                    "q": filters.query,
+                    "list": filters.list_id,
+                    "status": filters.status,
+                    "segment": filters.segment_id,
+                },
+            ),
+        },
     )
+
+
+@require_POST
+@staff_required
+def bulk_start(request: HttpRequest) -> HttpResponse:
+    form = BulkActionForm(request.POST, lists=list(MailingList.objects.values_list("pk", "name")))
+    if not form.is_valid():
+        messages.error(request, "Tick the box to confirm the bulk action, and choose its list.")
+        return redirect("subscribers:index")
+    try:
+        action = bulk.start(
+            kind=form.cleaned_data["kind"],
+            filters=form.filters(),
+            mailing_list=form.chosen_list(),
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("subscribers:index")
+    return redirect("subscribers:bulk_detail", action.pk)
+
+
+def _bulk_context(action: BulkAction) -> dict[str, object]:
+    return {
+        "action": action,
+        "filters": browse.describe(browse.SubscriberFilter.from_dict(action.filters)),
+    }
+
+
+@require_GET
+@staff_required
+def bulk_detail(request: HttpRequest, action_id: int) -> HttpResponse:
+    action = get_object_or_404(BulkAction.objects.select_related("mailing_list"), pk=action_id)
+    return render(request, "subscribers/bulk_detail.html", _bulk_context(action))
+
+
+@require_GET
+@staff_required
+def bulk_progress(request: HttpRequest, action_id: int) -> HttpResponse:
+    action = get_object_or_404(BulkAction.objects.select_related("mailing_list"), pk=action_id)
+    return render(request, "subscribers/bulk_live.html", _bulk_context(action))
+
+
+@require_POST
+@staff_required
+def bulk_cancel(request: HttpRequest, action_id: int) -> HttpResponse:
+    action = get_object_or_404(BulkAction, pk=action_id)
+    try:
+        bulk.cancel(action=action)
+    except bulk.BulkActionStateError as exc:
+        messages.error(request, f"Cannot cancel: {exc}.")
+    return redirect("subscribers:bulk_detail", action.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -111,6 +201,7 @@ def subscriber_create(request: HttpRequest) -> HttpResponse:
                 attributes=data["attributes"],
                 lists=data["lists"],
                 preconfirm=data["preconfirm"],
+                origin=consent.admin(request),
             )
         except ValidationError as exc:
             form.add_service_error(exc)
@@ -141,6 +232,10 @@ def subscriber_detail(request: HttpRequest, subscriber_id: int) -> HttpResponse:
             "suppression": selectors.active_suppression(subscriber.email)
             if getattr(subscriber, "suppression_reason", None)
             else None,
+            "blocked_by": blocklist_selectors.blocking_entry(subscriber.email),
+            "history": selectors.consent_history(subscriber),
+            "sent_messages": selectors.messages_to(subscriber),
+            "bounces": selectors.bounces_of(subscriber),
         },
     )
 
@@ -212,6 +307,7 @@ def subscriber_edit(request: HttpRequest, subscriber_id: int) -> HttpResponse:
                 status=data["status"],
                 lists=data["lists"],
                 preconfirm=data["preconfirm"],
+                origin=consent.admin(request),
             )
         except ValidationError as exc:
             form.add_service_error(exc)
@@ -261,6 +357,9 @@ def list_edit(request: HttpRequest, list_id: int) -> HttpResponse:
                 "name": mailing_list.name,
                 "optin": mailing_list.optin,
                 "description": mailing_list.description,
+                "public": mailing_list.public,
+                "confirmation_subject": mailing_list.confirmation_subject,
+                "confirmation_html": mailing_list.confirmation_html,
             }
         )
     if request.method == "POST" and form.is_valid():

@@ -17,7 +17,12 @@ router = Router(tags=["lists"])
 @router.post("/lists", response={201: ListOut, 400: ErrorOut, 409: ErrorOut})
 def create_list(request: HttpRequest, payload: ListIn) -> Status[Any]:
     mailing_list = services.create_list(
-        name=payload.name, optin=payload.optin, description=payload.description
+        name=payload.name,
+        optin=payload.optin,
+        description=payload.description,
+        confirmation_subject=payload.confirmation_subject,
+        confirmation_html=payload.confirmation_html,
+        public=payload.public,
     )
     return Status(201, mailing_list)
 
@@ -52,6 +57,11 @@ def update_list(request: HttpRequest, list_id: int, payload: ListPatch) -> Maili
         name=payload.name if "name" in given else None,
         description=payload.description if "description" in given else None,
         optin=payload.optin if "optin" in given else None,
+        confirmation_subject=(
+            payload.confirmation_subject if "confirmation_subject" in given else None
+        ),
+        confirmation_html=payload.confirmation_html if "confirmation_html" in given else None,
+        public=payload.public if "public" in given else None,
     )
 
 

@@ -6,9 +6,17 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from api.schemas import ErrorOut, SubscriberIn, SubscriberOut, SubscriberPage, SubscriberPatch
+from api.schemas import (
+    ErrorOut,
+    ResendIn,
+    ResendOut,
+    SubscriberIn,
+    SubscriberOut,
+    SubscriberPage,
+    SubscriberPatch,
+)
 from api.selectors import get_or_404, lists_by_ids, subscribers_page
-from subscribers import services
+from subscribers import consent, services
 from subscribers.models import Subscriber
 
 router = Router(tags=["subscribers"])
@@ -28,6 +36,7 @@ def create_subscriber(request: HttpRequest, payload: SubscriberIn) -> Status[Any
         attributes=payload.attributes,
         lists=lists_by_ids(payload.lists),
         preconfirm=payload.preconfirm,
+        origin=consent.api(request.auth),  # type: ignore[attr-defined]
     )
     return Status(201, subscriber)
 
@@ -61,7 +70,24 @@ def update_subscriber(
         status=payload.status if "status" in given else None,
         lists=lists_by_ids(payload.lists) if "lists" in given else None,
         preconfirm=payload.preconfirm,
+        origin=consent.api(request.auth),  # type: ignore[attr-defined]
     )
+
+
+@router.post(
+    "/subscribers/{subscriber_id}/confirmation",
+    response={202: ResendOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+def resend_confirmation(
+    request: HttpRequest, subscriber_id: int, payload: ResendIn | None = None
+) -> Status[Any]:
+    """Send the double opt-in email again for the subscriber's unconfirmed
+    subscriptions; 409 when none is waiting for confirmation."""
+    subscriber = get_or_404(Subscriber, subscriber_id)
+    asked = services.resend_confirmations(
+        subscriber=subscriber, list_ids=payload.lists if payload else None
+    )
+    return Status(202, {"lists": [s.mailing_list_id for s in asked]})
 
 
 @router.delete("/subscribers/{subscriber_id}", response={204: None, 404: ErrorOut, 409: ErrorOut})

@@ -33,6 +33,7 @@ from typing import Any
 from django.db import connection
 
 from bounces.models import Suppression
+from subscribers import privacy
 from subscribers.blocklist import rules as blocklist_rules
 from subscribers.imports import staging
 from subscribers.models import (
@@ -70,6 +71,7 @@ def _reason_sql(mode: str) -> str:
             f"WHEN subscriber_status = '{Subscriber.Status.BLOCKLISTED}' THEN 'blocklisted'"
         )
         cases.append("WHEN blocked THEN 'on the blocklist'")
+        cases.append("WHEN erased THEN 'erased at their request'")
         cases.append(
             "WHEN suppression IS NOT NULL THEN "
             "'suppressed (' || replace(suppression, '_', ' ') || ')'"
@@ -95,6 +97,7 @@ def resolve(import_id: int) -> None:
         subscribers=_q(Subscriber._meta.db_table),
         suppressions=_q(Suppression._meta.db_table),
         blocked=blocklist_rules.blocked_sql("st.email"),
+        erased=privacy.erased_sql("st.email"),
     )
 
 

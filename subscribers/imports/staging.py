@@ -91,7 +91,12 @@ def forget_after(import_id: int, row: int) -> None:
 
 
 def resolve(
-    import_id: int, *, subscribers: str, suppressions: str, blocked: tuple[str, list[str]]
+    import_id: int,
+    *,
+    subscribers: str,
+    suppressions: str,
+    blocked: tuple[str, list[str]],
+    erased: tuple[str, list[str]],
 ) -> None:
     """Join the whole file once with what the database knows: the subscriber
     of each address, an active suppression, the first row of a repeated
@@ -100,6 +105,7 @@ def resolve(
     fraction of looking each row up batch by batch. The rows table gives way
     to the resolved one."""
     blocked_sql, blocked_params = blocked
+    erased_sql, erased_params = erased
     rows = quoted(import_id)
     resolved = quoted_resolved(import_id)
     with connection.cursor() as cursor:
@@ -108,14 +114,15 @@ def resolve(
             f"CREATE {_unlogged()}TABLE {resolved} AS "
             "SELECT st.row, st.line, st.email, st.name, st.attributes, "
             "s.id AS subscriber_id, s.status AS subscriber_status, "
-            f"f.first_row, sp.reason AS suppression, {blocked_sql} AS blocked "
+            f"f.first_row, sp.reason AS suppression, {blocked_sql} AS blocked, "
+            f"{erased_sql} AS erased "
             f"FROM {rows} st "
             f"LEFT JOIN (SELECT email, MIN(row) AS first_row FROM {rows} GROUP BY email "
             "HAVING COUNT(*) > 1) f ON f.email = st.email AND f.first_row < st.row "
             f"LEFT JOIN {subscribers} s ON s.email = st.email "
             f"LEFT JOIN (SELECT email, MIN(reason) AS reason FROM {suppressions} "
             "WHERE lifted_at IS NULL GROUP BY email) sp ON sp.email = st.email",
-            blocked_params,
+            [*blocked_params, *erased_params],
         )
         name = resolved_name(import_id)
         cursor.execute(f"CREATE INDEX {name}_row ON {resolved} (row)")

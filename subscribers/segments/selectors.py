@@ -56,6 +56,14 @@ def matching(group: Group) -> QuerySet[Subscriber]:
     return Subscriber.objects.filter(pk__in=RawSQL(ids, params))  # noqa: S611
 
 
+def matching_ids_sql(segment: Segment) -> RawSQL:
+    """The ids the segment matches, as a subquery for ``pk__in``."""
+    sql, params = compile_group(segment_definition.parse(segment.definition))
+    table = connection.ops.quote_name(Subscriber._meta.db_table)
+    ids = f"SELECT s.id FROM {table} s WHERE {sql}"  # noqa: S608
+    return RawSQL(ids, params)  # noqa: S611 - values are parameters
+
+
 def count_segment(segment: Segment) -> int:
     return count_group(segment_definition.parse(segment.definition))
 

@@ -13,6 +13,7 @@ ROUTES = [
     ("GET", "/subscribers/{subscriber_id}"),
     ("PATCH", "/subscribers/{subscriber_id}"),
     ("DELETE", "/subscribers/{subscriber_id}"),
+    ("POST", "/subscribers/{subscriber_id}/confirmation"),
     ("POST", "/imports"),
     ("GET", "/imports/{import_id}"),
     ("GET", "/imports/{import_id}/errors"),

@@ -25,4 +25,7 @@ def test_the_segment_bench_counts_each_segment() -> None:
     assert len(segments) == 5
     # Every segment of the bench matches somebody: a zero would time nothing real.
     assert all(" (0 match" not in line for line in segments), segments
-    assert lines[-1].startswith("slowest segment ")
+    assert any(line.startswith("slowest segment ") for line in lines)
+    pages = [line for line in lines if line.startswith("subscriber page, ")]
+    assert len(pages) == 7
+    assert lines[-1].startswith("slowest subscriber page ")

@@ -1,4 +1,4 @@
-"""Real workers: an import whose worker is killed mid-way finishes on another, once."""
+"""Real workers: an import or bulk action whose worker is killed mid-way ends on another, once."""
 
 from __future__ import annotations
 
@@ -8,8 +8,17 @@ from typing import Any
 
 import pytest
 
+from subscribers import bulk
+from subscribers.browse import SubscriberFilter
 from subscribers.imports.services import create_import
-from subscribers.models import ConsentEvent, Import, MailingList, Subscriber, Subscription
+from subscribers.models import (
+    BulkAction,
+    ConsentEvent,
+    Import,
+    MailingList,
+    Subscriber,
+    Subscription,
+)
 from tests.delivery.test_worker_control import wait_until
 from tests.support.workers import start_beat, start_worker, worker_environment
 
@@ -70,3 +79,38 @@ def test_an_import_whose_worker_is_killed_resumes_on_another_and_imports_each_ro
     assert Subscription.objects.filter(mailing_list=newsletter).count() == ROWS
     # One consent record per subscription: no batch was applied twice.
     assert ConsentEvent.objects.count() == ROWS
+
+
+def test_a_bulk_action_whose_worker_is_killed_resumes_and_changes_each_subscriber_once(
+    clean_redis: None, worker_logs: Path
+) -> None:
+    env = worker_environment({"BULK_BATCH_SIZE": "50", "IMPORT_LEASE_SECONDS": "3"})
+    news = MailingList.objects.create(name="News")
+    Subscriber.objects.bulk_create(Subscriber(email=f"b{n}@example.com") for n in range(3_000))
+    first = start_worker(worker_logs, concurrency=1, env=env)
+    beat = start_beat(worker_logs, env=env)
+    second = None
+    try:
+        action = bulk.start(kind="add", filters=SubscriberFilter(), mailing_list=news, actor=None)
+
+        def done() -> int:
+            return BulkAction.objects.values_list("done", flat=True).get(pk=action.pk)
+
+        wait_until(lambda: done() >= 500, what="the action to change some subscribers")
+        first.kill()
+        assert done() < 3_000, "the action finished before the kill"
+        second = start_worker(worker_logs, concurrency=1, env=env)
+        wait_until(
+            lambda: BulkAction.objects.get(pk=action.pk).ended,
+            timeout=120,
+            what="the action to finish on the second worker",
+        )
+    finally:
+        beat.stop()
+        if second is not None:
+            second.stop()
+        first.stop()
+    finished = BulkAction.objects.get(pk=action.pk)
+    assert (finished.status, finished.done, finished.changed) == ("finished", 3_000, 3_000)
+    assert Subscription.objects.filter(mailing_list=news).count() == 3_000
+    assert ConsentEvent.objects.filter(kind="subscribed").count() == 3_000

@@ -148,6 +148,7 @@ def test_the_subscriber_index_stays_at_a_fixed_number_of_queries(
 ) -> None:
     for i in range(30):
         create_subscriber(email=f"p{i}@example.com", name=f"Person {i}", lists=[newsletter])
+    # Session, user, lists and segments for the menus, the page, its count.
     with django_assert_max_num_queries(6):
         response = teammate_client.get(reverse("subscribers:index"), {"q": "person"})
     assert len(response.context["page"].items) == 30

@@ -14,8 +14,17 @@ from django.urls import reverse
 from campaigns.models import Campaign
 from delivery.models import CaughtMessage, DomainLimit, SmtpServer
 from subscribers.imports.services import store_upload
-from subscribers.models import BlocklistEntry, Import, MailingList, Segment, Subscriber
+from subscribers.models import (
+    BlocklistEntry,
+    BulkAction,
+    Import,
+    MailingList,
+    Segment,
+    SignupForm,
+    Subscriber,
+)
 from subscribers.segments.services import create_segment
+from subscribers.signup.services import FormFields, create_form
 
 pytestmark = pytest.mark.usefixtures("mailcatcher_on")
 
@@ -45,7 +54,23 @@ def blocked(db: None) -> BlocklistEntry:
 
 
 @pytest.fixture
+def bulk_action(db: None) -> BulkAction:
+    return BulkAction.objects.create(kind="blocklist", status="finished")
+
+
+@pytest.fixture
+def signup(newsletter: MailingList) -> SignupForm:
+    return create_form(
+        FormFields(
+            name="Footer", slug="footer", title="Join", consent_text="Yes.", lists=[newsletter]
+        )
+    )
+
+
+@pytest.fixture
 def page_urls(
+    bulk_action: BulkAction,
+    signup: SignupForm,
     segment: Segment,
     newsletter: MailingList,
     alice: Subscriber,
@@ -74,6 +99,13 @@ def page_urls(
         reverse("subscribers:import_progress", args=[draft_import.pk]),
         reverse("subscribers:import_report", args=[draft_import.pk]),
         reverse("subscribers:blocklist"),
+        reverse("subscribers:bulk_detail", args=[bulk_action.pk]),
+        reverse("subscribers:bulk_progress", args=[bulk_action.pk]),
+        reverse("signup_forms:index"),
+        reverse("signup_forms:create"),
+        reverse("signup_forms:edit", args=[signup.pk]),
+        reverse("signup_forms:delete", args=[signup.pk]),
+        reverse("delivery:system_mail"),
         reverse("segments:index"),
         reverse("segments:create"),
         reverse("segments:detail", args=[segment.pk]),
@@ -105,10 +137,15 @@ def action_urls(
     draft_import: Import,
     segment: Segment,
     blocked: BlocklistEntry,
+    bulk_action: BulkAction,
 ) -> list[str]:
+    bulk = bulk_action
     return [
         reverse("segments:create"),
         reverse("segments:count"),
+        reverse("signup_forms:create"),
+        reverse("subscribers:bulk_start"),
+        reverse("subscribers:bulk_cancel", args=[bulk.pk]),
         reverse("subscribers:blocklist_remove", args=[blocked.pk]),
         reverse("subscribers:list_create"),
         reverse("subscribers:import_create"),

@@ -1,0 +1,105 @@
+"""The consent ledger: who agreed to what, or withdrew it, when and how.
+
+Every change to a subscription, or to what we hold about a person, appends a
+``ConsentEvent``. Callers say how the change came about with an ``Origin``:
+the way in (form, link, API, admin, import, email, system), who acted, and for
+public pages the visitor's IP, user agent and the version of the consent text
+they were shown. Rows are only ever added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from subscribers.models import ConsentEvent
+
+USER_AGENT_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Origin:
+    via: str
+    actor: Any = None
+    ip: str | None = None
+    user_agent: str = ""
+    consent_text_version: str = ""
+    note: str = ""
+
+    def noting(self, note: str) -> Origin:
+        return replace(self, note=note)
+
+    @property
+    def actor_id(self) -> int | None:
+        return self.actor.pk if getattr(self.actor, "is_authenticated", False) else None
+
+    @property
+    def actor_name(self) -> str:
+        if getattr(self.actor, "is_authenticated", False):
+            return str(self.actor.get_username())[:150]
+        return ""
+
+
+SYSTEM = Origin(via=ConsentEvent.Via.SYSTEM)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address as the web server saw it (a proxy in front must
+    set REMOTE_ADDR, e.g. gunicorn's forwarded-allow-ips)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def from_request(request: HttpRequest, via: str, *, consent_text_version: str = "") -> Origin:
+    user = getattr(request, "user", None)
+    return Origin(
+        via=via,
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
+        consent_text_version=consent_text_version,
+    )
+
+
+def admin(request: HttpRequest) -> Origin:
+    return from_request(request, ConsentEvent.Via.ADMIN)
+
+
+def api(actor: Any) -> Origin:
+    return Origin(via=ConsentEvent.Via.API, actor=actor)
+
+
+def event(
+    *,
+    subscriber_id: int,
+    kind: str,
+    origin: Origin,
+    mailing_list_id: int | None = None,
+    status: str = "",
+    note: str = "",
+) -> ConsentEvent:
+    return ConsentEvent(
+        subscriber_id=subscriber_id,
+        mailing_list_id=mailing_list_id,
+        kind=kind,
+        via=origin.via,
+        status=status,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
+        consent_text_version=origin.consent_text_version,
+        actor_id=origin.actor_id,
+        actor_name=origin.actor_name,
+        note=(note or origin.note)[:300],
+        created_at=timezone.now(),
+    )
+
+
+def record(**kwargs: Any) -> None:
+    event(**kwargs).save(force_insert=True)
+
+
+def record_all(events: Iterable[ConsentEvent]) -> None:
+    ConsentEvent.objects.bulk_create(list(events))
