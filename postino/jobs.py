@@ -27,6 +27,7 @@ SEND_CONFIRMATIONS = "subscribers.tasks.send_confirmations"
 SEND_REMINDERS = "subscribers.tasks.send_reminders"
 RUN_IMPORT = "subscribers.tasks.run_import"
 RUN_BULK_ACTION = "subscribers.tasks.run_bulk_action"
+RUN_EXPORT = "subscribers.tasks.run_export"
 POLL_MAILBOX = "bounces.tasks.poll_mailbox"
 PROCESS_TRACKING_EVENT = "bounces.process_tracking_event"
 PROCESS_INBOUND = "bounces.process_inbound"
@@ -84,6 +85,10 @@ def send_test_messages(campaign_id: int, emails: Sequence[str]) -> None:
 def send_confirmations(subscription_ids: Sequence[int]) -> None:
     """Ask these subscriptions' subscribers to confirm (one batch, one task)."""
     _after_commit(SEND_CONFIRMATIONS, list(subscription_ids))
+
+
+def run_export(export_id: int) -> None:
+    _after_commit(RUN_EXPORT, export_id)
 
 
 def run_bulk_action(action_id: int) -> None:

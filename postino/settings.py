@@ -263,6 +263,9 @@ POSTINO: dict[str, Any] = {
     "IMPORT_LEASE_SECONDS": env_int("IMPORT_LEASE_SECONDS", 60, minimum=2),
     # Subscribers a bulk action changes per transaction (it shares the lease above).
     "BULK_BATCH_SIZE": env_int("BULK_BATCH_SIZE", 1000, minimum=1),
+    # Background exports are written here and kept this many days.
+    "EXPORT_DIR": Path(env_str("EXPORT_DIR", str(VAR_DIR / "exports"))),
+    "EXPORT_KEEP_DAYS": env_int("EXPORT_KEEP_DAYS", 7, minimum=1),
 }
 
 # Default SMTP server created on first start (see `manage.py bootstrap`).

@@ -524,3 +524,68 @@ class BulkAction(models.Model):
         if self.status == self.Status.FINISHED:
             return 100.0
         return min(99.9, 100.0 * self.done / self.total) if self.total else 0.0
+
+
+class Export(models.Model):
+    """A list's or segment's subscribers written to a CSV file in the
+    background (``subscribers.exports``), with its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    mailing_list = models.ForeignKey(
+        MailingList, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What was exported, as written at the time (the list may be renamed or go).
+    label = models.CharField(max_length=250)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.IntegerField(default=0)
+    rows_done = models.IntegerField(default=0)
+    # Relative to settings.POSTINO["EXPORT_DIR"]; emptied when the file goes.
+    stored_name = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    owner = models.CharField(max_length=32, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"export of the {self.label} ({self.status})"
+
+    @property
+    def ended(self) -> bool:
+        return self.status in (self.Status.FINISHED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> float:
+        if self.status == self.Status.FINISHED:
+            return 100.0
+        return min(99.9, 100.0 * self.rows_done / self.rows_total) if self.rows_total else 0.0
+
+    @property
+    def rows_per_second(self) -> float | None:
+        if not self.started_at or not self.heartbeat_at or not self.rows_done:
+            return None
+        seconds = (self.heartbeat_at - self.started_at).total_seconds()
+        return self.rows_done / seconds if seconds > 0 else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.rows_per_second
+        if not rate or self.rows_total <= self.rows_done:
+            return None
+        return (self.rows_total - self.rows_done) / rate

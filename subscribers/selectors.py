@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -351,10 +351,14 @@ def export_cell(value: object) -> str:
 
 
 def stream_csv(
-    columns: Sequence[str], keys: Sequence[str], rows: Iterable[Sequence[Any]]
+    columns: Sequence[str],
+    keys: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    on_rows: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """CSV text in chunks of a few thousand rows: ``columns`` then one column per
-    attribute key; each row is its fields followed by its attributes dict."""
+    attribute key; each row is its fields followed by its attributes dict.
+    ``on_rows`` hears how many rows each chunk held (progress of exports)."""
     writer = csv.writer(Echo())
     yield writer.writerow([*columns, *keys])
     chunk: list[str] = []
@@ -367,13 +371,19 @@ def stream_csv(
             )
         )
         if len(chunk) >= EXPORT_CHUNK:
+            if on_rows is not None:
+                on_rows(len(chunk))
             yield "".join(chunk)
             chunk = []
     if chunk:
+        if on_rows is not None:
+            on_rows(len(chunk))
         yield "".join(chunk)
 
 
-def export_list(mailing_list: MailingList) -> Iterator[str]:
+def export_list(
+    mailing_list: MailingList, on_rows: Callable[[int], None] | None = None
+) -> Iterator[str]:
     """The list's members as CSV, streamed: one query read through a server-side
     cursor, written a few thousand rows per chunk, never the whole list at once."""
     rows = (
@@ -390,5 +400,8 @@ def export_list(mailing_list: MailingList) -> Iterator[str]:
         )
     )
     yield from stream_csv(
-        EXPORT_COLUMNS, _attribute_keys(mailing_list), rows.iterator(chunk_size=EXPORT_CHUNK)
+        EXPORT_COLUMNS,
+        _attribute_keys(mailing_list),
+        rows.iterator(chunk_size=EXPORT_CHUNK),
+        on_rows,
     )

@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from postino import jobs
-from subscribers import bulk, confirmation
+from subscribers import bulk, confirmation, exports
 from subscribers.imports import run
 
 # Transient failures (server down, 4xx) are tried again this many times, with
@@ -49,7 +49,14 @@ def run_bulk_action(action_id: int) -> None:
 
 @shared_task(name=jobs.RESUME_BULK_ACTIONS)
 def resume_bulk_actions() -> list[int]:
-    return bulk.resume_stalled()
+    # Exports share the round: both are long work a lapsed run leaves behind.
+    return bulk.resume_stalled() + exports.resume()
+
+
+# acks_late: a run that died is simply done again (an export changes nothing).
+@shared_task(name=jobs.RUN_EXPORT, acks_late=True)
+def run_export(export_id: int) -> None:
+    exports.run_export(export_id)
 
 
 # acks_late: a run is resumable (see subscribers.imports.run), so a message

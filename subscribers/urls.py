@@ -1,6 +1,6 @@
 from django.urls import path
 
-from subscribers import blocklist_views, import_views, views
+from subscribers import blocklist_views, export_views, import_views, views
 
 app_name = "subscribers"
 
@@ -17,6 +17,15 @@ urlpatterns = [
     path("imports/<int:import_id>/live/", import_views.import_progress, name="import_progress"),
     path("imports/<int:import_id>/cancel/", import_views.import_cancel, name="import_cancel"),
     path("imports/<int:import_id>/skipped.csv", import_views.import_report, name="import_report"),
+    path("lists/<int:list_id>/export/", export_views.export_list, name="export_list_start"),
+    path(
+        "segments/<int:segment_id>/export/",
+        export_views.export_segment,
+        name="export_segment_start",
+    ),
+    path("exports/<int:export_id>/", export_views.export_detail, name="export_detail"),
+    path("exports/<int:export_id>/live/", export_views.export_progress, name="export_progress"),
+    path("exports/<int:export_id>/download/", export_views.export_download, name="export_download"),
     path("blocklist/", blocklist_views.blocklist_index, name="blocklist"),
     path(
         "blocklist/<int:entry_id>/remove/",

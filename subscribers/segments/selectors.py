@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -71,7 +71,7 @@ def count_segment(segment: Segment) -> int:
 SEGMENT_EXPORT_COLUMNS = ["email", "name", "status", "created_at"]
 
 
-def export_segment(segment: Segment) -> Iterator[str]:
+def export_segment(segment: Segment, on_rows: Callable[[int], None] | None = None) -> Iterator[str]:
     """The matching subscribers as CSV, streamed through a server-side cursor in
     chunks, never the whole selection at once; one column per attribute."""
     group = segment_definition.parse(segment.definition)
@@ -83,7 +83,7 @@ def export_segment(segment: Segment) -> Iterator[str]:
         .values_list("email", "name", "status", "created_at", "attributes")
         .iterator(chunk_size=EXPORT_CHUNK)
     )
-    yield from stream_csv(SEGMENT_EXPORT_COLUMNS, keys, rows)
+    yield from stream_csv(SEGMENT_EXPORT_COLUMNS, keys, rows, on_rows)
 
 
 def list_names() -> dict[int, str]:
