@@ -251,6 +251,9 @@ POSTINO: dict[str, Any] = {
     # Public signup forms: the proof of work's largest number (the work a
     # browser does, about 0.1 s per 100,000 here), and sign-ups per IP per window.
     "SIGNUP_POW_MAX": env_int("SIGNUP_POW_MAX", 100_000, minimum=1),
+    # Behind our own reverse proxy: take the visitor's IP (consent records,
+    # the per-IP limit) from the last X-Forwarded-For entry, which it adds.
+    "TRUST_X_FORWARDED_FOR": env_bool("TRUST_X_FORWARDED_FOR", False),
     "SIGNUP_RATE_PER_IP": env_int("SIGNUP_RATE_PER_IP", 10, minimum=1),
     "SIGNUP_RATE_WINDOW_SECONDS": env_int("SIGNUP_RATE_WINDOW_SECONDS", 600, minimum=1),
     # Uploaded import files wait here for a worker: with workers on several

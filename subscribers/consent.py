@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -48,8 +49,14 @@ SYSTEM = Origin(via=ConsentEvent.Via.SYSTEM)
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address as the web server saw it (a proxy in front must
-    set REMOTE_ADDR, e.g. gunicorn's forwarded-allow-ips)."""
+    """The visitor's address: the peer the web server saw, or, behind our own
+    reverse proxy (``TRUST_X_FORWARDED_FOR``), the address that proxy added
+    last to X-Forwarded-For; earlier entries are the client's to invent."""
+    if settings.POSTINO["TRUST_X_FORWARDED_FOR"]:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last[:45]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -407,8 +407,7 @@ def webview(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    # The peer address; Postino trusts no forwarding header for it (yet).
-    return request.META.get("REMOTE_ADDR") or None
+    return consent.client_ip(request)
 
 
 @public_page

@@ -275,3 +275,23 @@ def test_staff_make_a_form_and_each_consent_wording_is_kept(
         (2, "Version two"),
         (1, "Version one"),
     ]
+
+
+def test_behind_our_proxy_each_visitor_has_their_own_limit(
+    signup: SignupForm, lists: dict[str, MailingList], settings: Any
+) -> None:
+    settings.POSTINO = {**settings.POSTINO, "SIGNUP_RATE_PER_IP": 1, "TRUST_X_FORWARDED_FOR": True}
+    for n, chain in enumerate(["198.51.100.1", "6.6.6.6, 198.51.100.2"]):
+        answer = post(
+            Client(REMOTE_ADDR="10.0.0.2"),
+            signup,
+            {
+                "email": f"v{n}@example.com",
+                "altcha": solved(settings),
+                "lists": [lists["offers"].pk],
+            },
+            HTTP_X_FORWARDED_FOR=chain,
+        )
+        assert answer.status_code == 200
+    ips = set(ConsentEvent.objects.values_list("ip", flat=True))
+    assert ips == {"198.51.100.1", "198.51.100.2"}
