@@ -207,8 +207,13 @@ def batch_table(rows_sql: str, params: list[Any]) -> Iterator[str]:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {rows_sql}", params)
         # Fresh statistics, or the planner guesses the batch's size and picks
-        # scans of whole tables for the joins that follow.
+        # scans of whole tables for the joins that follow. Its row count and a
+        # small sample are all those plans need: a tenth of the default.
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL default_statistics_target = 10")
         cursor.execute(f"ANALYZE {name}")
+        if connection.vendor == "postgresql":
+            cursor.execute("RESET default_statistics_target")
     try:
         yield name
     finally:
