@@ -589,3 +589,22 @@ class Export(models.Model):
         if not rate or self.rows_total <= self.rows_done:
             return None
         return (self.rows_total - self.rows_done) / rate
+
+
+class ImportBatch(models.Model):
+    """A row range of an import that was applied, committed with it: the
+    record that lets batches be applied side by side and a resumed import
+    skip exactly the ones done."""
+
+    import_run = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="batches")
+    first_row = models.IntegerField()
+    end_row = models.IntegerField()
+
+    class Meta:
+        ordering = ["import_run", "first_row"]
+        constraints = [
+            models.UniqueConstraint(fields=["import_run", "first_row"], name="import_batch_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"rows {self.first_row}-{self.end_row - 1} of import {self.import_run_id}"

@@ -24,6 +24,7 @@ the batch in progress finishes whole or not at all.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from dataclasses import asdict
 from datetime import timedelta
@@ -31,14 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from postino import jobs
 from subscribers.imports import apply, read, staging
 from subscribers.imports.columns import MappingError, Problem, RowConverter, validate_mapping
-from subscribers.models import Import, ImportProblem
+from subscribers.models import Import, ImportBatch, ImportProblem
 from subscribers.services import request_confirmation
 
 log = logging.getLogger(__name__)
@@ -268,33 +270,107 @@ def _problem(
     )
 
 
+# Batches applied side by side on PostgreSQL: the database does the work of
+# applying, one backend per connection, so two keep both cores of a small
+# machine busy. SQLite has one writer: one at a time there.
+APPLY_CONNECTIONS = 2
+
+
+def _pending_batches(import_run: Import) -> list[tuple[int, int]]:
+    """The row ranges still to apply: from the first data row to the last row
+    read, in batches, less those whose ImportBatch was committed. Ranges keep
+    the boundaries of earlier runs, so a changed IMPORT_BATCH_ROWS never
+    applies a row twice."""
+    first_data_row = 2 if import_run.dialect.get("has_header", True) else 1
+    done = list(
+        ImportBatch.objects.filter(import_run=import_run)
+        .order_by("first_row")
+        .values_list("first_row", "end_row")
+    )
+    if not done and import_run.last_row_applied >= first_data_row:
+        # Applied before batches were recorded: those rows are one done range.
+        done = [(first_data_row, import_run.last_row_applied + 1)]
+        ImportBatch.objects.create(import_run=import_run, first_row=done[0][0], end_row=done[0][1])
+    pending: list[tuple[int, int]] = []
+    cursor = first_data_row
+    last = import_run.last_row_read
+    for first, end in [*done, (last + 1, last + 1)]:
+        while cursor < min(first, last + 1):
+            stop = min(cursor + batch_rows(), first, last + 1)
+            pending.append((cursor, stop))
+            cursor = stop
+        cursor = max(cursor, end)
+    return pending
+
+
 def _apply(import_run: Import, token: str) -> None:
     list_ids = list(import_run.lists.values_list("pk", flat=True))
-    # Row 1 of a file with a header is not a subscriber: batches start after it.
-    first_data_row = 2 if import_run.dialect.get("has_header", True) else 1
-    first = max(import_run.last_row_applied + 1, first_data_row)
-    while first <= import_run.last_row_read:
-        end = first + batch_rows()
-        _check(import_run, token)
-        with transaction.atomic():
-            _hold_lists(list_ids)
-            outcome = apply.apply_batch(
-                import_run=import_run,
-                first_row=first,
-                end_row=end,
-                list_ids=list_ids,
-                now=timezone.now(),
-            )
-            _commit(
-                import_run,
-                token,
-                imported=import_run.imported + outcome.imported,
-                updated=import_run.updated + outcome.updated,
-                skipped=import_run.skipped + outcome.skipped,
-                last_row_applied=min(end - 1, import_run.last_row_read),
-            )
-            request_confirmation(subscription_ids=outcome.to_confirm)
-        first = end
+    pending = _pending_batches(import_run)
+    # Side by side only with connections of their own: not on SQLite, and not
+    # inside a caller's transaction (other connections could not see it).
+    parallel = (
+        APPLY_CONNECTIONS
+        if connection.vendor == "postgresql" and not connection.in_atomic_block
+        else 1
+    )
+    if parallel == 1 or len(pending) < 2:
+        for first, end in pending:
+            _apply_one(import_run.pk, token, list_ids, first, end)
+    else:
+        queue = iter(pending)
+        lock = threading.Lock()
+        failures: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                while not failures:
+                    with lock:
+                        batch = next(queue, None)
+                    if batch is None:
+                        return
+                    _apply_one(import_run.pk, token, list_ids, *batch)
+            except BaseException as exc:
+                failures.append(exc)
+            finally:
+                connection.close()  # this thread's own connection
+
+        threads = [threading.Thread(target=work, name=f"import-apply-{n}") for n in range(parallel)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise failures[0]
+    import_run.refresh_from_db()
+    with transaction.atomic():
+        _commit(import_run, token, last_row_applied=import_run.last_row_read)
+
+
+def _apply_one(import_id: int, token: str, list_ids: list[int], first: int, end: int) -> None:
+    """One batch in its own transaction, with its marker and its counts."""
+    import_run = Import.objects.get(pk=import_id)
+    _check(import_run, token)
+    with transaction.atomic():
+        _hold_lists(list_ids)
+        outcome = apply.apply_batch(
+            import_run=import_run,
+            first_row=first,
+            end_row=end,
+            list_ids=list_ids,
+            now=timezone.now(),
+        )
+        ImportBatch.objects.create(import_run_id=import_id, first_row=first, end_row=end)
+        # Increments, not totals: another batch may commit in between.
+        applied = Import.objects.filter(pk=import_id, owner=token).update(
+            imported=F("imported") + outcome.imported,
+            updated=F("updated") + outcome.updated,
+            skipped=F("skipped") + outcome.skipped,
+            last_row_applied=Greatest(F("last_row_applied"), end - 1),
+            heartbeat_at=timezone.now(),
+        )
+        if not applied:
+            raise LostClaim
+        request_confirmation(subscription_ids=outcome.to_confirm)
 
 
 def _hold_lists(list_ids: list[int]) -> None:
