@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -340,13 +340,13 @@ def resolve_moment(value: datetime | int, now: datetime) -> datetime:
     return now - timedelta(days=value)
 
 
-def describe(group: Group, list_names: dict[int, str], *, top: bool = True) -> str:
+def describe(group: Group, list_names: dict[int, str]) -> str:
     """One line a person can read: 'city is Berlin and (on list News or …)'."""
     joiner = " and " if group.match == "all" else " or "
     parts = []
     for item in group.conditions:
         if isinstance(item, Group):
-            parts.append(f"({describe(item, list_names, top=False)})")
+            parts.append(f"({describe(item, list_names)})")
         else:
             parts.append(_describe_condition(item, list_names))
     return joiner.join(parts)
@@ -379,6 +379,14 @@ def _describe_condition(condition: Condition, list_names: dict[int, str]) -> str
         )
     if condition.op == "set":
         return f"{subject} is {'set' if value else 'empty'}"
+    if condition.field in ("subscribed_at", "created_at"):
+        verb = "subscribed" if condition.field == "subscribed_at" else "added"
+        if isinstance(value, int):
+            if condition.op == "gt":
+                return f"{verb} in the last {value} days"
+            return f"{verb} more than {value} days ago"
+        when = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        return f"{verb} {'after' if condition.op == 'gt' else 'before'} {when}"
     if isinstance(value, tuple):
         shown = ", ".join(str(v) for v in value[:5]) + (" …" if len(value) > 5 else "")
     elif isinstance(value, datetime):
@@ -428,7 +436,3 @@ def _text(number: int | float) -> str:
     if isinstance(number, float) and number.is_integer():
         return str(int(number))
     return str(number)
-
-
-def today_start() -> datetime:
-    return timezone.make_aware(datetime.combine(date.today(), time.min))

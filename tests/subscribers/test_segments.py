@@ -156,5 +156,5 @@ def test_the_summary_reads_as_words(list_ids: dict[str, int]) -> None:
         }
     )
     assert definition.describe(group, selectors.list_names()) == (
-        "city is Berlin and (on list news or subscribed at is after 30 days ago)"
+        "city is Berlin and (on list news or subscribed in the last 30 days)"
     )
