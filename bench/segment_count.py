@@ -148,6 +148,12 @@ def pages(args: argparse.Namespace, list_id: int, reference: float) -> None:
     from subscribers.models import Segment
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    # Pages name their static files; production's manifest needs a
+    # collectstatic this bench does not run, so the plain storage serves.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     staff = User.objects.create_user("bench", "bench@example.com", "x", is_staff=True)
     client = Client()
     client.force_login(staff)
