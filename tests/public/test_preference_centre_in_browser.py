@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from subscribers.models import ErasedAddress, MailingList, Subscriber, Subscription
+from subscribers.models import ConsentEvent, ErasedAddress, MailingList, Subscriber, Subscription
 from subscribers.tokens import Purpose, make_token
 from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, browser, expect  # noqa: F401
 
@@ -56,3 +56,17 @@ def test_a_subscriber_changes_lists_downloads_their_data_and_erases_themselves(
     expect(page.get_by_role("heading", name="You have been erased")).to_be_visible()
     assert not Subscriber.objects.exists()
     assert ErasedAddress.objects.count() == 1
+
+
+def test_unsubscribing_from_everything_with_a_reason(page: Any) -> None:
+    news = MailingList.objects.create(name="News")
+    bob = Subscriber.objects.create(email="bob@example.com")
+    Subscription.objects.create(subscriber=bob, mailing_list=news, status="confirmed")
+    page.goto(f"/s/preferences/{make_token(Purpose.PREFERENCES, subscriber_id=bob.pk)}/")
+    page.get_by_label("Why (optional)").select_option(label="Not what I expected")
+    page.get_by_label("Anything to add?").fill("too salesy")
+    page.get_by_role("button", name="Unsubscribe from everything").click()
+    expect(page.get_by_text("You have been unsubscribed from everything.")).to_be_visible()
+    assert bob.subscriptions.get().status == "unsubscribed"
+    event = ConsentEvent.objects.get(kind="unsubscribed")
+    assert (event.via, event.note) == ("link", "Reason: Not what I expected; too salesy")
