@@ -33,10 +33,6 @@ def address_hash(email: str) -> str:
     return services.erased_hash(email)
 
 
-def is_erased(email: str) -> bool:
-    return ErasedAddress.objects.filter(email_hash=address_hash(email)).exists()
-
-
 def erased_sql(column: str) -> tuple[str, list[Any]]:
     """A condition true when the address in ``column`` was erased (imports)."""
     table = connection.ops.quote_name(ErasedAddress._meta.db_table)

@@ -90,14 +90,22 @@ def _check_confirmation(subject: str, html: str, errors: dict[str, list[str]]) -
 ERASED_MESSAGE = "This address asked to be erased from Postino; it cannot be added again."
 
 
-def refuse_blocked(address: str) -> None:
-    """A ValidationError on ``email`` when the blocklist covers the address,
-    or its owner had it erased (``subscribers.privacy``)."""
+def blocked_reason(address: str) -> str | None:
+    """Why this (normalised) address may not be added, if it may not: the
+    blocklist covers it, or its owner had it erased (``subscribers.privacy``)."""
     entry = blocklist_selectors.blocking_entry(address)
     if entry is not None:
-        raise ValidationError({"email": blocklist_selectors.blocked_message(entry)})
+        return blocklist_selectors.blocked_message(entry)
     if ErasedAddress.objects.filter(email_hash=erased_hash(address)).exists():
-        raise ValidationError({"email": ERASED_MESSAGE})
+        return ERASED_MESSAGE
+    return None
+
+
+def refuse_blocked(address: str) -> None:
+    """A ValidationError on ``email`` when ``blocked_reason`` has one."""
+    reason = blocked_reason(address)
+    if reason is not None:
+        raise ValidationError({"email": reason})
 
 
 def erased_hash(address: str) -> str:
@@ -430,9 +438,9 @@ def update_subscriber(
         except ValidationError as exc:
             errors["email"] = exc.messages
         else:
-            entry = blocklist_selectors.blocking_entry(address)
-            if address != subscriber.email and entry is not None:
-                errors["email"] = [blocklist_selectors.blocked_message(entry)]
+            reason = blocked_reason(address) if address != subscriber.email else None
+            if reason is not None:
+                errors["email"] = [reason]
     if attributes is not None and not isinstance(attributes, Mapping):
         errors["attributes"] = ["Attributes must be a JSON object."]
     if status is not None and status not in Subscriber.Status.values:

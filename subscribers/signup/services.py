@@ -10,13 +10,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_slug
 from django.db import IntegrityError, transaction
 
-from bounces.models import Suppression
+from bounces.services import suppressed_emails
 from subscribers import consent, services
-from subscribers.blocklist import selectors as blocklist_selectors
 from subscribers.models import (
     ConsentEvent,
     ConsentText,
-    ErasedAddress,
     MailingList,
     SignupForm,
     Subscriber,
@@ -199,11 +197,9 @@ def submit(
 
 
 def _declined(address: str) -> bool:
-    if blocklist_selectors.blocking_entry(address) is not None:
+    if services.blocked_reason(address) is not None:
         return True
-    if ErasedAddress.objects.filter(email_hash=services.erased_hash(address)).exists():
-        return True
-    return Suppression.objects.filter(email=address, lifted_at__isnull=True).exists()
+    return address in suppressed_emails([address])
 
 
 def origin_for(request: Any, form: SignupForm) -> consent.Origin:

@@ -127,6 +127,11 @@ def test_erasure_leaves_a_hash_and_the_address_never_comes_back(
     with pytest.raises(ValidationError) as caught:
         services.create_subscriber(email="Alice@example.com")
     assert caught.value.message_dict == {"email": [services.ERASED_MESSAGE]}
+    other = Subscriber.objects.create(email="carol@example.com")
+    with pytest.raises(ValidationError) as caught:
+        services.update_subscriber(subscriber=other, email="alice@example.com")
+    assert caught.value.message_dict == {"email": [services.ERASED_MESSAGE]}
+    other.delete()
 
     settings.POSTINO = {**settings.POSTINO, "IMPORT_DIR": tmp_path}
     source = io.BytesIO(b"email\nalice@example.com\nbob@example.com\n")
