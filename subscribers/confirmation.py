@@ -141,9 +141,10 @@ def send_confirmations(
             log.warning("confirmation email for subscription %s refused: %s", row.pk, result.reply)
             run.failed.append(row.pk)
     now = timezone.now()
+    sent_at = "reminder_sent_at" if reminder else "confirmation_sent_at"
+    Subscription.objects.filter(pk__in=run.sent).update(**{sent_at: now}, updated_at=now)
     if reminder:
-        Subscription.objects.filter(pk__in=run.sent).update(reminder_sent_at=now, updated_at=now)
-        sent = {row.pk: row for row in rows if row.pk in set(run.sent)}
+        sent = set(run.sent)
         consent.record_all(
             consent.event(
                 subscriber_id=row.subscriber_id,
@@ -152,11 +153,8 @@ def send_confirmations(
                 mailing_list_id=row.mailing_list_id,
                 status=Subscription.Status.UNCONFIRMED,
             )
-            for row in sent.values()
-        )
-    else:
-        Subscription.objects.filter(pk__in=run.sent).update(
-            confirmation_sent_at=now, updated_at=now
+            for row in rows
+            if row.pk in sent
         )
     return run
 
