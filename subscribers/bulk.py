@@ -11,21 +11,20 @@ stops between batches.
 from __future__ import annotations
 
 import logging
-import uuid
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from campaigns.models import Campaign
 from delivery.models import Delivery
 from postino import jobs
-from subscribers import consent, services
+from postino.actors import signed_in
+from subscribers import consent, leases, services
 from subscribers.blocklist import rules as blocklist_rules
 from subscribers.browse import SubscriberFilter, count_matches, filtered_subscribers
 from subscribers.models import BulkAction, ConsentEvent, MailingList, Subscriber, Subscription
@@ -63,7 +62,7 @@ def start(
         filters=filters.as_dict(),
         mailing_list=mailing_list if kind in (Kind.ADD_TO_LIST, Kind.REMOVE_FROM_LIST) else None,
         total=total.value,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=signed_in(actor),
     )
     jobs.run_bulk_action(action.pk)
     return action
@@ -78,26 +77,8 @@ def cancel(*, action: BulkAction) -> None:
     )
 
 
-def _claim(action_id: int) -> str | None:
-    now = timezone.now()
-    token = uuid.uuid4().hex
-    stale = now - timedelta(seconds=lease_seconds())
-    taken = (
-        BulkAction.objects.filter(pk=action_id)
-        .filter(
-            Q(status=BulkAction.Status.QUEUED)
-            | Q(status=BulkAction.Status.RUNNING, heartbeat_at__lt=stale)
-        )
-        .update(status=BulkAction.Status.RUNNING, owner=token, heartbeat_at=now)
-    )
-    if not taken:
-        return None
-    BulkAction.objects.filter(pk=action_id, started_at__isnull=True).update(started_at=now)
-    return token
-
-
 def run(action_id: int) -> None:
-    token = _claim(action_id)
+    token = leases.claim(BulkAction, action_id, lease_seconds=lease_seconds())
     if token is None:
         return
     action = BulkAction.objects.select_related("mailing_list", "created_by").get(pk=action_id)
@@ -145,13 +126,7 @@ def _end(action_id: int, token: str, status: str, error: str = "") -> None:
 
 
 def resume_stalled() -> list[int]:
-    stale = timezone.now() - timedelta(seconds=lease_seconds())
-    ids = list(
-        BulkAction.objects.filter(
-            Q(status=BulkAction.Status.RUNNING, heartbeat_at__lt=stale)
-            | Q(status=BulkAction.Status.QUEUED, created_at__lt=stale)
-        ).values_list("pk", flat=True)
-    )
+    ids = leases.stalled(BulkAction, lease_seconds=lease_seconds(), queued_since="created_at")
     for action_id in ids:
         jobs.run_bulk_action(action_id)
     return ids

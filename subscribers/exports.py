@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from postino import jobs
+from postino.actors import signed_in
+from subscribers import leases
 from subscribers.models import Export, MailingList, Segment, Subscription
 from subscribers.segments import selectors as segment_selectors
 from subscribers.selectors import export_list
@@ -62,27 +63,10 @@ def start_export(
         segment=segment,
         label=label,
         rows_total=total,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=signed_in(actor),
     )
     jobs.run_export(export.pk)
     return export
-
-
-def _claim(export_id: int) -> str | None:
-    now = timezone.now()
-    token = uuid.uuid4().hex
-    stale = now - timedelta(seconds=lease_seconds())
-    taken = (
-        Export.objects.filter(pk=export_id)
-        .filter(
-            Q(status=Export.Status.QUEUED) | Q(status=Export.Status.RUNNING, heartbeat_at__lt=stale)
-        )
-        .update(status=Export.Status.RUNNING, owner=token, heartbeat_at=now, rows_done=0)
-    )
-    if not taken:
-        return None
-    Export.objects.filter(pk=export_id).update(started_at=now)
-    return token
 
 
 def _rows(export: Export, on_rows: Any) -> Iterator[str]:
@@ -94,7 +78,10 @@ def _rows(export: Export, on_rows: Any) -> Iterator[str]:
 
 
 def run_export(export_id: int) -> None:
-    token = _claim(export_id)
+    # A run starts the file over: its progress and start time with it.
+    token = leases.claim(
+        Export, export_id, lease_seconds=lease_seconds(), restarts=True, rows_done=0
+    )
     if token is None:
         return
     export = Export.objects.select_related("mailing_list", "segment").get(pk=export_id)
@@ -154,13 +141,7 @@ def open_file(export: Export) -> Any:
 def resume() -> list[int]:
     """Requeue exports whose run stopped renewing, and let old files go."""
     now = timezone.now()
-    stale = now - timedelta(seconds=lease_seconds())
-    ids = list(
-        Export.objects.filter(
-            Q(status=Export.Status.RUNNING, heartbeat_at__lt=stale)
-            | Q(status=Export.Status.QUEUED, created_at__lt=stale)
-        ).values_list("pk", flat=True)
-    )
+    ids = leases.stalled(Export, lease_seconds=lease_seconds(), queued_since="created_at")
     for export_id in ids:
         jobs.run_export(export_id)
     keep = now - timedelta(days=int(settings.POSTINO["EXPORT_KEEP_DAYS"]))

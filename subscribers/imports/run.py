@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
@@ -33,11 +32,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from postino import jobs
+from subscribers import leases
 from subscribers.imports import apply, read, staging
 from subscribers.imports.columns import MappingError, Problem, RowConverter, validate_mapping
 from subscribers.models import Import, ImportBatch, ImportProblem
@@ -70,20 +70,7 @@ def file_path(import_run: Import) -> Path:
 
 def claim(import_id: int) -> str | None:
     """Take the import if it is queued, or running with a lapsed heartbeat."""
-    now = timezone.now()
-    token = uuid.uuid4().hex
-    stale = now - timedelta(seconds=lease_seconds())
-    taken = (
-        Import.objects.filter(pk=import_id)
-        .filter(
-            Q(status=Import.Status.QUEUED) | Q(status=Import.Status.RUNNING, heartbeat_at__lt=stale)
-        )
-        .update(status=Import.Status.RUNNING, owner=token, heartbeat_at=now)
-    )
-    if not taken:
-        return None
-    Import.objects.filter(pk=import_id, started_at__isnull=True).update(started_at=now)
-    return token
+    return leases.claim(Import, import_id, lease_seconds=lease_seconds())
 
 
 def run_import(import_id: int) -> None:
@@ -440,13 +427,7 @@ def forget_abandoned() -> int:
 
 def resume_stalled() -> list[int]:
     """Queue again the imports whose run died (or whose message was lost)."""
-    stale = timezone.now() - timedelta(seconds=lease_seconds())
-    ids = list(
-        Import.objects.filter(
-            Q(status=Import.Status.RUNNING, heartbeat_at__lt=stale)
-            | Q(status=Import.Status.QUEUED, updated_at__lt=stale)
-        ).values_list("pk", flat=True)
-    )
+    ids = leases.stalled(Import, lease_seconds=lease_seconds(), queued_since="updated_at")
     for import_id in ids:
         log.warning("import %s: its run stopped committing; queued again", import_id)
         jobs.run_import(import_id)
