@@ -22,6 +22,7 @@ from bounces.models import BounceEvent, BouncePolicy, Suppression
 from bounces.selectors import campaign_bounce_summary
 from campaigns.models import Campaign
 from delivery.models import Delivery
+from postino.actors import signed_in
 from subscribers import consent
 from subscribers.models import Subscriber
 from subscribers.services import unsubscribe
@@ -73,7 +74,7 @@ def lift_suppression(*, suppression: Suppression, actor: Any = None) -> Suppress
     """Send to the address again; the record of why it was suppressed stays."""
     if suppression.lifted_at is None:
         suppression.lifted_at = timezone.now()
-        suppression.lifted_by = actor if getattr(actor, "is_authenticated", False) else None
+        suppression.lifted_by = signed_in(actor)
         suppression.save(update_fields=["lifted_at", "lifted_by"])
     return suppression
 

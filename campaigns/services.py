@@ -33,6 +33,7 @@ from delivery.models import Delivery, SmtpServer
 from delivery.pipeline import gate
 from delivery.services import KEEP, Keep
 from postino import jobs
+from postino.actors import signed_in
 from subscribers.models import MailingList, Segment, Subscriber
 
 MAX_TEST_RECIPIENTS = 20
@@ -280,7 +281,7 @@ def create_campaign(
             text=text,
             template=template,
             smtp_server=smtp_server,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=signed_in(actor),
         )
         _apply_routing(campaign, routing)
         campaign.save()
@@ -703,7 +704,7 @@ def duplicate_campaign(*, campaign: Campaign, actor: Any = None) -> Campaign:
             smtp_weight=campaign.smtp_weight,
             max_error_rate=campaign.max_error_rate,
             max_errors=campaign.max_errors,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=signed_in(actor),
         )
         copy.save()
         copy.lists.set(list(campaign.lists.all()))

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from postino.actors import signed_in
 from subscribers.models import ConsentEvent
 
 USER_AGENT_LENGTH = 300
@@ -36,13 +37,13 @@ class Origin:
 
     @property
     def actor_id(self) -> int | None:
-        return self.actor.pk if getattr(self.actor, "is_authenticated", False) else None
+        user = signed_in(self.actor)
+        return user.pk if user is not None else None
 
     @property
     def actor_name(self) -> str:
-        if getattr(self.actor, "is_authenticated", False):
-            return str(self.actor.get_username())[:150]
-        return ""
+        user = signed_in(self.actor)
+        return str(user.get_username())[:150] if user is not None else ""
 
 
 SYSTEM = Origin(via=ConsentEvent.Via.SYSTEM)
@@ -64,7 +65,7 @@ def from_request(request: HttpRequest, via: str, *, consent_text_version: str = 
     user = getattr(request, "user", None)
     return Origin(
         via=via,
-        actor=user if getattr(user, "is_authenticated", False) else None,
+        actor=signed_in(user),
         ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
         consent_text_version=consent_text_version,

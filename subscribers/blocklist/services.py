@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from postino.actors import signed_in
 from subscribers.blocklist import rules
 from subscribers.models import BlocklistEntry
 
@@ -47,7 +48,7 @@ def add_entries(*, lines: Iterable[str], note: str = "", actor: Any = None) -> A
     existing = set(
         BlocklistEntry.objects.filter(value__in=list(parsed)).values_list("value", flat=True)
     )
-    creator = actor if getattr(actor, "is_authenticated", False) else None
+    creator = signed_in(actor)
     new = [
         BlocklistEntry(
             kind=rule.kind,

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from postino import jobs
+from postino.actors import signed_in
 from subscribers.imports import read, staging
 from subscribers.imports.columns import (
     Converted,
@@ -122,7 +123,7 @@ def store_upload(
         size=size,
         dialect={**asdict(dialect), "has_header": has_header},
         mapping=suggest_mapping(header, sample),
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=signed_in(actor),
         via=via,
     )
 

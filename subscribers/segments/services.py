@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from postino.actors import signed_in
 from subscribers.models import MailingList, Segment
 from subscribers.segments import definition as segment_definition
 from subscribers.segments.definition import Group
@@ -67,7 +68,7 @@ def create_segment(
                 name=name,
                 description=description.strip(),
                 definition=definition,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_by=signed_in(actor),
             )
     except IntegrityError as exc:  # the same name saved at the same moment
         raise ValidationError({"name": NAME_TAKEN}) from exc
