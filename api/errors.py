@@ -20,6 +20,7 @@ from ninja.errors import ValidationError as RequestValidationError
 from campaigns.rendering import FieldAndTemplateErrors, TemplateProblem, TemplateValidationError
 from campaigns.services import CampaignStateError
 from delivery.domains import DuplicateSendingDomain
+from postino.forms import error_list
 from subscribers.imports.services import ImportStateError
 from subscribers.segments.services import SegmentInUse
 from subscribers.services import (
@@ -49,13 +50,7 @@ def _field_from_loc(loc: Iterable[Any], body_params: set[str]) -> str:
 
 
 def _django_errors(exc: DjangoValidationError) -> list[dict[str, Any]]:
-    if hasattr(exc, "error_dict"):
-        return [
-            {"field": field, "message": message}
-            for field, messages in exc.message_dict.items()
-            for message in messages
-        ]
-    return [{"field": NON_FIELD_ERRORS, "message": message} for message in exc.messages]
+    return list(error_list(exc, default_field=NON_FIELD_ERRORS))
 
 
 def _template_errors(problems: Iterable[TemplateProblem]) -> list[dict[str, Any]]:

@@ -48,3 +48,15 @@ class ServiceForm(forms.Form):
             if target is None:
                 message = f"{problem.field}: {message}"
             self.add_error(target, message)
+
+
+def error_list(exc: ValidationError, *, default_field: str) -> list[dict[str, str]]:
+    """A ValidationError as ``[{"field", "message"}]``, what the API and the
+    pages' JSON endpoints answer; errors without a field go to ``default_field``."""
+    if hasattr(exc, "error_dict"):
+        return [
+            {"field": field, "message": message}
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return [{"field": default_field, "message": message} for message in exc.messages]

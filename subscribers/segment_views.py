@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaigns.models import Campaign
 from postino.downloads import csv_download
+from postino.forms import error_list
 from postino.permissions import staff_required
 from subscribers.forms import SegmentForm
 from subscribers.models import MailingList, Segment, Subscription
@@ -24,13 +25,7 @@ SAMPLE_SIZE = 50
 
 
 def _errors_by_place(exc: ValidationError) -> list[dict[str, str]]:
-    if hasattr(exc, "error_dict"):
-        return [
-            {"field": field, "message": message}
-            for field, found in exc.message_dict.items()
-            for message in found
-        ]
-    return [{"field": "definition", "message": message} for message in exc.messages]
+    return error_list(exc, default_field="definition")
 
 
 def _builder_context(form: SegmentForm, errors: list[dict[str, str]]) -> dict[str, Any]:

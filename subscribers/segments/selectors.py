@@ -46,22 +46,24 @@ def count_group(group: Group) -> int:
     return int(row[0]) if row else 0
 
 
-def matching(group: Group) -> QuerySet[Subscriber]:
-    """The matching subscribers as a queryset (sample, export, bulk actions)."""
+def _ids(group: Group) -> RawSQL:
+    """The ids the conditions match, as a subquery for ``pk__in``."""
     sql, params = compile_group(group)
     table = connection.ops.quote_name(Subscriber._meta.db_table)
     # The alias ``s`` is the compiled SQL's; the subquery gives it one. Values
     # are parameters (subscribers.segments.sql), names come from model metadata.
     ids = f"SELECT s.id FROM {table} s WHERE {sql}"  # noqa: S608
-    return Subscriber.objects.filter(pk__in=RawSQL(ids, params))  # noqa: S611
+    return RawSQL(ids, params)  # noqa: S611
+
+
+def matching(group: Group) -> QuerySet[Subscriber]:
+    """The matching subscribers as a queryset (sample, export, bulk actions)."""
+    return Subscriber.objects.filter(pk__in=_ids(group))
 
 
 def matching_ids_sql(segment: Segment) -> RawSQL:
-    """The ids the segment matches, as a subquery for ``pk__in``."""
-    sql, params = compile_group(segment_definition.parse(segment.definition))
-    table = connection.ops.quote_name(Subscriber._meta.db_table)
-    ids = f"SELECT s.id FROM {table} s WHERE {sql}"  # noqa: S608
-    return RawSQL(ids, params)  # noqa: S611 - values are parameters
+    """The ids a saved segment matches, as a subquery for ``pk__in``."""
+    return _ids(segment_definition.parse(segment.definition))
 
 
 def count_segment(segment: Segment) -> int:
