@@ -100,8 +100,9 @@ def resolve(
 ) -> None:
     """Join the whole file once with what the database knows: the subscriber
     of each address, an active suppression, the first row of a repeated
-    address, and whether the blocklist covers it (``blocked``: a condition
-    over ``st.email`` and its parameters). One pass with hash joins costs a
+    address, and whether the blocklist covers it or its owner had it erased
+    (``blocked`` and ``erased``: conditions over ``st.email`` with their
+    parameters). One pass with hash joins costs a
     fraction of looking each row up batch by batch. The rows table gives way
     to the resolved one."""
     blocked_sql, blocked_params = blocked
