@@ -84,7 +84,7 @@ def main() -> int:
         from postino import jobs
         from subscribers.imports import run
         from subscribers.imports.services import create_import
-        from subscribers.models import ConsentEvent, Import, MailingList, Subscription
+        from subscribers.models import Import, MailingList, Subscription
 
         # The worker's own function runs here, in this process: no broker needed.
         queued: list[object] = []
@@ -111,7 +111,8 @@ def main() -> int:
         assert import_run.read_at and import_run.started_at
         read_seconds = (import_run.read_at - import_run.started_at).total_seconds()
         subscriptions = Subscription.objects.filter(mailing_list=newsletter).count()
-        consent = ConsentEvent.objects.count()
+        # Each new subscription carries its consent record: this import.
+        consent = Subscription.objects.filter(import_run=import_run).count()
         assert import_run.imported == subscriptions == consent == args.rows, (
             import_run.imported,
             subscriptions,

@@ -115,6 +115,23 @@ class Subscription(models.Model):
         related_name="+",
         db_index=False,
     )
+    # The import that created this subscription: its consent record (the
+    # file, who ran it, when), written once with the row and never changed.
+    # A million-row import writes this instead of a million ledger rows;
+    # subscribers.consent.history reads it as the ledger's "imported" entry.
+    # Later changes by an import are ledger rows like any other. Imports
+    # that ran are never deleted (only drafts are), hence DO_NOTHING and,
+    # as for the other references, neither a constraint nor an index.
+    import_run = models.ForeignKey(
+        "Import",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        editable=False,
+    )
 
     class Meta:
         ordering = ["id"]
@@ -203,6 +220,9 @@ class Import(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who ran it, as the consent record of its subscriptions names them: kept
+    # when the user is deleted.
+    created_by_name = models.CharField(max_length=150, blank=True)
     via = models.CharField(max_length=8, default="admin")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -18,7 +18,6 @@ from bounces.models import BounceEvent, Suppression
 from delivery.models import Delivery
 from subscribers import consent, services
 from subscribers.models import (
-    ConsentEvent,
     ErasedAddress,
     ImportProblem,
     Subscriber,
@@ -65,7 +64,7 @@ def export_data(subscriber: Subscriber) -> dict[str, Any]:
         .select_related("mailing_list")
         .order_by("mailing_list__name")
     )
-    events = ConsentEvent.objects.filter(subscriber=subscriber).select_related("mailing_list")
+    events = reversed(consent.history(subscriber.pk))
     deliveries = (
         Delivery.objects.filter(subscriber=subscriber).select_related("campaign").order_by("id")
     )
@@ -106,7 +105,7 @@ def export_data(subscriber: Subscriber) -> dict[str, Any]:
                 "consent_text_version": e.consent_text_version or None,
                 "note": e.note or None,
             }
-            for e in events.order_by("created_at", "id")
+            for e in events
         ],
         "messages": [
             {

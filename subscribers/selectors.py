@@ -26,6 +26,7 @@ from django.db.models import (
 from bounces.models import BounceEvent, Suppression
 from campaigns.models import Campaign
 from delivery.models import Delivery
+from subscribers import consent
 from subscribers.models import ConsentEvent, MailingList, Subscriber, Subscription
 
 
@@ -165,12 +166,8 @@ HISTORY_ROWS = 100
 
 
 def consent_history(subscriber: Subscriber) -> list[ConsentEvent]:
-    """The consent ledger of one subscriber, newest first, with list names: one query."""
-    return list(
-        ConsentEvent.objects.filter(subscriber=subscriber)
-        .select_related("mailing_list")
-        .order_by("-created_at", "-id")[:HISTORY_ROWS]
-    )
+    """The consent ledger of one subscriber, newest first, with list names."""
+    return consent.history(subscriber.pk, limit=HISTORY_ROWS)
 
 
 def messages_to(subscriber: Subscriber) -> list[Delivery]:

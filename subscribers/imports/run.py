@@ -24,14 +24,13 @@ the batch in progress finishes whole or not at all.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -177,6 +176,7 @@ def _read(import_run: Import, token: str) -> None:
     reader = read.RecordReader(path, dialect)
     records = reader.records()
     rows, skipped = import_run.rows, import_run.skipped
+    per_batch = batch_rows()
     exhausted = False
     while not exhausted:
         _check(import_run, token)
@@ -216,7 +216,7 @@ def _read(import_run: Import, token: str) -> None:
                             converted.name,
                             converted.attributes,
                         )
-                if count >= batch_rows():
+                if count >= per_batch:
                     break
             else:
                 exhausted = True
@@ -257,12 +257,6 @@ def _problem(
     )
 
 
-# Batches applied side by side on PostgreSQL: the database does the work of
-# applying, one backend per connection, so two keep both cores of a small
-# machine busy. SQLite has one writer: one at a time there.
-APPLY_CONNECTIONS = 2
-
-
 def _pending_batches(import_run: Import) -> list[tuple[int, int]]:
     """The row ranges still to apply: from the first data row to the last row
     read, in batches, less those whose ImportBatch was committed. Ranges keep
@@ -291,43 +285,12 @@ def _pending_batches(import_run: Import) -> list[tuple[int, int]]:
 
 
 def _apply(import_run: Import, token: str) -> None:
+    # One batch at a time. Two connections applying side by side were slower
+    # on a two-core machine, not faster: the backends contend for the same
+    # index pages and the WAL, and the checkpoints they bring on sooner.
     list_ids = list(import_run.lists.values_list("pk", flat=True))
-    pending = _pending_batches(import_run)
-    # Side by side only with connections of their own: not on SQLite, and not
-    # inside a caller's transaction (other connections could not see it).
-    parallel = (
-        APPLY_CONNECTIONS
-        if connection.vendor == "postgresql" and not connection.in_atomic_block
-        else 1
-    )
-    if parallel == 1 or len(pending) < 2:
-        for first, end in pending:
-            _apply_one(import_run.pk, token, list_ids, first, end)
-    else:
-        queue = iter(pending)
-        lock = threading.Lock()
-        failures: list[BaseException] = []
-
-        def work() -> None:
-            try:
-                while not failures:
-                    with lock:
-                        batch = next(queue, None)
-                    if batch is None:
-                        return
-                    _apply_one(import_run.pk, token, list_ids, *batch)
-            except BaseException as exc:
-                failures.append(exc)
-            finally:
-                connection.close()  # this thread's own connection
-
-        threads = [threading.Thread(target=work, name=f"import-apply-{n}") for n in range(parallel)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if failures:
-            raise failures[0]
+    for first, end in _pending_batches(import_run):
+        _apply_one(import_run.pk, token, list_ids, first, end)
     import_run.refresh_from_db()
     with transaction.atomic():
         _commit(import_run, token, last_row_applied=import_run.last_row_read)

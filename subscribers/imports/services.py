@@ -117,13 +117,15 @@ def store_upload(
     rows = [r.fields for r in records if isinstance(r, read.Record)]
     header = rows[0] if has_header and rows else None
     sample = rows[1:] if has_header else rows
+    user = signed_in(actor)
     return Import.objects.create(
         original_name=Path(name or "upload.csv").name[:255],
         stored_name=stored,
         size=size,
         dialect={**asdict(dialect), "has_header": has_header},
         mapping=suggest_mapping(header, sample),
-        created_by=signed_in(actor),
+        created_by=user,
+        created_by_name=user.get_username() if user else "",
         via=via,
     )
 

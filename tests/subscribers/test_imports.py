@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from bounces.models import Suppression
 from postino import jobs
+from subscribers import consent, privacy
 from subscribers.imports import run, staging
 from subscribers.imports.selectors import problem_report
 from subscribers.imports.services import (
@@ -174,22 +175,65 @@ def test_unconfirmed_rows_of_a_double_optin_list_are_asked_to_confirm(
 def test_each_change_is_in_the_consent_ledger_with_the_import(
     newsletter: MailingList, owner: Any
 ) -> None:
-    import_run = create_import(
-        source=upload("email\nada@example.com\n"), name="fair.csv", lists=[newsletter], actor=owner
+    first = create_import(
+        source=upload("email\nada@example.com\n"),
+        name="fair.csv",
+        lists=[newsletter],
+        actor=owner,
+        subscription_status=Subscription.Status.UNCONFIRMED,
     )
-    run_to_end(import_run)
-    event = ConsentEvent.objects.get()
-    assert (event.kind, event.via, event.status, event.actor, event.import_run, event.note) == (
+    run_to_end(first)
+    ada = Subscriber.objects.get()
+
+    def ledger() -> list[tuple[Any, ...]]:
+        return [
+            (e.kind, e.via, e.status, e.actor_id, e.actor_name, e.import_run_id, e.note)
+            for e in consent.history(ada.pk)
+        ]
+
+    # A new subscription carries its consent record: no ledger row is written.
+    assert not ConsentEvent.objects.exists()
+    assert Subscription.objects.get().import_run == first
+    imported_first = (
         ConsentEvent.Kind.IMPORTED,
         ConsentEvent.Via.IMPORT,
-        Subscription.Status.CONFIRMED,
-        owner,
-        import_run,
+        Subscription.Status.UNCONFIRMED,
+        owner.pk,
+        owner.get_username(),
+        first.pk,
         "file fair.csv",
     )
+    assert ledger() == [imported_first]
     # Importing the same row again changes nothing, so records nothing.
-    imported("email\nada@example.com\n", [newsletter])
-    assert ConsentEvent.objects.count() == 1
+    imported("email\nada@example.com\n", [newsletter], subscription_status="unconfirmed")
+    assert ledger() == [imported_first]
+    # A second file that confirms the subscription writes a row of its own;
+    # the subscription still names the import that made it.
+    second = create_import(
+        source=upload("email\nada@example.com\n"), name="later.csv", lists=[newsletter], actor=owner
+    )
+    run_to_end(second)
+    assert ledger() == [
+        (
+            ConsentEvent.Kind.IMPORTED,
+            ConsentEvent.Via.IMPORT,
+            Subscription.Status.CONFIRMED,
+            owner.pk,
+            owner.get_username(),
+            second.pk,
+            "file later.csv",
+        ),
+        imported_first,
+    ]
+    assert Subscription.objects.get().import_run == first
+    # The person's own copy of their data holds both, oldest first.
+    assert [(e["what"], e["note"]) for e in privacy.export_data(ada)["consent_history"]] == [
+        ("imported", "file fair.csv"),
+        ("imported", "file later.csv"),
+    ]
+    # Who ran it stays named when their account goes.
+    owner.delete()
+    assert [entry[4] for entry in ledger()] == [owner.get_username()] * 2
 
 
 def test_update_mode_adds_nobody(newsletter: MailingList) -> None:
@@ -278,8 +322,7 @@ def test_a_run_killed_mid_way_resumes_without_importing_twice(
     finished = run_to_end(import_run)
     assert (finished.status, finished.imported, finished.skipped) == (Import.Status.FINISHED, 10, 0)
     assert Subscriber.objects.count() == 10
-    assert Subscription.objects.count() == 10
-    assert ConsentEvent.objects.count() == 10
+    assert Subscription.objects.filter(import_run=import_run).count() == 10
 
 
 def test_staged_rows_lost_in_a_database_crash_are_read_again(
@@ -312,8 +355,7 @@ def test_staged_rows_lost_in_a_database_crash_are_read_again(
         8,
         0,
     )
-    assert Subscription.objects.count() == 8
-    assert ConsentEvent.objects.count() == 8
+    assert Subscription.objects.filter(import_run=import_run).count() == 8
 
 
 def test_cancelling_stops_between_batches_and_keeps_what_was_applied(
