@@ -269,12 +269,30 @@ _encode_text: Callable[[str], str] = json.encoder.encode_basestring
 _TYPE_REASONS = {"number": "is not a number", "boolean": "is not true or false (yes/no, 1/0)"}
 
 
-def _json_value(kind: str, value: str) -> str:
-    """A typed cell as JSON text; ValueError when it is not of its type."""
-    if kind == "number":
-        # What json.dumps gives for these (int and float reprs), without its overhead.
-        return repr(to_number(value))
-    return "true" if to_boolean(value) else "false"
+_BOOLEAN_JSON = {**dict.fromkeys(_TRUE, "true"), **dict.fromkeys(_FALSE, "false")}
+
+
+def _number_json(value: str) -> str:
+    """A number cell as JSON text (what json.dumps gives for the int or float
+    repr, without its overhead); ValueError when it is not a number."""
+    if value.isascii() and value.isdigit():
+        return str(int(value))  # the common case, "42": no regex
+    return repr(to_number(value))
+
+
+def _boolean_json(value: str) -> str:
+    try:
+        return _BOOLEAN_JSON[value.lower()]
+    except KeyError:
+        raise ValueError(value) from None
+
+
+# Each type's cell to JSON text; only the typed ones raise ValueError.
+_ENCODERS: dict[str, Callable[[str], str]] = {
+    "text": _encode_text,
+    "number": _number_json,
+    "boolean": _boolean_json,
+}
 
 
 class RowConverter:
@@ -291,7 +309,7 @@ class RowConverter:
         self.first_index: int | None = None
         self.last_index: int | None = None
         self.headers = [entry["header"] for entry in mapping]
-        self.attributes: list[tuple[int, str, str]] = []
+        self.attributes: list[tuple[int, str, Callable[[str], str], str]] = []
         for index, entry in enumerate(mapping):
             target = entry["target"]
             if target == "email":
@@ -304,7 +322,8 @@ class RowConverter:
                 self.last_index = index
             elif target == "attribute":
                 prefix = _encode_text(entry["key"]) + ":"
-                self.attributes.append((index, prefix, entry["type"]))
+                kind = entry["type"]
+                self.attributes.append((index, prefix, _ENCODERS[kind], kind))
 
     def convert(self, fields: Sequence[str]) -> Converted | Problem:
         count = len(fields)
@@ -336,7 +355,7 @@ class RowConverter:
         if name is not None and len(name) > NAME_MAX:
             return Problem(self.headers[column], name[:200], f"longer than {NAME_MAX} characters")
         pieces = []
-        for index, prefix, kind in self.attributes:
+        for index, prefix, encode, kind in self.attributes:
             if index >= count:
                 continue
             value = fields[index].strip()
@@ -348,11 +367,8 @@ class RowConverter:
                     value[:200],
                     f"longer than {ATTRIBUTE_VALUE_MAX} characters",
                 )
-            if kind == "text":
-                pieces.append(prefix + _encode_text(value))
-                continue
             try:
-                pieces.append(prefix + _json_value(kind, value))
+                pieces.append(prefix + encode(value))
             except ValueError:
                 return Problem(self.headers[index], value[:200], _TYPE_REASONS[kind])
         return Converted(email, name, "{" + ",".join(pieces) + "}" if pieces else "{}")
