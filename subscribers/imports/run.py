@@ -1,16 +1,26 @@
 """Run an import in a worker: claim it, read the file into staging, apply it in batches.
 
-Two phases, each a sequence of short transactions that also move the
-import's checkpoint, so that whatever kills a worker, the next run continues
-where the last commit left off and nothing is applied twice:
+Reading and applying go side by side, each a sequence of short transactions
+that also move the import's checkpoint, so that whatever kills a worker, the
+next run continues where the last commits left off and nothing is applied
+twice:
 
-* **reading**: records stream from the file (``read``), each becomes a staged
-  row or a problem (``columns``); every ``IMPORT_BATCH_ROWS`` rows (50,000) the staged
-  rows, the problems and ``last_row_read`` commit together. Then the staging
-  table gets its indexes.
-* **applying**: ranges of as many rows go through
-  ``apply.apply_batch``; each range commits with its counts and
-  ``last_row_applied``.
+* **reading** (this thread): records stream from the file (``read``), each
+  becomes a staged row or a problem (``columns``); every
+  ``IMPORT_BATCH_ROWS`` rows (50,000) the staged rows, their resolution
+  against the database and the rows before them (``apply.resolve_batch``),
+  the problems and ``last_row_read`` commit together, and the range is
+  handed to the applier.
+* **applying** (an applier thread with its own connection): each range goes
+  through ``apply.apply_batch`` and commits with its ``ImportBatch`` marker
+  and its counts. A resumed run applies the ranges read but without a
+  marker first.
+
+The reading is mostly Python's work and the applying PostgreSQL's, so on two
+cores the one hides most of the other; the resolving is given to the reader
+because that balances the two. On SQLite, or inside a caller's transaction
+(whose rows another connection could not see), each range is applied in
+this thread right after it is read.
 
 A run holds the import by a token in ``owner``, renewed (with
 ``heartbeat_at``) at every commit. If a worker dies, ``resume_stalled``
@@ -24,13 +34,15 @@ the batch in progress finishes whole or not at all.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -90,13 +102,12 @@ def run_import(import_id: int) -> None:
         return
     try:
         _check_staging(import_run, token)
-        if import_run.phase in (Import.Phase.WAITING, Import.Phase.READING):
-            _read(import_run, token)
-        if import_run.dry_run:
-            _finish_dry_run(import_run, token)
-            return
-        _apply(import_run, token)
-        _end(import_run, token, Import.Status.FINISHED)
+        _read_and_apply(import_run, token)
+        _end(
+            import_run,
+            token,
+            Import.Status.CHECKED if import_run.dry_run else Import.Status.FINISHED,
+        )
     except Cancelled:
         _end(import_run, token, Import.Status.CANCELLED)
     except LostClaim:
@@ -113,18 +124,16 @@ def run_import(import_id: int) -> None:
 def _check_staging(import_run: Import, token: str) -> None:
     """A resumed run whose staged rows are gone (a PostgreSQL crash empties
     UNLOGGED tables) reads the file again from the first row not applied."""
-    if import_run.phase == Import.Phase.READING:
-        found = staging.count(import_run.pk, resolved=False)
-    elif import_run.phase == Import.Phase.APPLYING:
-        found = staging.count(import_run.pk, resolved=True)
-    else:
+    if import_run.phase not in (Import.Phase.READING, Import.Phase.APPLYING):
         return
-    if found == import_run.staged_rows:
+    if staging.count(import_run.pk) == import_run.staged_rows:
         return
     log.warning("import %s: its staged rows are gone; reading the file again", import_run.pk)
+    # Batches are applied in order: the first row not applied follows them.
     restart = import_run.last_row_applied
     with transaction.atomic():
         staging.drop(import_run.pk)
+        ImportBatch.objects.filter(import_run=import_run, end_row__gt=restart + 1).delete()
         _commit(
             import_run,
             token,
@@ -154,12 +163,42 @@ def _commit(import_run: Import, token: str, **fields: Any) -> None:
         setattr(import_run, name, value)
 
 
-def _read(import_run: Import, token: str) -> None:
+def _read_and_apply(import_run: Import, token: str) -> None:
+    list_ids = list(import_run.lists.values_list("pk", flat=True))
+    side_by_side = connection.vendor == "postgresql" and not connection.in_atomic_block
+    applier = _Applier(import_run, token, list_ids, side_by_side=side_by_side)
+    reading = import_run.phase in (Import.Phase.WAITING, Import.Phase.READING)
+    try:
+        if reading:
+            _prepare_reading(import_run, token)
+        # Rows a run before this one read but did not apply go first.
+        for first, end in _pending_batches(import_run):
+            applier.add(first, end)
+        if reading:
+            _read(import_run, token, applier)
+            _check(import_run, token)
+            with transaction.atomic():
+                _commit(
+                    import_run,
+                    token,
+                    phase=Import.Phase.APPLYING,
+                    read_at=timezone.now(),
+                    bytes_done=import_run.size,
+                )
+        applier.finish()
+    finally:
+        applier.stop()
+    import_run.refresh_from_db()
+    with transaction.atomic():
+        _commit(import_run, token, last_row_applied=import_run.last_row_read)
+
+
+def _prepare_reading(import_run: Import, token: str) -> None:
+    """The staging table, without what a run before this one wrote past its
+    checkpoint, and the file's dialect."""
     path = file_path(import_run)
     dialect_fields = {k: v for k, v in import_run.dialect.items() if k != "has_header"}
     dialect = read.Dialect(**dialect_fields) if dialect_fields else read.sniff(path)
-    has_header = bool(import_run.dialect.get("has_header", True))
-    converter = RowConverter(validate_mapping(import_run.mapping))
     start = import_run.last_row_read
     _check(import_run, token)
     with transaction.atomic():
@@ -171,15 +210,24 @@ def _read(import_run: Import, token: str) -> None:
             import_run,
             token,
             phase=Import.Phase.READING,
-            dialect={**asdict(dialect), "has_header": has_header},
+            dialect={**asdict(dialect), "has_header": import_run.dialect.get("has_header", True)},
         )
-    reader = read.RecordReader(path, dialect)
+
+
+def _read(import_run: Import, token: str, applier: _Applier) -> None:
+    dialect_fields = {k: v for k, v in import_run.dialect.items() if k != "has_header"}
+    dialect = read.Dialect(**dialect_fields)
+    has_header = bool(import_run.dialect.get("has_header", True))
+    converter = RowConverter(validate_mapping(import_run.mapping))
+    start = import_run.last_row_read
+    reader = read.RecordReader(file_path(import_run), dialect)
     records = reader.records()
-    rows, skipped = import_run.rows, import_run.skipped
     per_batch = batch_rows()
     exhausted = False
     while not exhausted:
+        applier.check()
         _check(import_run, token)
+        first = max(import_run.last_row_read + 1, 2 if has_header else 1)
         with transaction.atomic(), staging.Writer(import_run.pk) as writer:
             problems: list[ImportProblem] = []
             last = import_run.last_row_read
@@ -221,27 +269,89 @@ def _read(import_run: Import, token: str) -> None:
             else:
                 exhausted = True
             writer.close()
+            if last >= first:
+                apply.resolve_batch(import_run.pk, first, last + 1)
             ImportProblem.objects.bulk_create(problems, batch_size=1000)
-            rows += count
-            skipped += len(problems)
-            _commit(
-                import_run,
-                token,
-                rows=rows,
-                skipped=skipped,
+            # Increments: the applier adds its skipped rows meanwhile.
+            if not Import.objects.filter(pk=import_run.pk, owner=token).update(
+                rows=F("rows") + count,
+                skipped=F("skipped") + len(problems),
                 staged_rows=import_run.staged_rows + writer.written,
                 last_row_read=last,
                 bytes_done=reader.bytes_done,
-            )
-    with transaction.atomic():
-        apply.resolve(import_run.pk)
-        _commit(
-            import_run,
-            token,
-            phase=Import.Phase.APPLYING,
-            read_at=timezone.now(),
-            bytes_done=import_run.size,
-        )
+                heartbeat_at=timezone.now(),
+            ):
+                raise LostClaim
+        import_run.staged_rows += writer.written
+        import_run.last_row_read = last
+        if last >= first:
+            applier.add(first, last + 1)
+
+
+class _Applier:
+    """Applies the ranges handed to it, in order: in a thread of its own with
+    its own connection (``side_by_side``), or at once in the caller's.
+
+    A failure in the thread (a lost claim, a cancel, a database error) is
+    kept and raised in the reading thread at its next ``check``, or at
+    ``finish``. ``stop`` lets the batch in progress end and the thread go.
+    """
+
+    def __init__(
+        self, import_run: Import, token: str, list_ids: list[int], *, side_by_side: bool
+    ) -> None:
+        self.import_id = import_run.pk
+        self.dry_run = import_run.dry_run
+        self.token = token
+        self.list_ids = list_ids
+        self.side_by_side = side_by_side
+        self.ranges: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
+        self.failure: BaseException | None = None
+        self.stopping = False
+        self.thread: threading.Thread | None = None
+
+    def add(self, first: int, end: int) -> None:
+        if not self.side_by_side:
+            self._apply(first, end)
+            return
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._work, name=f"import-{self.import_id}")
+            self.thread.start()
+        self.ranges.put((first, end))
+
+    def check(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    def finish(self) -> None:
+        """Wait for every range handed over to be applied."""
+        if self.thread is not None:
+            self.ranges.put(None)
+            self.thread.join()
+            self.thread = None
+        self.check()
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.stopping = True
+            self.ranges.put(None)
+            self.thread.join()
+            self.thread = None
+
+    def _work(self) -> None:
+        try:
+            while not self.stopping and (batch := self.ranges.get()) is not None:
+                self._apply(*batch)
+        except BaseException as exc:
+            self.failure = exc
+        finally:
+            connection.close()  # this thread's own
+
+    def _apply(self, first: int, end: int) -> None:
+        if self.dry_run:
+            _count_one(self.import_id, self.token, first, end)
+        else:
+            _apply_one(self.import_id, self.token, self.list_ids, first, end)
 
 
 def _problem(
@@ -284,18 +394,6 @@ def _pending_batches(import_run: Import) -> list[tuple[int, int]]:
     return pending
 
 
-def _apply(import_run: Import, token: str) -> None:
-    # One batch at a time. Two connections applying side by side were slower
-    # on a two-core machine, not faster: the backends contend for the same
-    # index pages and the WAL, and the checkpoints they bring on sooner.
-    list_ids = list(import_run.lists.values_list("pk", flat=True))
-    for first, end in _pending_batches(import_run):
-        _apply_one(import_run.pk, token, list_ids, first, end)
-    import_run.refresh_from_db()
-    with transaction.atomic():
-        _commit(import_run, token, last_row_applied=import_run.last_row_read)
-
-
 def _apply_one(import_id: int, token: str, list_ids: list[int], first: int, end: int) -> None:
     """One batch in its own transaction, with its marker and its counts."""
     import_run = Import.objects.get(pk=import_id)
@@ -328,17 +426,21 @@ def _hold_lists(list_ids: list[int]) -> None:
         raise MappingError("A list chosen for this import was deleted while it ran.")
 
 
-def _finish_dry_run(import_run: Import, token: str) -> None:
-    new, existing, skipped = apply.count_outcomes(import_run, import_run.last_row_read)
+def _count_one(import_id: int, token: str, first: int, end: int) -> None:
+    """A dry run's batch: counted, with its marker, nothing written."""
+    import_run = Import.objects.get(pk=import_id)
+    _check(import_run, token)
     with transaction.atomic():
-        _commit(
-            import_run,
-            token,
-            imported=new,
-            updated=existing,
-            skipped=import_run.skipped + skipped,
-        )
-    _end(import_run, token, Import.Status.CHECKED)
+        new, existing, skipped = apply.count_batch(import_run, first, end)
+        ImportBatch.objects.create(import_run_id=import_id, first_row=first, end_row=end)
+        if not Import.objects.filter(pk=import_id, owner=token).update(
+            imported=F("imported") + new,
+            updated=F("updated") + existing,
+            skipped=F("skipped") + skipped,
+            last_row_applied=Greatest(F("last_row_applied"), end - 1),
+            heartbeat_at=timezone.now(),
+        ):
+            raise LostClaim
 
 
 def _end(import_run: Import, token: str, status: str, error: str = "") -> None:

@@ -12,9 +12,6 @@ from django.utils import timezone
 from subscribers.models import Import, ImportProblem
 from subscribers.selectors import Echo, safe_cell
 
-# Share of an import's time spent reading the file (the rest is applying),
-# measured on the bench's million rows; it only shapes the progress bar.
-READ_SHARE = 0.4
 REPORT_PAGE = 2000
 REPORT_HEADER = ["row", "line", "column", "value", "reason"]
 
@@ -28,27 +25,32 @@ class Progress:
 
 
 def progress(import_run: Import) -> Progress:
-    """How far the import is, its speed in the current phase and what is left."""
+    """How far the import is, its speed and what is left.
+
+    Batches are applied while the file is still read, so the bar is half
+    the file read (by bytes) and half its rows applied (of the rows the file
+    will hold at the rate its bytes give rows so far). The speed is of rows
+    applied (or, in a dry run, counted).
+    """
     now = timezone.now()
     if import_run.ended:
         return Progress(import_run.get_phase_display(), 100.0, None, None)
-    if import_run.phase == Import.Phase.READING and import_run.started_at:
-        done = min(import_run.bytes_done / import_run.size, 1.0) if import_run.size else 0.0
-        share = 1.0 if import_run.dry_run else READ_SHARE
-        fraction = share * done
-        elapsed = (now - import_run.started_at).total_seconds()
-        rate = import_run.rows / elapsed if elapsed > 0 and import_run.rows else None
-        # The whole run takes about what reading took, over reading's share.
-        remaining = elapsed / fraction - elapsed if fraction > 0 else None
-    elif import_run.phase == Import.Phase.APPLYING and import_run.read_at:
-        span = max(import_run.last_row_read - 1, 1)
-        done = min(max(import_run.last_row_applied - 1, 0) / span, 1.0)
-        fraction = READ_SHARE + (1 - READ_SHARE) * done
-        elapsed = (now - import_run.read_at).total_seconds()
-        rate = done * import_run.rows / elapsed if elapsed > 0 and done > 0 else None
-        remaining = elapsed / done - elapsed if done > 0 else None
-    else:
+    if (
+        import_run.phase not in (Import.Phase.READING, Import.Phase.APPLYING)
+        or not import_run.started_at
+    ):
         return Progress(import_run.get_phase_display(), 0.0, None, None)
+    if import_run.phase == Import.Phase.APPLYING:
+        read = 1.0
+    else:
+        read = min(import_run.bytes_done / import_run.size, 1.0) if import_run.size else 0.0
+    expected_rows = import_run.last_row_read / read if read > 0 else 0.0
+    applied_rows = max(import_run.last_row_applied - 1, 0)
+    applied = min(applied_rows / expected_rows, 1.0) if expected_rows else 0.0
+    fraction = (read + applied) / 2
+    elapsed = (now - import_run.started_at).total_seconds()
+    rate = applied_rows / elapsed if elapsed > 0 and applied_rows else None
+    remaining = elapsed / fraction - elapsed if fraction > 0 else None
     return Progress(import_run.get_phase_display(), round(100 * fraction, 1), rate, remaining)
 
 

@@ -34,7 +34,7 @@ from subscribers.imports.columns import (
     validate_mapping,
 )
 from subscribers.imports.run import file_path
-from subscribers.models import Import, ImportProblem, MailingList, Subscription
+from subscribers.models import Import, ImportBatch, ImportProblem, MailingList, Subscription
 
 PREVIEW_ROWS = 10
 # Rows read to guess the column types and whether the first row is a header.
@@ -259,6 +259,7 @@ def start_import(*, import_run: Import, dry_run: bool = False) -> Import:
             rows=0,
             last_row_read=0,
             last_row_applied=0,
+            staged_rows=0,
             imported=0,
             updated=0,
             skipped=0,
@@ -276,6 +277,8 @@ def start_import(*, import_run: Import, dry_run: bool = False) -> Import:
                 "it cannot be started again."
             )
         ImportProblem.objects.filter(import_run=import_run).delete()
+        # A dry run's batches were counted, not applied.
+        ImportBatch.objects.filter(import_run=import_run).delete()
         jobs.run_import(import_run.pk)
     import_run.refresh_from_db()
     return import_run

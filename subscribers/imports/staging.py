@@ -7,9 +7,12 @@ behind and a million-row file costs one ``DROP``. On PostgreSQL it is
 worker's death, only a database crash empties it, and then the import reads
 the file again) and filled with ``COPY``; on SQLite, with batched inserts.
 
-Once the file is in, ``resolve`` joins every row with the database in one
-pass into a second table, indexed by row number: the apply batches are
-ranges of rows of that one.
+It is indexed by row number and by address (a row repeats an address if an
+earlier row holds it), both kept up by the backend taking the ``COPY``,
+beside the Python reading. Each batch read is joined with what the database
+knows (``apply.resolve_batch``) into a second table, ``..._resolved_<id>``,
+in the same commit; ``batch_table`` copies one range of that for the
+statements that apply it.
 """
 
 # Every statement here is built from model metadata, an integer import id and
@@ -57,11 +60,27 @@ def create(import_id: int) -> None:
     # On PostgreSQL the attributes arrive as jsonb: the backend parses them
     # while it takes the COPY, beside the Python reading, not while applying.
     attributes = "jsonb" if connection.vendor == "postgresql" else "text"
+    name = table_name(import_id)
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE {_unlogged()}TABLE IF NOT EXISTS {quoted(import_id)} ("
             "row integer NOT NULL, line integer NOT NULL, email varchar(320) NOT NULL, "
             f"name varchar(200) NULL, attributes {attributes} NOT NULL)"
+        )
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {name}_row ON {quoted(import_id)} (row)")
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {name}_email ON {quoted(import_id)} (email, row)"
+        )
+        resolved = resolved_name(import_id)
+        cursor.execute(
+            f"CREATE {_unlogged()}TABLE IF NOT EXISTS {quoted_resolved(import_id)} ("
+            "row integer NOT NULL, line integer NOT NULL, email varchar(320) NOT NULL, "
+            f"name varchar(200) NULL, attributes {attributes} NOT NULL, subscriber_id bigint NULL, "
+            "subscriber_status varchar(16) NULL, first_row integer NULL, "
+            "suppression varchar(32) NULL, blocked boolean NOT NULL, erased boolean NOT NULL)"
+        )
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {resolved}_row ON {quoted_resolved(import_id)} (row)"
         )
 
 
@@ -76,13 +95,12 @@ def exists(import_id: int) -> bool:
     return table_name(import_id) in tables or resolved_name(import_id) in tables
 
 
-def count(import_id: int, *, resolved: bool) -> int | None:
-    """Rows in the import's staging (or resolved) table; None when it is gone."""
-    name = resolved_name(import_id) if resolved else table_name(import_id)
-    if name not in connection.introspection.table_names():
+def count(import_id: int) -> int | None:
+    """Rows in the import's staging table; None when it is gone."""
+    if table_name(import_id) not in connection.introspection.table_names():
         return None
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(name)}")
+        cursor.execute(f"SELECT COUNT(*) FROM {quoted(import_id)}")
         return int(cursor.fetchone()[0])
 
 
@@ -91,51 +109,7 @@ def forget_after(import_id: int, row: int) -> None:
     cannot be there, so this only matters after a database crash."""
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {quoted(import_id)} WHERE row > %s", [row])
-
-
-def resolve(
-    import_id: int,
-    *,
-    subscribers: str,
-    suppressions: str,
-    blocked: tuple[str, list[str]],
-    erased: tuple[str, list[str]],
-) -> None:
-    """Join the whole file once with what the database knows: the subscriber
-    of each address, an active suppression, the first row of a repeated
-    address, and whether the blocklist covers it or its owner had it erased
-    (``blocked`` and ``erased``: conditions over ``st.email`` with their
-    parameters). One pass with hash joins costs a
-    fraction of looking each row up batch by batch. The rows table gives way
-    to the resolved one."""
-    blocked_sql, blocked_params = blocked
-    erased_sql, erased_params = erased
-    rows = quoted(import_id)
-    resolved = quoted_resolved(import_id)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Room to hash a million addresses in memory for the repeats and
-            # the subscriber join; at the default 4 MB both spill to disk.
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(f"DROP TABLE IF EXISTS {resolved}")
-        cursor.execute(
-            f"CREATE {_unlogged()}TABLE {resolved} AS "
-            "SELECT st.row, st.line, st.email, st.name, st.attributes, "
-            "s.id AS subscriber_id, s.status AS subscriber_status, "
-            f"f.first_row, sp.reason AS suppression, {blocked_sql} AS blocked, "
-            f"{erased_sql} AS erased "
-            f"FROM {rows} st "
-            f"LEFT JOIN (SELECT email, MIN(row) AS first_row FROM {rows} GROUP BY email "
-            "HAVING COUNT(*) > 1) f ON f.email = st.email AND f.first_row < st.row "
-            f"LEFT JOIN {subscribers} s ON s.email = st.email "
-            f"LEFT JOIN (SELECT email, MIN(reason) AS reason FROM {suppressions} "
-            "WHERE lifted_at IS NULL GROUP BY email) sp ON sp.email = st.email",
-            [*blocked_params, *erased_params],
-        )
-        name = resolved_name(import_id)
-        cursor.execute(f"CREATE INDEX {name}_row ON {resolved} (row)")
-        cursor.execute(f"ANALYZE {resolved}")
-        cursor.execute(f"DROP TABLE {rows}")
+        cursor.execute(f"DELETE FROM {quoted_resolved(import_id)} WHERE row > %s", [row])
 
 
 class Writer:
