@@ -95,7 +95,7 @@ def template_warnings(campaign: Campaign) -> list[str]:
             html=campaign.html,
             text=campaign.text,
             layout=campaign.template.html if campaign.template else None,
-            members=template_check_members(campaign.lists.all()),
+            members=audience_members(campaign, limit=TEMPLATE_CHECK_MEMBERS),
         )
     except TemplateValidationError as exc:
         return [str(exc)]
@@ -184,6 +184,26 @@ def audience_condition(campaign: Campaign) -> tuple[str, list[Any]]:
         *excluded_params,
         *blocked_params,
     ]
+
+
+def audience_members(campaign: Campaign, *, limit: int) -> list[dict[str, Any]]:
+    """The newest members of the campaign's audience (lists and segments, less
+    exclusions), as templates see a subscriber: for the preview's choice of
+    recipient and the templates' trial renders. Two queries."""
+    condition, params = audience_condition(campaign)
+    sql = (
+        f"SELECT s.id FROM {Subscriber._meta.db_table} s WHERE {condition} "  # noqa: S608
+        "ORDER BY s.id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        ids = [row[0] for row in cursor.fetchall()]
+    rows = (
+        Subscriber.objects.filter(pk__in=ids)
+        .order_by("-id")
+        .values("id", "email", "name", "attributes")
+    )
+    return [{**row, "attributes": row["attributes"] or {}} for row in rows]
 
 
 def audience_size(campaign: Campaign) -> int:

@@ -26,13 +26,19 @@ from campaigns.rendering import (
     compiled_for,
     sample_context,
 )
-from campaigns.selectors import audience_size, campaign_stats, one_snapshot, template_warnings
+from campaigns.selectors import (
+    audience_members,
+    audience_size,
+    campaign_stats,
+    one_snapshot,
+    template_warnings,
+)
 from delivery import selectors as delivery_selectors
 from delivery.pipeline.scheduling import campaign_servers
 from postino.charts import bar_chart
 from postino.pagination import keyset_page
 from postino.permissions import staff_required
-from subscribers.models import Subscriber, Subscription
+from subscribers.models import Subscriber
 from subscribers.services import normalize_email
 
 PAGE_SIZE = 50
@@ -353,15 +359,10 @@ def campaign_send_test(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @staff_required
 def campaign_preview(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign(campaign_id)
-    members = list(
-        Subscriber.objects.filter(
-            subscriptions__mailing_list__in=campaign.lists.all(),
-            subscriptions__status=Subscription.Status.CONFIRMED,
-        )
-        .distinct()
-        .order_by("id")
-        .values_list("id", "email")[:PREVIEW_MEMBERS]
-    )
+    members = [
+        (member["id"], member["email"])
+        for member in audience_members(campaign, limit=PREVIEW_MEMBERS)
+    ]
     form = PreviewForm(request.GET or None, members=members)
     subscriber: Subscriber | None = None
     if form.is_valid():

@@ -10,8 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Template
+from campaigns.services import create_campaign
 from delivery.models import Delivery, SmtpServer
 from subscribers.models import MailingList, Subscriber
+from subscribers.segments.services import create_segment
 from subscribers.services import create_subscriber
 
 BAD_HTML = "<p>Hello</p>\n<p>\n{% if subscriber.name %}unclosed\n"
@@ -354,3 +356,31 @@ def test_preview_reports_an_unknown_email(teammate_client: Client, campaign: Cam
         "No subscriber with the address ghost@example.com."
     ]
     assert response.context["rendered"].subject == "Hello Sample Subscriber"
+
+
+def test_preview_of_a_segment_only_campaign_offers_the_segments_members(
+    teammate_client: Client, smtp_server: SmtpServer, alice: Subscriber, newsletter: MailingList
+) -> None:
+    create_subscriber(email="bob@example.com", name="Bob", lists=[newsletter])
+    lisbon = create_segment(
+        name="Lisbon",
+        definition={
+            "match": "all",
+            "conditions": [{"field": "attributes.city", "op": "eq", "value": "Lisbon"}],
+        },
+    )
+    campaign = create_campaign(
+        name="Lisbon only",
+        subject="Hello {{ subscriber.name }}",
+        from_email="News <news@example.com>",
+        html="<p>Hi {{ subscriber.attributes.city }}</p>",
+        lists=[],
+        segments=[lisbon],
+        smtp_server=smtp_server,
+    )
+    response = teammate_client.get(reverse("campaigns:preview", args=[campaign.pk]))
+    assert response.context["form"].fields["subscriber"].choices[1:] == [(alice.pk, alice.email)]
+    response = teammate_client.get(
+        reverse("campaigns:preview", args=[campaign.pk]), {"subscriber": alice.pk}
+    )
+    assert response.context["rendered"].subject == "Hello Alice"
