@@ -26,6 +26,14 @@ class Template(models.Model):
         return self.name
 
 
+def _track_opens_default() -> bool:
+    return bool(settings.POSTINO["TRACK_OPENS"])
+
+
+def _track_clicks_default() -> bool:
+    return bool(settings.POSTINO["TRACK_CLICKS"])
+
+
 class Campaign(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -70,6 +78,15 @@ class Campaign(models.Model):
     )
     max_errors = models.PositiveIntegerField(
         null=True, blank=True, help_text="Failures in a row; empty uses the default."
+    )
+    # Tracking (see the tracking app): an open pixel, links rewritten to signed
+    # redirects, and in privacy mode counts that name nobody. The defaults
+    # come from settings (TRACK_OPENS, TRACK_CLICKS).
+    track_opens = models.BooleanField(default=_track_opens_default)
+    track_clicks = models.BooleanField(default=_track_clicks_default)
+    tracking_privacy = models.BooleanField(
+        default=False,
+        help_text="Count opens and clicks without tying them to a subscriber.",
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     status_reason = models.CharField(max_length=500, blank=True)

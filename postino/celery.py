@@ -45,6 +45,14 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
         name="confirmation reminders and expiry",
     )
     sender.add_periodic_task(
+        float(settings.POSTINO["TRACKING_INGEST_SECONDS"]),
+        sender.signature(jobs.INGEST_TRACKING),
+        name="ingest opens and clicks",
+    )
+    sender.add_periodic_task(
+        3600.0, sender.signature(jobs.FORGET_TRACKING_EVENTS), name="forget old tracking events"
+    )
+    sender.add_periodic_task(
         float(settings.POSTINO["BOUNCE_POLL_SECONDS"]),
         sender.signature(jobs.POLL_MAILBOXES),
         name="bounce mailboxes",

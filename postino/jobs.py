@@ -39,6 +39,8 @@ POLL_MAILBOXES = "bounces.tasks.poll_mailboxes"
 RESUME_IMPORTS = "subscribers.tasks.resume_imports"
 SWEEP_CONFIRMATIONS = "subscribers.tasks.sweep_confirmations"
 RESUME_BULK_ACTIONS = "subscribers.tasks.resume_bulk_actions"
+INGEST_TRACKING = "tracking.tasks.ingest_tracking"
+FORGET_TRACKING_EVENTS = "tracking.tasks.forget_tracking_events"
 
 
 def publish(name: str, args: tuple[object, ...], countdown: float | None = None) -> None:

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "campaigns",
     "delivery",
     "bounces",
+    "tracking",
     "api",
 ]
 
@@ -219,6 +220,12 @@ POSTINO: dict[str, Any] = {
     # How often a running chunk re-reads its campaign's status (pause/cancel).
     "STATUS_CHECK_SECONDS": env_float("SEND_STATUS_CHECK_SECONDS", 1.0),
     "TICK_SECONDS": env_float("SEND_TICK_SECONDS", 5.0),
+    # Tracking: the defaults of new campaigns, how often the ingest worker
+    # drains the event queue, and how long raw events are kept (rollups stay).
+    "TRACK_OPENS": env_bool("TRACK_OPENS", True),
+    "TRACK_CLICKS": env_bool("TRACK_CLICKS", True),
+    "TRACKING_INGEST_SECONDS": env_float("TRACKING_INGEST_SECONDS", 1.0),
+    "TRACKING_RETENTION_DAYS": env_int("TRACKING_RETENTION_DAYS", 180, minimum=1),
     # Circuit breaker defaults (a campaign can override the first two).
     "MAX_CONSECUTIVE_FAILURES": env_int("SEND_MAX_CONSECUTIVE_FAILURES", 100, minimum=1),
     "MAX_ERROR_RATE": env_float("SEND_MAX_ERROR_RATE", 0.25),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("delivery.urls")),
     path("", include("bounces.urls")),
     path("s/", include("subscribers.public_urls")),
+    path("t/", include("tracking.urls")),
     path("api/v1/", api.urls),
     path("webhooks/anymail/", include("anymail.urls")),
     path("admin/", admin.site.urls),

@@ -25,6 +25,7 @@ from delivery.domains import keys_for
 from delivery.mime import build_message, format_address, format_address_header, new_message_id
 from delivery.pipeline.types import PreparedMessage
 from subscribers.models import Subscriber
+from tracking.links import track_message
 
 
 class MessageFactory:
@@ -52,10 +53,22 @@ class MessageFactory:
         if links is None:
             links = subscriber_links(subscriber_id=subscriber.pk, campaign_id=self.campaign.pk)
         rendered = self.compiled.render(build_context(self.campaign, subscriber, links))
+        html, text = rendered.html, rendered.text
+        campaign = self.campaign
+        if delivery_id is not None and (campaign.track_opens or campaign.track_clicks):
+            html, text = track_message(
+                html_text=html,
+                text=text,
+                campaign_id=campaign.pk,
+                subscriber_id=None if campaign.tracking_privacy else subscriber.pk,
+                opens=campaign.track_opens,
+                clicks=campaign.track_clicks,
+                keep=set(links.values()),
+            )
         return self._prepare(
             subject=rendered.subject,
-            html=rendered.html,
-            text=rendered.text,
+            html=html,
+            text=text,
             to_header=format_address(subscriber.name, subscriber.email),
             recipient=subscriber.email,
             links=links,

@@ -1,0 +1,368 @@
+"""Write queued opens and clicks to the database: events, engagement, rollups.
+
+One drain at a time (a Redis lock): uniques are decided against what the
+database holds, batch by batch. A batch is one transaction: its events,
+each subscriber's engagement, the day, link and domain rollups, and the
+record of its token, so a batch taken over after a crash is skipped if it
+was committed already. Then it is acknowledged in the queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from delivery.models import Delivery
+from subscribers.models import Subscriber
+from tracking import classify, queue
+from tracking.models import (
+    CampaignDay,
+    DomainStats,
+    Engagement,
+    Event,
+    IngestedBatch,
+    Kind,
+    Link,
+    LinkClicker,
+    LinkStats,
+)
+
+BATCH = 2000
+# A drain stops after this long, leaving the rest to the next one.
+DRAIN_SECONDS = 20
+
+
+@dataclass
+class _Seen:
+    """One subscriber's events of one campaign in a batch."""
+
+    opens: int = 0
+    clicks: int = 0
+    machine_opens: int = 0
+    machine_clicks: int = 0
+    opened: list[datetime] = field(default_factory=list)
+    clicked: list[datetime] = field(default_factory=list)
+
+
+def drain() -> int:
+    """Ingest what is queued (and batches a killed drain left); how many events."""
+    lock = queue.hold_lock(DRAIN_SECONDS + 30)
+    if lock is None:
+        return 0
+    done = 0
+    try:
+        for token, events in queue.stalled():
+            done += ingest(token, events)
+            queue.ack(token)
+        started = time.monotonic()
+        while time.monotonic() - started < DRAIN_SECONDS:
+            token, events = queue.claim(BATCH)
+            if not events:
+                break
+            done += ingest(token, events)
+            queue.ack(token)
+    finally:
+        queue.release_lock(lock)
+    return done
+
+
+def forget_old() -> int:
+    """Raw events past the retention; the rollups keep their figures."""
+    cutoff = timezone.now() - timedelta(days=int(settings.POSTINO["TRACKING_RETENTION_DAYS"]))
+    deleted, _ = Event.objects.filter(occurred_at__lt=cutoff).delete()
+    return deleted
+
+
+def ingest(token: str, raw: Sequence[dict[str, Any]]) -> int:
+    """Write one claimed batch; 0 if it was written before."""
+    with transaction.atomic():
+        _, new = IngestedBatch.objects.get_or_create(token=token)
+        if not new:
+            return 0
+        events = _classified(raw)
+        if not events:
+            return 0
+        links = _links(events)
+        Event.objects.bulk_create(
+            [
+                Event(
+                    campaign_id=e["c"],
+                    subscriber_id=e["s"],
+                    kind=e["k"],
+                    link_id=links.get((e["c"], e["h"])) if e["k"] == Kind.CLICK else None,
+                    human=not e["why"],
+                    reason=e["why"],
+                    occurred_at=e["at"],
+                )
+                for e in events
+            ],
+            batch_size=1000,
+        )
+        first_opens, first_clicks = _engagement(events)
+        _rollups(events, links, first_opens, first_clicks)
+    return len(events)
+
+
+def _classified(raw: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The batch's events of campaigns that still exist, with their verdicts."""
+    campaigns = set(
+        Campaign.objects.filter(pk__in={e["c"] for e in raw}).values_list("pk", flat=True)
+    )
+    events = [dict(e) for e in raw if e["c"] in campaigns]
+    named = [e for e in events if e["s"]]
+    sent = {
+        (c, s): at
+        for c, s, at in Delivery.objects.filter(
+            campaign_id__in={e["c"] for e in named}, subscriber_id__in={e["s"] for e in named}
+        ).values_list("campaign_id", "subscriber_id", "sent_at")
+    }
+    for e in events:
+        e["at"] = datetime.fromtimestamp(e["t"], tz=UTC)
+        e["h"] = hashlib.sha256(e.get("u", "").encode()).hexdigest()[:32]
+        e["why"] = classify.verdict(
+            kind=e["k"],
+            user_agent=e.get("a", ""),
+            network=e.get("n", ""),
+            method=e.get("m", "GET"),
+            occurred_at=e["at"],
+            sent_at=sent.get((e["c"], e["s"])),
+        )
+    _every_link(events)
+    return events
+
+
+def _every_link(events: list[dict[str, Any]]) -> None:
+    """A recipient's burst of clicks on several distinct links within seconds
+    is a scanner fetching them all: every click of the burst is a machine's."""
+    by_recipient: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for e in events:
+        if e["k"] == Kind.CLICK and e["s"] and not e["why"]:
+            by_recipient[(e["c"], e["s"])].append(e)
+    window = timedelta(seconds=classify.EVERY_LINK_SECONDS)
+    for clicks in by_recipient.values():
+        clicks.sort(key=lambda e: e["at"])
+        for index, first in enumerate(clicks):
+            burst = [e for e in clicks[index:] if e["at"] - first["at"] <= window]
+            if len({e["h"] for e in burst}) >= classify.EVERY_LINK_COUNT:
+                for e in burst:
+                    e["why"] = "every-link"
+
+
+def _links(events: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
+    wanted = {(e["c"], e["h"]): e["u"] for e in events if e["k"] == Kind.CLICK}
+    if not wanted:
+        return {}
+    Link.objects.bulk_create(
+        [Link(campaign_id=c, url_hash=h, url=url) for (c, h), url in wanted.items()],
+        ignore_conflicts=True,
+    )
+    rows = Link.objects.filter(
+        campaign_id__in={c for c, _ in wanted}, url_hash__in={h for _, h in wanted}
+    ).values_list("campaign_id", "url_hash", "pk")
+    return {(c, h): pk for c, h, pk in rows}
+
+
+def _engagement(
+    events: list[dict[str, Any]],
+) -> tuple[dict[tuple[int, int], datetime], dict[tuple[int, int], datetime]]:
+    """Each named subscriber's engagement brought up to date; the first human
+    open and the first human click this batch brought, by (campaign, subscriber)."""
+    seen: dict[tuple[int, int], _Seen] = defaultdict(_Seen)
+    for e in events:
+        if not e["s"]:
+            continue
+        item = seen[(e["c"], e["s"])]
+        if e["k"] == Kind.OPEN:
+            if e["why"]:
+                item.machine_opens += 1
+            else:
+                item.opens += 1
+                item.opened.append(e["at"])
+        elif e["why"]:
+            item.machine_clicks += 1
+        else:
+            item.clicks += 1
+            item.clicked.append(e["at"])
+    if not seen:
+        return {}, {}
+    known = {
+        (c, s): (opened, clicked)
+        for c, s, opened, clicked in Engagement.objects.filter(
+            campaign_id__in={c for c, _ in seen}, subscriber_id__in={s for _, s in seen}
+        ).values_list("campaign_id", "subscriber_id", "first_opened_at", "first_clicked_at")
+    }
+    first_opens: dict[tuple[int, int], datetime] = {}
+    first_clicks: dict[tuple[int, int], datetime] = {}
+    rows = []
+    for key, item in seen.items():
+        opened_before, clicked_before = known.get(key, (None, None))
+        if item.opened and opened_before is None:
+            first_opens[key] = min(item.opened)
+        if item.clicked and clicked_before is None:
+            first_clicks[key] = min(item.clicked)
+        rows.append(
+            (
+                *key,
+                item.opens,
+                item.clicks,
+                item.machine_opens,
+                item.machine_clicks,
+                _db_time(min(item.opened) if item.opened else None),
+                _db_time(max(item.opened) if item.opened else None),
+                _db_time(min(item.clicked) if item.clicked else None),
+                _db_time(max(item.clicked) if item.clicked else None),
+            )
+        )
+    later = "CASE WHEN t.{0} IS NULL OR excluded.{0} > t.{0} THEN excluded.{0} ELSE t.{0} END"
+    _upsert(
+        Engagement,
+        ["campaign_id", "subscriber_id"],
+        [
+            "opens",
+            "clicks",
+            "machine_opens",
+            "machine_clicks",
+            "first_opened_at",
+            "last_opened_at",
+            "first_clicked_at",
+            "last_clicked_at",
+        ],
+        rows,
+        updates={
+            "first_opened_at": "COALESCE(t.first_opened_at, excluded.first_opened_at)",
+            "first_clicked_at": "COALESCE(t.first_clicked_at, excluded.first_clicked_at)",
+            "last_opened_at": later.format("last_opened_at"),
+            "last_clicked_at": later.format("last_clicked_at"),
+        },
+    )
+    return first_opens, first_clicks
+
+
+def _rollups(
+    events: list[dict[str, Any]],
+    links: dict[tuple[int, str], int],
+    first_opens: dict[tuple[int, int], datetime],
+    first_clicks: dict[tuple[int, int], datetime],
+) -> None:
+    days: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0] * 6)
+    link_counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    clickers: set[tuple[int, int]] = set()
+    for e in events:
+        day = days[(e["c"], e["at"].date())]
+        if e["k"] == Kind.OPEN:
+            day[2 if e["why"] else 0] += 1
+        else:
+            day[5 if e["why"] else 3] += 1
+            link_id = links[(e["c"], e["h"])]
+            link_counts[link_id][2 if e["why"] else 0] += 1
+            if e["s"] and not e["why"]:
+                clickers.add((link_id, e["s"]))
+    for (c, _s), at in first_opens.items():
+        days[(c, at.date())][1] += 1
+    for (c, _s), at in first_clicks.items():
+        days[(c, at.date())][4] += 1
+    for link_id, _subscriber_id in _new_clickers(clickers):
+        link_counts[link_id][1] += 1
+    _upsert(
+        CampaignDay,
+        ["campaign_id", "day"],
+        ["opens", "unique_opens", "machine_opens", "clicks", "unique_clicks", "machine_clicks"],
+        [
+            (c, connection.ops.adapt_datefield_value(day), *counts)
+            for (c, day), counts in days.items()
+        ],
+    )
+    campaign_of = {link_id: c for (c, _h), link_id in links.items()}
+    _upsert(
+        LinkStats,
+        ["link_id"],
+        ["campaign_id", "clicks", "unique_clicks", "machine_clicks"],
+        [(link_id, campaign_of[link_id], *counts) for link_id, counts in link_counts.items()],
+        updates={"campaign_id": "t.campaign_id"},
+    )
+    _domains(first_opens, first_clicks)
+
+
+def _new_clickers(clickers: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Of these (link, subscriber) pairs, the ones not seen before (now recorded)."""
+    if not clickers:
+        return []
+    table = _table(LinkClicker)
+    placeholders = ", ".join(["(%s, %s)"] * len(clickers))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (link_id, subscriber_id) VALUES {placeholders} "  # noqa: S608
+            "ON CONFLICT (link_id, subscriber_id) DO NOTHING RETURNING link_id, subscriber_id",
+            [value for pair in sorted(clickers) for value in pair],
+        )
+        return [(row[0], row[1]) for row in cursor.fetchall()]
+
+
+def _domains(
+    first_opens: dict[tuple[int, int], datetime], first_clicks: dict[tuple[int, int], datetime]
+) -> None:
+    people = {s for _, s in first_opens} | {s for _, s in first_clicks}
+    if not people:
+        return
+    domain_of = {
+        pk: email.rpartition("@")[2][:255]
+        for pk, email in Subscriber.objects.filter(pk__in=people).values_list("pk", "email")
+    }
+    counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for index, firsts in enumerate((first_opens, first_clicks)):
+        for c, s in firsts:
+            if s in domain_of:
+                counts[(c, domain_of[s])][index] += 1
+    _upsert(
+        DomainStats,
+        ["campaign_id", "domain"],
+        ["unique_opens", "unique_clicks"],
+        [(c, domain, *pair) for (c, domain), pair in counts.items()],
+    )
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _db_time(moment: datetime | None) -> Any:
+    return connection.ops.adapt_datetimefield_value(moment) if moment else None
+
+
+def _upsert(
+    model: type[Model],
+    keys: list[str],
+    columns: list[str],
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    updates: dict[str, str] | None = None,
+) -> None:
+    """Insert the rows, or add their columns to the row already there (or, for
+    a column in ``updates``, set it to that expression over ``t`` and ``excluded``)."""
+    rows = list(rows)
+    if not rows:
+        return
+    table = _table(model)
+    names = [*keys, *columns]
+    sets = ", ".join(
+        f"{column} = {(updates or {}).get(column, f't.{column} + excluded.{column}')}"
+        for column in columns
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} AS t ({', '.join(names)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(names))}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}",
+            rows,
+        )
