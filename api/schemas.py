@@ -403,6 +403,15 @@ class CampaignIn(Schema):
     max_errors: int | None = Field(
         default=None, description="Pause after this many failures in a row; null: default."
     )
+    track_opens: bool | None = Field(
+        default=None, description="An open pixel; null: the TRACK_OPENS default."
+    )
+    track_clicks: bool | None = Field(
+        default=None, description="Links through signed redirects; null: the TRACK_CLICKS default."
+    )
+    tracking_privacy: bool = Field(
+        default=False, description="Count opens and clicks without naming who."
+    )
 
 
 class CampaignPatch(Schema):
@@ -427,6 +436,9 @@ class CampaignPatch(Schema):
     max_errors: int | None = Field(
         default=None, description="Pause after this many failures in a row; null: default."
     )
+    track_opens: bool = True
+    track_clicks: bool = True
+    tracking_privacy: bool = False
 
 
 class CampaignOut(Schema):
@@ -448,6 +460,9 @@ class CampaignOut(Schema):
     extra_smtp_servers: list[CampaignServerRef]
     max_error_rate: float | None
     max_errors: int | None
+    track_opens: bool
+    track_clicks: bool
+    tracking_privacy: bool
     created_at: datetime
     scheduled_at: datetime | None
     started_at: datetime | None

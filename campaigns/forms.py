@@ -76,6 +76,21 @@ class CampaignForm(ServiceForm):
         decimal_places=2,
     )
     max_errors = forms.IntegerField(label="Pause after failures in a row", required=False)
+    track_opens = forms.BooleanField(
+        label="Track opens",
+        required=False,
+        help_text="A one-pixel image; Apple's and other mail proxies' opens are counted apart.",
+    )
+    track_clicks = forms.BooleanField(
+        label="Track clicks",
+        required=False,
+        help_text="Links go through a signed redirect; unsubscribe and preference links never do.",
+    )
+    tracking_privacy = forms.BooleanField(
+        label="Privacy mode",
+        required=False,
+        help_text="Count opens and clicks without recording who opened or clicked.",
+    )
     template = forms.ModelChoiceField(
         label="Layout",
         queryset=Template.objects.all(),
@@ -132,7 +147,14 @@ class CampaignForm(ServiceForm):
 
     @classmethod
     def blank(cls) -> CampaignForm:
-        return cls(initial={"from_email": settings.DEFAULT_FROM_EMAIL, "html": STARTER_HTML})
+        return cls(
+            initial={
+                "from_email": settings.DEFAULT_FROM_EMAIL,
+                "html": STARTER_HTML,
+                "track_opens": settings.POSTINO["TRACK_OPENS"],
+                "track_clicks": settings.POSTINO["TRACK_CLICKS"],
+            }
+        )
 
     @classmethod
     def for_campaign(cls, campaign: Campaign) -> CampaignForm:
@@ -154,6 +176,9 @@ class CampaignForm(ServiceForm):
                     None if campaign.max_error_rate is None else percent(campaign.max_error_rate)
                 ),
                 "max_errors": campaign.max_errors,
+                "track_opens": campaign.track_opens,
+                "track_clicks": campaign.track_clicks,
+                "tracking_privacy": campaign.tracking_privacy,
             },
             server_rows=[
                 {"smtp_server": server.pk, "weight": weight}

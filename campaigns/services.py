@@ -248,8 +248,12 @@ def create_campaign(
     max_errors: int | None = None,
     segments: Iterable[Segment] = (),
     excluded_segments: Iterable[Segment] = (),
+    track_opens: bool | None = None,
+    track_clicks: bool | None = None,
+    tracking_privacy: bool = False,
 ) -> Campaign:
-    """A draft. ``max_error_rate``/``max_errors`` None: the POSTINO defaults apply.
+    """A draft. ``max_error_rate``/``max_errors`` None: the POSTINO defaults apply;
+    so do ``track_opens``/``track_clicks`` None (TRACK_OPENS, TRACK_CLICKS).
 
     Every problem is reported in one raise (see ``_validate_campaign``)."""
     lists = list(lists)  # read twice: checked against its members, then stored
@@ -282,7 +286,12 @@ def create_campaign(
             template=template,
             smtp_server=smtp_server,
             created_by=signed_in(actor),
+            tracking_privacy=tracking_privacy,
         )
+        if track_opens is not None:
+            campaign.track_opens = track_opens
+        if track_clicks is not None:
+            campaign.track_clicks = track_clicks
         _apply_routing(campaign, routing)
         campaign.save()
         campaign.lists.set(list(lists))
@@ -322,6 +331,9 @@ def update_campaign(
     max_errors: int | Keep | None = KEEP,
     segments: Iterable[Segment] | Keep = KEEP,
     excluded_segments: Iterable[Segment] | Keep = KEEP,
+    track_opens: bool | Keep = KEEP,
+    track_clicks: bool | Keep = KEEP,
+    tracking_privacy: bool | Keep = KEEP,
 ) -> Campaign:
     """Edit a draft or scheduled campaign. Arguments left out (``KEEP``) keep
     their stored values; ``None`` thresholds mean the POSTINO defaults."""
@@ -364,6 +376,13 @@ def update_campaign(
         campaign.text = text
         campaign.template = template
         campaign.smtp_server = smtp_server
+        for name, value in (
+            ("track_opens", track_opens),
+            ("track_clicks", track_clicks),
+            ("tracking_privacy", tracking_privacy),
+        ):
+            if not isinstance(value, Keep):
+                setattr(campaign, name, value)
         _apply_routing(campaign, routing)
         campaign.save()
         campaign.lists.set(list(lists))
@@ -704,6 +723,9 @@ def duplicate_campaign(*, campaign: Campaign, actor: Any = None) -> Campaign:
             smtp_weight=campaign.smtp_weight,
             max_error_rate=campaign.max_error_rate,
             max_errors=campaign.max_errors,
+            track_opens=campaign.track_opens,
+            track_clicks=campaign.track_clicks,
+            tracking_privacy=campaign.tracking_privacy,
             created_by=signed_in(actor),
         )
         copy.save()

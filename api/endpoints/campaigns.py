@@ -64,6 +64,9 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Any]:
         extra_servers=extra_servers(payload.extra_smtp_servers),
         max_error_rate=payload.max_error_rate,
         max_errors=payload.max_errors,
+        track_opens=payload.track_opens,
+        track_clicks=payload.track_clicks,
+        tracking_privacy=payload.tracking_privacy,
         actor=request.auth,  # type: ignore[attr-defined]
     )
     return Status(201, campaign)
@@ -157,6 +160,9 @@ def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPat
         ),
         max_error_rate=payload.max_error_rate if "max_error_rate" in given else KEEP,
         max_errors=payload.max_errors if "max_errors" in given else KEEP,
+        track_opens=payload.track_opens if "track_opens" in given else KEEP,
+        track_clicks=payload.track_clicks if "track_clicks" in given else KEEP,
+        tracking_privacy=payload.tracking_privacy if "tracking_privacy" in given else KEEP,
     )
 
 
