@@ -656,3 +656,51 @@ class SendingDomainDetailOut(SendingDomainOut):
 
 class SendingDomainCollection(Schema):
     items: list[SendingDomainOut]
+
+
+class BouncedOut(Schema):
+    hard: int
+    soft: int
+
+
+class OpensOut(Schema):
+    unique: int = Field(description="People who opened (by a person's open, not a proxy's).")
+    total: int = Field(description="Opens by people, repeats included.")
+    machine: int = Field(description="Opens by mail proxies and scanners (Apple MPP and the like).")
+
+
+class LinkClicksOut(Schema):
+    url: str
+    unique: int
+    total: int
+    machine: int
+
+
+class ClicksOut(OpensOut):
+    links: list[LinkClicksOut]
+
+
+class ReportDayOut(Schema):
+    day: str
+    opens: int
+    clicks: int
+    machine_opens: int
+    machine_clicks: int
+
+
+class ReportDomainOut(Schema):
+    domain: str
+    unique_opens: int
+    unique_clicks: int
+
+
+class CampaignReportOut(Schema):
+    sent: int
+    delivered: int = Field(description="Sent, less those that bounced.")
+    bounced: BouncedOut
+    opens: OpensOut
+    clicks: ClicksOut
+    unsubscribed: int = Field(description="People who unsubscribed through its links.")
+    complaints: int
+    days: list[ReportDayOut] = Field(description="Opens and clicks per day (UTC).")
+    domains: list[ReportDomainOut] = Field(description="Unique opens and clicks by domain.")

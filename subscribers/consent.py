@@ -36,9 +36,14 @@ class Origin:
     user_agent: str = ""
     consent_text_version: str = ""
     note: str = ""
+    # The campaign whose link this came through, if any.
+    campaign_id: int | None = None
 
     def noting(self, note: str) -> Origin:
         return replace(self, note=note)
+
+    def through_campaign(self, campaign_id: int | None) -> Origin:
+        return replace(self, campaign_id=campaign_id)
 
     @property
     def actor_id(self) -> int | None:
@@ -105,6 +110,7 @@ def event(
         consent_text_version=origin.consent_text_version,
         actor_id=origin.actor_id,
         actor_name=origin.actor_name,
+        campaign_id=origin.campaign_id,
         note=(note or origin.note)[:300],
         created_at=timezone.now(),
     )

@@ -346,6 +346,16 @@ class ConsentEvent(models.Model):
         db_index=False,
         db_constraint=False,
     )
+    # The campaign whose link the subscriber acted through (an unsubscribe
+    # from a newsletter, say): a campaign's report counts its unsubscribes.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
     note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField()
 

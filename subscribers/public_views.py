@@ -165,9 +165,11 @@ def _confirm_page(
     )
 
 
-def _link(request: HttpRequest) -> consent.Origin:
-    """A subscriber acting through a signed link in one of our emails."""
-    return consent.from_request(request, ConsentEvent.Via.LINK)
+def _link(request: HttpRequest, link: SubscriberLink | None = None) -> consent.Origin:
+    """A subscriber acting through a signed link in one of our emails (of a
+    campaign, when the link names one)."""
+    origin = consent.from_request(request, ConsentEvent.Via.LINK)
+    return origin.through_campaign(link.campaign_id) if link is not None else origin
 
 
 @public_page
@@ -182,7 +184,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return _confirm_page(request, token, link, subscriber)
     list_ids = _target_list_ids(link)
     lists = _active_lists(subscriber, list_ids)
-    services.unsubscribe(subscriber_id=subscriber.pk, list_ids=list_ids, origin=_link(request))
+    services.unsubscribe(
+        subscriber_id=subscriber.pk, list_ids=list_ids, origin=_link(request, link)
+    )
     return _unsubscribed_page(request, link, subscriber, lists, everything=list_ids is None)
 
 
@@ -238,7 +242,7 @@ def one_click(request: HttpRequest, token: str) -> HttpResponse:
     services.unsubscribe(
         subscriber_id=subscriber.pk,
         list_ids=list_ids,
-        origin=_link(request).noting("One-click (RFC 8058)"),
+        origin=_link(request, link).noting("One-click (RFC 8058)"),
     )
     if "text/html" in request.headers.get("Accept", ""):
         # A person's browser (the cookie-free button of the CSRF failure page):
@@ -292,7 +296,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     resolved = _resolve(Purpose.PREFERENCES, token)
     if resolved is None:
         return _invalid_link(request)
-    _, subscriber = resolved
+    link, subscriber = resolved
     active = _active_lists(subscriber, None)
     offered = _offered_lists(subscriber, active)
     form = PreferencesForm(request.POST or None, lists=offered)
@@ -301,7 +305,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             services.unsubscribe(
                 subscriber_id=subscriber.pk,
                 list_ids=None,
-                origin=_link(request),
+                origin=_link(request, link),
                 reason=form.reason_note(),
             )
             return redirect(request.path + "?done=unsubscribed")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest
@@ -12,6 +13,7 @@ from api.schemas import (
     CampaignOut,
     CampaignPage,
     CampaignPatch,
+    CampaignReportOut,
     CampaignServerRef,
     ErrorOut,
     StartIn,
@@ -31,6 +33,7 @@ from campaigns import services
 from campaigns.models import Campaign
 from delivery.models import SmtpServer
 from delivery.services import KEEP
+from tracking import selectors as tracking_selectors
 
 router = Router(tags=["campaigns"])
 
@@ -87,6 +90,18 @@ def list_campaigns(request: HttpRequest, filters: Query[CampaignFilter]) -> dict
 def get_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
     # CampaignDetailOut adds the ledger counts (campaigns.selectors.campaign_stats).
     return get_or_404(Campaign, campaign_id)
+
+
+@router.get("/campaigns/{campaign_id}/report", response={200: CampaignReportOut, 404: ErrorOut})
+def campaign_report(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+    """What the campaign did: deliveries, bounces, human and machine opens and
+    clicks (per link, per day, per domain), unsubscribes and complaints."""
+    report = tracking_selectors.campaign_report(get_or_404(Campaign, campaign_id))
+    return {
+        **asdict(report),
+        "bounced": {"hard": report.hard_bounces, "soft": report.soft_bounces},
+        "clicks": {**asdict(report.clicks), "links": [asdict(link) for link in report.links]},
+    }
 
 
 @router.post(

@@ -1,0 +1,96 @@
+"""Opens and clicks end to end: a real send, its pixel and a link fetched as a
+person and as a scanner, the report counting them apart; real workers ingest."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from delivery.models import Delivery
+from subscribers.services import create_list, create_subscriber
+from tests.conftest import PASSWORD
+from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in
+from tests.support.factories import make_campaign, make_smtp_server
+from tests.support.smtpd import RunningSmtpServer
+from tests.support.workers import running_workers
+
+pytestmark = BROWSER_MARKS
+
+PERSON = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15"
+)
+SCANNER = "Mozilla/5.0 (compatible; Barracuda Sentinel link protection)"
+
+
+@pytest.fixture
+def staff(transactional_db: None) -> User:
+    return User.objects.create_user("ana", "ana@example.com", PASSWORD, is_staff=True)
+
+
+def test_a_person_and_a_scanner_are_counted_apart_in_the_report(
+    page: Any,
+    staff: User,
+    smtpd: RunningSmtpServer,
+    clean_redis: None,
+    worker_logs: Path,
+    live_server: Any,
+) -> None:
+    newsletter = create_list(name="Newsletter")
+    create_subscriber(email="reader@example.org", name="Reader", lists=[newsletter])
+    campaign = make_campaign(lists=[newsletter], server=make_smtp_server(smtpd))
+    Campaign.objects.filter(pk=campaign.pk).update(
+        html='<p>Hi {{ subscriber.name }}, <a href="https://shop.example/spring">the sale</a>.</p>',
+        track_opens=True,
+        track_clicks=True,
+    )
+
+    with running_workers(worker_logs, concurrency=1):
+        log_in(page, f"/campaigns/{campaign.pk}/")
+        page.get_by_role("button", name="Start").click()
+        page.get_by_role("button", name="Confirm and send").click()
+        expect(page.locator('[data-role="status"]')).to_have_text("Finished", timeout=60_000)
+
+        (message,) = smtpd.handler.messages
+        body = message.parsed().get_body(("html",))
+        assert body is not None
+        html = str(body.get_content())
+
+        # The reader opens it an hour later: a click seconds after delivery is a scanner's.
+        Delivery.objects.filter(campaign=campaign).update(
+            sent_at=timezone.now() - timedelta(hours=1)
+        )
+
+        def local(url: str) -> str:
+            return url.replace(settings.BASE_URL, live_server.url)
+
+        pixel = local(re.search(r'<img src="([^"]+/t/o/[^"]+)"', html).group(1))  # type: ignore[union-attr]
+        link = local(re.search(r'href="([^"]+/t/c/[^"]+)"', html).group(1))  # type: ignore[union-attr]
+        assert page.request.get(pixel, headers={"User-Agent": PERSON}).status == 200
+        clicked = page.request.get(link, headers={"User-Agent": PERSON}, max_redirects=0)
+        assert (clicked.status, clicked.headers["location"]) == (302, "https://shop.example/spring")
+        scanned = page.request.get(link, headers={"User-Agent": SCANNER}, max_redirects=0)
+        assert scanned.status == 302
+        tampered = link[:-4] + ("AAAA" if not link.endswith("AAAA") else "BBBB")
+        assert page.request.get(tampered, max_redirects=0).status == 404
+
+        # The worker's beat ingests within a second or two; the page shows it on reload.
+        for _ in range(40):
+            page.reload()
+            if page.locator('[data-testid="machine-clicks"]').inner_text() == "1":
+                break
+            page.wait_for_timeout(500)
+    expect(page.locator('[data-testid="human-opens"]')).to_have_text("1")
+    expect(page.locator('[data-testid="human-clicks"]')).to_have_text("1")
+    expect(page.locator('[data-testid="machine-clicks"]')).to_have_text("1")
+    expect(page.locator('#results [data-role="chart"] svg').first).to_be_visible()
+    expect(page.locator('[data-role="links"]')).to_contain_text("https://shop.example/spring")
+    page.locator("#results").screenshot(path=str(SCREENSHOTS / "postino-campaign-results.png"))
