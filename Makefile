@@ -52,6 +52,9 @@ bench: install
 	$(PY) bench/send_throughput.py --redis-db $(BENCH_REDIS_DB)
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) bench/import_throughput.py
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) bench/segment_count.py
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
+	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
+	$(PY) bench/tracking_ingest.py --redis-db $(BENCH_REDIS_DB)
 	$(PY) bench/dkim_sign.py
 	$(PY) bench/bounce_parse.py
 

@@ -114,10 +114,11 @@ class SegmentConditions(Schema):
     conditions: list[dict[str, Any]] = Field(
         description='Each {"field", "op", "value"}, or a nested {"match", "conditions"}. '
         "Fields: email, domain, name, attributes.<key>, list, status, subscribed_at, "
-        "created_at, received. Ops: eq, neq, contains, not_contains, in, not_in, gt, lt, set "
-        "(received: in_last_days, not_in_last_days). list, status and subscribed_at "
-        'conditions may carry "list" and "status" to narrow which subscriptions count; '
-        "dates take an ISO date or a number of days ago."
+        "created_at, received, opened, clicked. Ops: eq, neq, contains, not_contains, in, "
+        "not_in, gt, lt, set (received, opened, clicked: in_last_days, not_in_last_days; "
+        "opened and clicked count a person's, not a mail proxy's or a scanner's). list, status "
+        'and subscribed_at conditions may carry "list" and "status" to narrow which '
+        "subscriptions count; dates take an ISO date or a number of days ago."
     )
 
 

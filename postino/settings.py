@@ -226,6 +226,10 @@ POSTINO: dict[str, Any] = {
     "TRACK_CLICKS": env_bool("TRACK_CLICKS", True),
     "TRACKING_INGEST_SECONDS": env_float("TRACKING_INGEST_SECONDS", 1.0),
     "TRACKING_RETENTION_DAYS": env_int("TRACKING_RETENTION_DAYS", 180, minimum=1),
+    # A batch an ingest worker claimed but never acknowledged (it died) is
+    # taken over after this long.
+    "TRACKING_CLAIM_LEASE_SECONDS": env_int("TRACKING_CLAIM_LEASE_SECONDS", 60, minimum=2),
+    "TRACKING_INGEST_BATCH": env_int("TRACKING_INGEST_BATCH", 2000, minimum=1),
     # Circuit breaker defaults (a campaign can override the first two).
     "MAX_CONSECUTIVE_FAILURES": env_int("SEND_MAX_CONSECUTIVE_FAILURES", 100, minimum=1),
     "MAX_ERROR_RATE": env_float("SEND_MAX_ERROR_RATE", 0.25),

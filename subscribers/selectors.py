@@ -28,6 +28,7 @@ from campaigns.models import Campaign
 from delivery.models import Delivery
 from subscribers import consent
 from subscribers.models import ConsentEvent, MailingList, Subscriber, Subscription
+from tracking.models import Engagement
 
 
 def lists_with_counts() -> QuerySet[MailingList]:
@@ -171,8 +172,9 @@ def consent_history(subscriber: Subscriber) -> list[ConsentEvent]:
 
 
 def messages_to(subscriber: Subscriber) -> list[Delivery]:
-    """Campaign messages to this subscriber with their outcome, newest first: one query."""
-    return list(
+    """Campaign messages to this subscriber with their outcome, newest first,
+    each with ``engagement`` (their opens and clicks of it, or None): two queries."""
+    deliveries = list(
         Delivery.objects.filter(subscriber=subscriber)
         .select_related("campaign")
         .only(
@@ -187,6 +189,15 @@ def messages_to(subscriber: Subscriber) -> list[Delivery]:
         )
         .order_by("-id")[:HISTORY_ROWS]
     )
+    engagements = {
+        engagement.campaign_id: engagement
+        for engagement in Engagement.objects.filter(
+            subscriber=subscriber, campaign_id__in={d.campaign_id for d in deliveries}
+        )
+    }
+    for delivery in deliveries:
+        delivery.engagement = engagements.get(delivery.campaign_id)  # type: ignore[attr-defined]
+    return deliveries
 
 
 def bounces_of(subscriber: Subscriber) -> list[BounceEvent]:

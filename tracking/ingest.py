@@ -38,9 +38,8 @@ from tracking.models import (
     LinkStats,
 )
 
-BATCH = 2000
-# A drain stops after this long, leaving the rest to the next one.
-DRAIN_SECONDS = 20
+# Rows per upsert statement (SQLite allows 32,766 parameters a statement).
+UPSERT_ROWS = 500
 
 
 @dataclass
@@ -57,17 +56,20 @@ class _Seen:
 
 def drain() -> int:
     """Ingest what is queued (and batches a killed drain left); how many events."""
-    lock = queue.hold_lock(DRAIN_SECONDS + 30)
+    lock = queue.hold_lock()
     if lock is None:
         return 0
     done = 0
+    # A drain gives way after half a lease, leaving the rest to the next one.
+    budget = queue.lease_seconds() / 2
+    size = int(settings.POSTINO["TRACKING_INGEST_BATCH"])
     try:
         for token, events in queue.stalled():
             done += ingest(token, events)
             queue.ack(token)
         started = time.monotonic()
-        while time.monotonic() - started < DRAIN_SECONDS:
-            token, events = queue.claim(BATCH)
+        while time.monotonic() - started < budget and queue.renew_lock(lock):
+            token, events = queue.claim(size)
             if not events:
                 break
             done += ingest(token, events)
@@ -196,21 +198,8 @@ def _engagement(
             item.clicked.append(e["at"])
     if not seen:
         return {}, {}
-    known = {
-        (c, s): (opened, clicked)
-        for c, s, opened, clicked in Engagement.objects.filter(
-            campaign_id__in={c for c, _ in seen}, subscriber_id__in={s for _, s in seen}
-        ).values_list("campaign_id", "subscriber_id", "first_opened_at", "first_clicked_at")
-    }
-    first_opens: dict[tuple[int, int], datetime] = {}
-    first_clicks: dict[tuple[int, int], datetime] = {}
     rows = []
     for key, item in seen.items():
-        opened_before, clicked_before = known.get(key, (None, None))
-        if item.opened and opened_before is None:
-            first_opens[key] = min(item.opened)
-        if item.clicked and clicked_before is None:
-            first_clicks[key] = min(item.clicked)
         rows.append(
             (
                 *key,
@@ -225,7 +214,7 @@ def _engagement(
             )
         )
     later = "CASE WHEN t.{0} IS NULL OR excluded.{0} > t.{0} THEN excluded.{0} ELSE t.{0} END"
-    _upsert(
+    stored = _upsert(
         Engagement,
         ["campaign_id", "subscriber_id"],
         [
@@ -245,7 +234,20 @@ def _engagement(
             "last_opened_at": later.format("last_opened_at"),
             "last_clicked_at": later.format("last_clicked_at"),
         },
+        returning="campaign_id, subscriber_id, first_opened_at, first_clicked_at",
     )
+    # The batch brought a first open (or click) where the stored first is the
+    # batch's own earliest: the row had none before (the one drain at a time
+    # makes that safe to read back).
+    first_opens: dict[tuple[int, int], datetime] = {}
+    first_clicks: dict[tuple[int, int], datetime] = {}
+    for campaign_id, subscriber_id, first_opened, first_clicked in stored:
+        item = seen[(campaign_id, subscriber_id)]
+        if item.opened and first_opened == _db_time(min(item.opened)):
+            first_opens[(campaign_id, subscriber_id)] = min(item.opened)
+        if item.clicked and first_clicked == _db_time(min(item.clicked)):
+            first_clicks[(campaign_id, subscriber_id)] = min(item.clicked)
+
     return first_opens, first_clicks
 
 
@@ -347,22 +349,33 @@ def _upsert(
     rows: Iterable[tuple[Any, ...]],
     *,
     updates: dict[str, str] | None = None,
-) -> None:
+    returning: str = "",
+) -> list[tuple[Any, ...]]:
     """Insert the rows, or add their columns to the row already there (or, for
-    a column in ``updates``, set it to that expression over ``t`` and ``excluded``)."""
+    a column in ``updates``, set it to that expression over ``t`` and ``excluded``);
+    with ``returning``, those columns of every row written."""
     rows = list(rows)
     if not rows:
-        return
+        return []
+    written: list[tuple[Any, ...]] = []
     table = _table(model)
     names = [*keys, *columns]
     sets = ", ".join(
         f"{column} = {(updates or {}).get(column, f't.{column} + excluded.{column}')}"
         for column in columns
     )
+    row_sql = f"({', '.join(['%s'] * len(names))})"
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} AS t ({', '.join(names)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(names))}) "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}",
-            rows,
-        )
+        # Many rows a statement: one round trip and one plan, not one per row.
+        for start in range(0, len(rows), UPSERT_ROWS):
+            chunk = rows[start : start + UPSERT_ROWS]
+            cursor.execute(
+                f"INSERT INTO {table} AS t ({', '.join(names)}) "  # noqa: S608
+                f"VALUES {', '.join([row_sql] * len(chunk))} "
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+                + (f" RETURNING {returning}" if returning else ""),
+                [value for row in chunk for value in row],
+            )
+            if returning:
+                written.extend(tuple(row) for row in cursor.fetchall())
+    return written

@@ -102,7 +102,9 @@ class Engagement(models.Model):
                 fields=["campaign", "subscriber"], name="engagement_unique_per_campaign"
             )
         ]
-        indexes = [models.Index(fields=["subscriber", "last_opened_at"])]
+        # By subscriber alone (segments: "opened in the last N days"): an
+        # index on the times would make every ingest's update a non-HOT one.
+        indexes = [models.Index(fields=["subscriber"], name="engagement_subscriber")]
 
     def __str__(self) -> str:
         return f"subscriber {self.subscriber_id} on campaign {self.campaign_id}"

@@ -5,7 +5,7 @@ ingest worker ``claim``s a batch, which an atomic script moves from the
 queue to a processing list of its own, registered with the time of the
 claim; it ``ack``s the batch (deletes that list) only after the database
 committed it. A worker killed in between leaves the list behind: after
-``CLAIM_LEASE_SECONDS`` the next drain takes it over under the same token,
+``TRACKING_CLAIM_LEASE_SECONDS`` the next drain takes it over under the same token,
 and the database's record of ingested tokens keeps it from counting twice.
 """
 
@@ -16,13 +16,19 @@ import time
 import uuid
 from typing import Any
 
+from django.conf import settings
+
 from postino.redis import as_text, redis_client
 
 QUEUE = "postino:tracking:events"
 CLAIMS = "postino:tracking:claims"
 PROCESSING = "postino:tracking:processing:"
-CLAIM_LEASE_SECONDS = 60
 LOCK = "postino:tracking:ingest-lock"
+
+
+def lease_seconds() -> int:
+    return int(settings.POSTINO["TRACKING_CLAIM_LEASE_SECONDS"])
+
 
 # KEYS: queue, processing list, claims. ARGV: how many, claim time. Oldest
 # first: LPUSH adds at the head, so the oldest are at the tail.
@@ -63,7 +69,7 @@ def stalled() -> list[tuple[str, list[dict[str, Any]]]]:
     their claim renewed (this drain takes them over)."""
     client = redis_client()
     found = []
-    for key in client.zrangebyscore(CLAIMS, 0, time.time() - CLAIM_LEASE_SECONDS):
+    for key in client.zrangebyscore(CLAIMS, 0, time.time() - lease_seconds()):
         name = as_text(key)
         client.zadd(CLAIMS, {name: time.time()})
         items = client.lrange(name, 0, -1)
@@ -71,11 +77,20 @@ def stalled() -> list[tuple[str, list[dict[str, Any]]]]:
     return found
 
 
-def hold_lock(seconds: int) -> str | None:
+def hold_lock() -> str | None:
     """One drain at a time (uniques are decided against what is written): a
-    token if this caller holds the lock for ``seconds``, else None."""
+    token if this caller now holds the lock, for a lease, else None. A drain
+    killed while holding it lets it go when the lease runs out."""
     token = uuid.uuid4().hex
-    return token if redis_client().set(LOCK, token, nx=True, ex=seconds) else None
+    return token if redis_client().set(LOCK, token, nx=True, ex=lease_seconds()) else None
+
+
+def renew_lock(token: str) -> bool:
+    """Another lease for the holder; False if the lock was lost meanwhile."""
+    client = redis_client()
+    if as_text(client.get(LOCK) or b"") != token:
+        return False
+    return bool(client.expire(LOCK, lease_seconds()))
 
 
 def release_lock(token: str) -> None:

@@ -24,6 +24,8 @@
     { value: "subscribed_at", label: "Subscribed" },
     { value: "created_at", label: "Added to Postino" },
     { value: "received", label: "Received a campaign" },
+    { value: "opened", label: "Opened a campaign" },
+    { value: "clicked", label: "Clicked in a campaign" },
   ];
   var TEXT_OPS = [
     ["eq", "is"], ["neq", "is not"], ["contains", "contains"], ["not_contains", "does not contain"],
@@ -41,7 +43,10 @@
     subscribed_at: [["gt", "after"], ["lt", "before"]],
     created_at: [["gt", "after"], ["lt", "before"]],
     received: [["in_last_days", "in the last"], ["not_in_last_days", "nothing in the last"]],
+    opened: [["in_last_days", "in the last"], ["not_in_last_days", "nothing in the last"]],
+    clicked: [["in_last_days", "in the last"], ["not_in_last_days", "nothing in the last"]],
   };
+  var WITHIN_DAYS = ["received", "opened", "clicked"];
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -109,7 +114,7 @@
       out.value = text;
     } else if (row.field === "subscribed_at" || row.field === "created_at") {
       out.value = row.mode === "days" ? (text === "" ? null : Number(text)) : text;
-    } else if (row.field === "received") {
+    } else if (WITHIN_DAYS.indexOf(row.field) !== -1) {
       out.value = text === "" ? null : Number(text);
     } else if (row.op === "in" || row.op === "not_in") {
       out.value = text.split(",").map(function (part) { return part.trim(); })
@@ -365,7 +370,7 @@
       holder.appendChild(mode);
       return holder;
     }
-    if (row.field === "received") {
+    if (WITHIN_DAYS.indexOf(row.field) !== -1) {
       var days = el("input", { type: "number", min: "1", step: "1", "aria-label": "Days", class: "input-short" });
       days.value = row.value;
       bind(days);

@@ -55,7 +55,11 @@ OPS: dict[str, tuple[str, ...]] = {
     "subscribed_at": ("gt", "lt"),
     "created_at": ("gt", "lt"),
     "received": ("in_last_days", "not_in_last_days"),
+    "opened": ("in_last_days", "not_in_last_days"),
+    "clicked": ("in_last_days", "not_in_last_days"),
 }
+# Fields whose value is a number of days back.
+WITHIN_DAYS = ("received", "opened", "clicked")
 FIELD_NAMES = (
     "email",
     "domain",
@@ -66,9 +70,9 @@ FIELD_NAMES = (
     "subscribed_at",
     "created_at",
     "received",
+    "opened",
+    "clicked",
 )
-# Engagement that needs open and click tracking, which Postino does not record yet.
-UNTRACKED = ("opened", "clicked")
 
 Scalar = str | int | float | bool
 
@@ -193,13 +197,6 @@ def _condition(raw: Any, place: str, problems: _Problems) -> Condition | None:
             )
             return None
         field = "attribute"
-    elif field in UNTRACKED:
-        problems.add(
-            f"{place}.field",
-            f"'{field}' needs open and click tracking, which is not recorded yet; "
-            "use 'received' for now.",
-        )
-        return None
     elif field not in OPS or field == "attribute":
         problems.add(
             f"{place}.field", f"Unknown field {field!r}; choose one of: {', '.join(FIELD_NAMES)}."
@@ -251,7 +248,7 @@ def _value(
         return tuple(_statuses(raw, place, problems))
     if field in ("subscribed_at", "created_at"):
         return _moment(raw, place, problems)
-    if field == "received":
+    if field in WITHIN_DAYS:
         if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_DAYS:
             problems.add(place, f"Give a number of days from 1 to {MAX_DAYS}.")
             return 0
@@ -370,12 +367,13 @@ def _describe_condition(condition: Condition, list_names: dict[int, str]) -> str
     if condition.field == "list":
         names = ", ".join(list_names.get(pk, f"#{pk}") for pk in value)
         return ("on " if condition.op in ("eq", "in") else "not on ") + f"list {names}"
-    if condition.field == "received":
+    if condition.field in WITHIN_DAYS:
         days = f"in the last {value} days"
+        verb = condition.field
         return (
-            f"received a campaign {days}"
+            f"{verb} a campaign {days}"
             if condition.op == "in_last_days"
-            else f"received nothing {days}"
+            else f"{verb} nothing {days}"
         )
     if condition.op == "set":
         return f"{subject} is {'set' if value else 'empty'}"

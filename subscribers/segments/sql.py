@@ -30,6 +30,7 @@ from subscribers.segments.definition import (
     as_number_or_text,
     resolve_moment,
 )
+from tracking.models import Engagement
 
 Params = list[Any]
 
@@ -51,6 +52,7 @@ class _Compiler:
         self.now = now
         self.subscription = connection.ops.quote_name(Subscription._meta.db_table)
         self.delivery = connection.ops.quote_name(Delivery._meta.db_table)
+        self.engagement = connection.ops.quote_name(Engagement._meta.db_table)
 
     def group(self, group: Group, params: Params) -> str:
         parts = [
@@ -236,6 +238,22 @@ class _Compiler:
         sql = (
             f"EXISTS (SELECT 1 FROM {self.delivery} dl WHERE dl.subscriber_id = s.id"  # noqa: S608
             " AND dl.status = %s AND dl.sent_at >= %s)"
+        )
+        return sql if condition.op == "in_last_days" else f"NOT {sql}"
+
+    def _opened(self, condition: Condition, params: Params) -> str:
+        return self._engaged("last_opened_at", condition, params)
+
+    def _clicked(self, condition: Condition, params: Params) -> str:
+        return self._engaged("last_clicked_at", condition, params)
+
+    def _engaged(self, column: str, condition: Condition, params: Params) -> str:
+        """A person's (not a machine's) open or click of any campaign since then."""
+        since = resolve_moment(int(condition.value), self.now)
+        params.append(connection.ops.adapt_datetimefield_value(since))
+        sql = (
+            f"EXISTS (SELECT 1 FROM {self.engagement} en WHERE en.subscriber_id = s.id"  # noqa: S608
+            f" AND en.{column} >= %s)"
         )
         return sql if condition.op == "in_last_days" else f"NOT {sql}"
 

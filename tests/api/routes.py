@@ -43,6 +43,7 @@ ROUTES = [
     ("GET", "/campaigns"),
     ("POST", "/campaigns"),
     ("GET", "/campaigns/{campaign_id}"),
+    ("GET", "/campaigns/{campaign_id}/report"),
     ("POST", "/campaigns/{campaign_id}/test"),
     ("POST", "/campaigns/{campaign_id}/start"),
     ("POST", "/campaigns/{campaign_id}/pause"),

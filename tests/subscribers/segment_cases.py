@@ -180,6 +180,18 @@ def cases(list_ids: dict[str, int]) -> list[tuple[str, dict[str, Any], set[str]]
         ("subscribed before a date", one(cond("subscribed_at", "lt", "2000-01-01")), set()),
         ("created after a date", one(cond("created_at", "gt", "2000-01-01")), EVERYONE),
         ("received nothing lately", one(cond("received", "not_in_last_days", 30)), EVERYONE),
+        ("opened lately", one(cond("opened", "in_last_days", 30)), {"ada@example.com"}),
+        (
+            "opened within a year",
+            one(cond("opened", "in_last_days", 365)),
+            {"ada@example.com", "bob@shop.example.org"},
+        ),
+        (
+            "opened nothing lately (a proxy's opens are no one's)",
+            one(cond("opened", "not_in_last_days", 30)),
+            EVERYONE - {"ada@example.com"},
+        ),
+        ("clicked lately", one(cond("clicked", "in_last_days", 30)), {"ada@example.com"}),
         (
             "any of two",
             one(
@@ -206,7 +218,9 @@ def cases(list_ids: dict[str, int]) -> list[tuple[str, dict[str, Any], set[str]]
 def populate() -> dict[str, int]:
     from django.utils import timezone
 
+    from campaigns.models import Campaign
     from subscribers.models import MailingList, Subscriber, Subscription
+    from tracking.models import Engagement
 
     lists = {name: MailingList.objects.create(name=name) for name in ("news", "promo")}
     people = {p["email"]: Subscriber.objects.create(**p) for p in PEOPLE}
@@ -217,6 +231,27 @@ def populate() -> dict[str, int]:
     # Unsubscribed long ago: the date conditions must not see them as recent.
     Subscription.objects.filter(status="unsubscribed").update(
         created_at=timezone.now() - timedelta(days=400)
+    )
+    # Ada opened and clicked two days ago, Bob opened two months ago; Cleo's
+    # opens were all a mail proxy's.
+    campaign = Campaign.objects.create(name="c", subject="s", from_email="a@b.c", html="h")
+    now = timezone.now()
+    for email, opened, clicked in (
+        ("ada@example.com", now - timedelta(days=2), now - timedelta(days=2)),
+        ("bob@shop.example.org", now - timedelta(days=60), None),
+    ):
+        Engagement.objects.create(
+            campaign=campaign,
+            subscriber=people[email],
+            opens=1,
+            first_opened_at=opened,
+            last_opened_at=opened,
+            clicks=1 if clicked else 0,
+            first_clicked_at=clicked,
+            last_clicked_at=clicked,
+        )
+    Engagement.objects.create(
+        campaign=campaign, subscriber=people["cleo@example.com"], machine_opens=3
     )
     return {name: m.pk for name, m in lists.items()}
 
