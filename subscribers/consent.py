@@ -14,7 +14,7 @@ rows. ``history`` reads both as one ledger.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -60,15 +60,21 @@ SYSTEM = Origin(via=ConsentEvent.Via.SYSTEM)
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address: the peer the web server saw, or, behind our own
-    reverse proxy (``TRUST_X_FORWARDED_FOR``), the address that proxy added
-    last to X-Forwarded-For; earlier entries are the client's to invent."""
+    """The visitor's address (see ``client_ip_of``)."""
+    return client_ip_of(request.META)
+
+
+def client_ip_of(meta: Mapping[str, Any]) -> str | None:
+    """The visitor's address from a request's WSGI environ: the peer the web
+    server saw, or, behind our own reverse proxy (``TRUST_X_FORWARDED_FOR``),
+    the address that proxy added last to X-Forwarded-For; earlier entries are
+    the client's to invent."""
     if settings.POSTINO["TRUST_X_FORWARDED_FOR"]:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
         last = forwarded.split(",")[-1].strip()
         if last:
             return last[:45]
-    return request.META.get("REMOTE_ADDR") or None
+    return meta.get("REMOTE_ADDR") or None
 
 
 def from_request(request: HttpRequest, via: str, *, consent_text_version: str = "") -> Origin:

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "segment_count.py"
+from tests.support.bench import run_bench
 
 
 def test_the_segment_bench_counts_each_segment() -> None:
-    result = subprocess.run(
-        [sys.executable, str(BENCH), "--subscribers", "3000", "--runs", "1"],
-        # As `make bench` runs it: production settings, not DEBUG.
-        env={**os.environ, "DEBUG": "false"},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    lines = run_bench("segment_count.py", "--subscribers", "3000", "--runs", "1")
     assert lines[1].startswith("bare COUNT(*) of the table:")
     segments = [line for line in lines if line.startswith("segment ")]
     assert len(segments) == 5
