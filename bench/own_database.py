@@ -35,3 +35,16 @@ def use(url: str) -> None:
         }
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postino.settings")
+
+
+def serve_pages_without_collectstatic() -> None:
+    """Let a bench render pages with the test client under production settings:
+    the test client's host allowed, and static files named by the plain
+    storage (the manifest one needs a collectstatic a bench does not run)."""
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -141,19 +141,12 @@ def main() -> int:
 
 def pages(args: argparse.Namespace, list_id: int, reference: float) -> None:
     """The subscriber index as a marketer opens it: the whole page, rendered."""
-    from django.conf import settings
     from django.contrib.auth.models import User
     from django.test import Client
 
     from subscribers.models import Segment
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    # Pages name their static files; production's manifest needs a
-    # collectstatic this bench does not run, so the plain storage serves.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    own_database.serve_pages_without_collectstatic()
     staff = User.objects.create_user("bench", "bench@example.com", "x", is_staff=True)
     client = Client()
     client.force_login(staff)

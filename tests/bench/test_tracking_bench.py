@@ -19,3 +19,12 @@ def test_the_redirect_bench_serves_clicks_through_gunicorn_and_queues_each() -> 
     assert lines[1].startswith("reference, the favicon")
     assert lines[2].startswith("Postino click redirect (verify, queue, 302):")
     assert "every click queued" in lines[3]
+
+
+def test_the_report_bench_renders_the_page_and_the_api_over_its_events() -> None:
+    lines = run_bench("report_render.py", "--events", "20000", "--recipients", "2000")
+    assert lines[0].startswith("20,000 events in the table")
+    assert lines[1].startswith("reference, the page of a campaign that sent nothing:")
+    assert lines[2].startswith("Postino campaign page with its Results:")
+    assert lines[3].startswith("Postino GET /api/v1/campaigns/{id}/report:")
+    assert "target under 300 ms" in lines[4]
