@@ -80,9 +80,12 @@ def drain() -> int:
 
 
 def forget_old() -> int:
-    """Raw events past the retention; the rollups keep their figures."""
-    cutoff = timezone.now() - timedelta(days=int(settings.POSTINO["TRACKING_RETENTION_DAYS"]))
+    """Raw events past the retention (the rollups keep their figures), and the
+    record of batches long past any takeover."""
+    now = timezone.now()
+    cutoff = now - timedelta(days=int(settings.POSTINO["TRACKING_RETENTION_DAYS"]))
     deleted, _ = Event.objects.filter(occurred_at__lt=cutoff).delete()
+    IngestedBatch.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
     return deleted
 
 

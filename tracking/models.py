@@ -23,13 +23,14 @@ def _reference(
     null: bool = False,
     related_name: str = "+",
     db_index: bool = False,
+    on_delete: Any = models.CASCADE,
 ) -> Any:
     """A reference without a constraint (and, unless asked, an index) of its
     own (see above); deleting what it names deletes the row, through Django."""
     return models.ForeignKey(
         to,
         null=null,
-        on_delete=models.CASCADE,
+        on_delete=on_delete,
         related_name=related_name,
         db_constraint=False,
         db_index=db_index,
@@ -64,7 +65,9 @@ class Event(models.Model):
     # Empty in privacy mode: the event names nobody.
     subscriber = _reference("subscribers.Subscriber", null=True)
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    link = _reference(Link, null=True)
+    # A link goes only with its campaign, whose events go with it (by the
+    # campaign's index): looking them up by link would read the whole table.
+    link = _reference(Link, null=True, on_delete=models.DO_NOTHING)
     human = models.BooleanField()
     # Why a machine: "apple-mpp", "image-proxy", "scanner-agent", "too-soon", "every-link".
     reason = models.CharField(max_length=16, blank=True)
@@ -176,7 +179,8 @@ class LinkClicker(models.Model):
     """Who clicked a link (by a person's click): what makes a link's unique count."""
 
     link = _reference(Link)
-    subscriber = _reference("subscribers.Subscriber")
+    # Indexed: deleting (or erasing) a subscriber finds their rows by it.
+    subscriber = _reference("subscribers.Subscriber", db_index=True)
 
     class Meta:
         constraints = [

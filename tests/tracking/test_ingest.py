@@ -210,3 +210,16 @@ def test_raw_events_past_the_retention_go_and_the_rollups_stay(
     settings.POSTINO = {**settings.POSTINO, "TRACKING_RETENTION_DAYS": 180}
     assert ingest.forget_old() == 1
     assert CampaignDay.objects.get().opens == 1
+
+
+def test_deleting_a_campaign_or_a_subscriber_takes_their_tracking_rows(
+    client: Client, campaign: Campaign, ada: Subscriber
+) -> None:
+    open_(client, campaign, ada, HTTP_USER_AGENT=BROWSER)
+    click(client, campaign, ada, "https://shop.example/", HTTP_USER_AGENT=BROWSER)
+    ingest.drain()
+    ada.delete()
+    assert not Event.objects.exists() and not Engagement.objects.exists()
+    assert CampaignDay.objects.exists()  # the campaign's figures stay
+    campaign.delete()
+    assert not CampaignDay.objects.exists() and not LinkStats.objects.exists()
