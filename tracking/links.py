@@ -95,8 +95,13 @@ def read_click(token: str, encoded_url: str) -> Tracked:
     return Tracked(campaign_id, subscriber_id, url)
 
 
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+
+
 def _trackable(url: str) -> bool:
-    return url[:8].lower().startswith(("http://", "https://"))
+    """A web link, and one that can go in a Location header as it is (no
+    whitespace or control characters: nothing that could split a header)."""
+    return url[:8].lower().startswith(("http://", "https://")) and not _CONTROL.search(url)
 
 
 # An <a> tag's href, quoted either way; the value is HTML as written.
@@ -123,7 +128,9 @@ def rewrite_text(text: str, track: Callable[[str], str], keep: Collection[str]) 
     def replace(match: re.Match[str]) -> str:
         found = match.group(0)
         url = found.rstrip(".,;:!?")  # the sentence's, not the URL's
-        return found if url in keep else track(url) + found[len(url) :]
+        if url in keep or not _trackable(url):
+            return found
+        return track(url) + found[len(url) :]
 
     return _TEXT_URL.sub(replace, text)
 

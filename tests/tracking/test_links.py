@@ -32,10 +32,17 @@ def test_a_changed_click_link_is_refused(change: object) -> None:
         links.read_click(token, encoded)
 
 
-def test_only_web_destinations_are_signed_links() -> None:
-    token, encoded = links.click_path(1, 2, "javascript:alert(1)").removeprefix("/t/c/").split("/")
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "https://shop.example/\r\nSet-Cookie: x=1", "https://a b/"]
+)
+def test_only_web_destinations_that_fit_a_header_are_signed_links(url: str) -> None:
+    token, encoded = links.click_path(1, 2, url).removeprefix("/t/c/").split("/")
     with pytest.raises(links.InvalidLink):
         links.read_click(token, encoded)
+    # and such a link is left as written in a message
+    assert links.rewrite_html(f'<a href="{url}">x</a>', lambda u: "TRACKED", keep=()) == (
+        f'<a href="{url}">x</a>'
+    )
 
 
 def test_an_open_pixel_link_round_trips_and_privacy_mode_names_nobody() -> None:
