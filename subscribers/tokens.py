@@ -44,28 +44,40 @@ class SubscriberLink:
 
 
 @lru_cache(maxsize=32)
-def _key(purpose: Purpose, secret: str) -> bytes:
-    return hmac.new(
-        secret.encode(), f"postino.link.{purpose.value}".encode(), hashlib.sha256
-    ).digest()
+def _key(label: str, secret: str) -> bytes:
+    return hmac.new(secret.encode(), label.encode(), hashlib.sha256).digest()
 
 
-def _mac(purpose: Purpose, payload: str, secret: str) -> str:
-    digest = hmac.new(_key(purpose, secret), payload.encode(), hashlib.sha256).digest()
+def _mac_with(label: str, message: str, secret: str) -> str:
+    digest = hmac.new(_key(label, secret), message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+def sign(label: str, message: str) -> str:
+    """The MAC of ``message`` under the key ``label`` names (one key per use:
+    a MAC made for one never verifies for another)."""
+    return _mac_with(label, message, settings.SECRET_KEY)
+
+
+def signed(label: str, message: str, mac: str) -> bool:
+    """Whether ``mac`` is ``message``'s under ``label``, with the current
+    ``SECRET_KEY`` or one of its fallbacks (links outlive a key rotation)."""
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any(hmac.compare_digest(mac, _mac_with(label, message, secret)) for secret in secrets)
+
+
+def _label(purpose: Purpose) -> str:
+    return f"postino.link.{purpose.value}"
 
 
 def make_token(purpose: Purpose, *, subscriber_id: int, campaign_id: int | None = None) -> str:
     payload = f"{subscriber_id:x}-{campaign_id:x}" if campaign_id else f"{subscriber_id:x}"
-    return f"{payload}.{_mac(purpose, payload, settings.SECRET_KEY)}"
+    return f"{payload}.{sign(_label(purpose), payload)}"
 
 
 def _verified_payload(purpose: Purpose, token: str) -> str:
     payload, _, mac = token.rpartition(".")
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    if not payload or not any(
-        hmac.compare_digest(mac, _mac(purpose, payload, secret)) for secret in secrets
-    ):
+    if not payload or not signed(_label(purpose), payload, mac):
         raise InvalidToken("bad signature")
     return payload
 
@@ -86,7 +98,7 @@ def read_token(purpose: Purpose, token: str) -> SubscriberLink:
 def make_confirm_token(subscription_id: int) -> str:
     """The token of a double opt-in confirmation link for one subscription."""
     payload = f"{subscription_id:x}"
-    return f"{payload}.{_mac(Purpose.CONFIRM, payload, settings.SECRET_KEY)}"
+    return f"{payload}.{sign(_label(Purpose.CONFIRM), payload)}"
 
 
 def read_confirm_token(token: str) -> int:

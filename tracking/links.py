@@ -1,12 +1,12 @@
 """Signed tracking URLs, and the HTML and text of a message rewritten to use them.
 
 An open pixel is ``/t/o/<campaign>.<subscriber>.<mac>.gif``; a tracked link is
-``/t/c/<campaign>.<subscriber>.<mac>/<url>`` (ids in hex) with the destination in
-URL-safe base64. The MAC (128 bits of HMAC-SHA256, keyed from ``SECRET_KEY``
-per purpose) covers the campaign, the recipient and the destination, so the
-redirect verifies a link without touching the database, and a link whose
-destination was swapped answers 404: never an open redirect. In privacy
-mode the recipient is 0.
+``/t/c/<campaign>.<subscriber>.<mac>/<url>`` (ids in hex) with the destination
+in URL-safe base64. The MAC (``subscribers.tokens.sign``: 128 bits of
+HMAC-SHA256, keyed from ``SECRET_KEY`` per purpose) covers the campaign, the
+recipient and the destination, so the redirect verifies a link without
+touching the database, and a link whose destination was swapped answers 404:
+never an open redirect. In privacy mode the recipient is 0.
 
 Only ``http(s)`` links are rewritten; ``mailto:``, ``tel:``, anchors and the
 message's own unsubscribe, preferences and web-view links are left alone.
@@ -15,15 +15,14 @@ message's own unsubscribe, preferences and web-view links are left alone.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import html
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
+
+from subscribers import tokens
 
 
 class InvalidLink(Exception):
@@ -37,19 +36,12 @@ class Tracked:
     url: str = ""
 
 
-@lru_cache(maxsize=8)
-def _key(purpose: str, secret: str) -> bytes:
-    return hmac.new(secret.encode(), f"postino.track.{purpose}".encode(), hashlib.sha256).digest()
-
-
-def _mac(purpose: str, message: str, secret: str) -> str:
-    digest = hmac.new(_key(purpose, secret), message.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+def _label(purpose: str) -> str:
+    return f"postino.track.{purpose}"
 
 
 def _verify(purpose: str, message: str, mac: str) -> None:
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    if not any(hmac.compare_digest(mac, _mac(purpose, message, secret)) for secret in secrets):
+    if not tokens.signed(_label(purpose), message, mac):
         raise InvalidLink("bad signature")
 
 
@@ -59,13 +51,13 @@ def _ids(campaign_id: int, subscriber_id: int | None) -> str:
 
 def open_path(campaign_id: int, subscriber_id: int | None) -> str:
     ids = _ids(campaign_id, subscriber_id)
-    return f"/t/o/{ids}.{_mac('open', ids, settings.SECRET_KEY)}.gif"
+    return f"/t/o/{ids}.{tokens.sign(_label('open'), ids)}.gif"
 
 
 def click_path(campaign_id: int, subscriber_id: int | None, url: str) -> str:
     ids = _ids(campaign_id, subscriber_id)
     encoded = base64.urlsafe_b64encode(url.encode()).rstrip(b"=").decode()
-    return f"/t/c/{ids}.{_mac('click', f'{ids}/{url}', settings.SECRET_KEY)}/{encoded}"
+    return f"/t/c/{ids}.{tokens.sign(_label('click'), f'{ids}/{url}')}/{encoded}"
 
 
 def _read_ids(token: str) -> tuple[str, int, int | None, str]:

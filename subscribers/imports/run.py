@@ -196,9 +196,7 @@ def _read_and_apply(import_run: Import, token: str) -> None:
 def _prepare_reading(import_run: Import, token: str) -> None:
     """The staging table, without what a run before this one wrote past its
     checkpoint, and the file's dialect."""
-    path = file_path(import_run)
-    dialect_fields = {k: v for k, v in import_run.dialect.items() if k != "has_header"}
-    dialect = read.Dialect(**dialect_fields) if dialect_fields else read.sniff(path)
+    dialect = _stored_dialect(import_run) or read.sniff(file_path(import_run))
     start = import_run.last_row_read
     _check(import_run, token)
     with transaction.atomic():
@@ -214,9 +212,15 @@ def _prepare_reading(import_run: Import, token: str) -> None:
         )
 
 
+def _stored_dialect(import_run: Import) -> read.Dialect | None:
+    """How to read the file, as sniffed when it was uploaded (None if it was not)."""
+    fields = {k: v for k, v in import_run.dialect.items() if k != "has_header"}
+    return read.Dialect(**fields) if fields else None
+
+
 def _read(import_run: Import, token: str, applier: _Applier) -> None:
-    dialect_fields = {k: v for k, v in import_run.dialect.items() if k != "has_header"}
-    dialect = read.Dialect(**dialect_fields)
+    dialect = _stored_dialect(import_run)
+    assert dialect is not None  # _prepare_reading stored it
     has_header = bool(import_run.dialect.get("has_header", True))
     converter = RowConverter(validate_mapping(import_run.mapping))
     start = import_run.last_row_read
@@ -407,18 +411,26 @@ def _apply_one(import_id: int, token: str, list_ids: list[int], first: int, end:
             list_ids=list_ids,
             now=timezone.now(),
         )
-        ImportBatch.objects.create(import_run_id=import_id, first_row=first, end_row=end)
-        # Increments, not totals: another batch may commit in between.
-        applied = Import.objects.filter(pk=import_id, owner=token).update(
-            imported=F("imported") + outcome.imported,
-            updated=F("updated") + outcome.updated,
-            skipped=F("skipped") + outcome.skipped,
-            last_row_applied=Greatest(F("last_row_applied"), end - 1),
-            heartbeat_at=timezone.now(),
+        _record_batch(
+            import_id, token, first, end, outcome.imported, outcome.updated, outcome.skipped
         )
-        if not applied:
-            raise LostClaim
         request_confirmation(subscription_ids=outcome.to_confirm)
+
+
+def _record_batch(
+    import_id: int, token: str, first: int, end: int, new: int, existing: int, skipped: int
+) -> None:
+    """A batch's marker and counts, in its transaction, if still the owner.
+    Increments, not totals: the reader adds its skipped rows meanwhile."""
+    ImportBatch.objects.create(import_run_id=import_id, first_row=first, end_row=end)
+    if not Import.objects.filter(pk=import_id, owner=token).update(
+        imported=F("imported") + new,
+        updated=F("updated") + existing,
+        skipped=F("skipped") + skipped,
+        last_row_applied=Greatest(F("last_row_applied"), end - 1),
+        heartbeat_at=timezone.now(),
+    ):
+        raise LostClaim
 
 
 def _hold_lists(list_ids: list[int]) -> None:
@@ -431,16 +443,7 @@ def _count_one(import_id: int, token: str, first: int, end: int) -> None:
     import_run = Import.objects.get(pk=import_id)
     _check(import_run, token)
     with transaction.atomic():
-        new, existing, skipped = apply.count_batch(import_run, first, end)
-        ImportBatch.objects.create(import_run_id=import_id, first_row=first, end_row=end)
-        if not Import.objects.filter(pk=import_id, owner=token).update(
-            imported=F("imported") + new,
-            updated=F("updated") + existing,
-            skipped=F("skipped") + skipped,
-            last_row_applied=Greatest(F("last_row_applied"), end - 1),
-            heartbeat_at=timezone.now(),
-        ):
-            raise LostClaim
+        _record_batch(import_id, token, first, end, *apply.count_batch(import_run, first, end))
 
 
 def _end(import_run: Import, token: str, status: str, error: str = "") -> None:
