@@ -21,6 +21,7 @@ from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in
 from tests.support.factories import make_campaign, make_smtp_server
 from tests.support.smtpd import RunningSmtpServer
 from tests.support.workers import running_workers
+from tracking import ingest, links
 
 pytestmark = BROWSER_MARKS
 
@@ -94,3 +95,60 @@ def test_a_person_and_a_scanner_are_counted_apart_in_the_report(
     expect(page.locator('#results [data-role="chart"] svg').first).to_be_visible()
     expect(page.locator('[data-role="links"]')).to_contain_text("https://shop.example/spring")
     page.locator("#results").screenshot(path=str(SCREENSHOTS / "postino-campaign-results.png"))
+
+
+def test_tracking_settings_engagement_and_a_recipients_click_in_the_browser(
+    page: Any, browser: Any, staff: User, live_server: Any, clean_redis: None
+) -> None:
+    newsletter = create_list(name="Newsletter")
+    ada = create_subscriber(email="ada@example.org", name="Ada", lists=[newsletter])
+    create_subscriber(email="bob@example.org", name="Bob", lists=[newsletter])
+
+    # The campaign form: clicks off, opens on, kept when edited again.
+    log_in(page, "/campaigns/new/")
+    page.get_by_label("Name", exact=True).fill("Autumn")
+    page.get_by_label("Subject").fill("Hello")
+    page.get_by_label("Newsletter").check()
+    expect(page.get_by_label("Track opens")).to_be_checked()
+    page.get_by_label("Track clicks").uncheck()
+    page.get_by_role("button", name="Save draft").click()
+    campaign = Campaign.objects.get(name="Autumn")
+    assert (campaign.track_opens, campaign.track_clicks, campaign.tracking_privacy) == (
+        True,
+        False,
+        False,
+    )
+    page.goto(f"/campaigns/{campaign.pk}/edit/")
+    expect(page.get_by_label("Track clicks")).not_to_be_checked()
+    expect(page.get_by_label("Track opens")).to_be_checked()
+
+    # A recipient, not signed in, clicks a link in the message and lands where it points.
+    destination = f"{live_server.url}/healthz"
+    # (As a reader's own browser: a headless one's user agent says it is a machine.)
+    reader = browser.new_context(user_agent=PERSON)
+    try:
+        tab = reader.new_page()
+        tab.goto(live_server.url + links.click_path(campaign.pk, ada.pk, destination))
+        expect(tab).to_have_url(destination)
+        forged = links.click_path(campaign.pk, ada.pk, destination)[:-4] + "AAAA"
+        assert tab.goto(live_server.url + forged).status == 404
+    finally:
+        reader.close()
+
+    # The ingested click and an open show on the subscriber page and in a segment.
+    Delivery.objects.create(
+        campaign=campaign,
+        subscriber=ada,
+        status=Delivery.Status.SENT,
+        sent_at=timezone.now() - timedelta(hours=1),
+    )
+    ingest.drain()
+    page.goto(f"/subscribers/{ada.pk}/")
+    expect(page.locator('#messages [data-role="clicked"]')).to_contain_text("1\u00d7 \u00b7 last")
+    page.goto("/segments/new/")
+    row = page.locator(".segment-row").first
+    row.get_by_label("Field").select_option("clicked")
+    row.get_by_label("Comparison").select_option("in_last_days")
+    row.get_by_label("Days").fill("7")
+    expect(page.locator('[data-role="segment-count"]')).to_have_text("1")
+    page.screenshot(path=str(SCREENSHOTS / "postino-segment-clicked.png"))
