@@ -83,7 +83,7 @@ def main() -> int:
             "FROM unnest(%s::bigint[]) c, generate_series(0, %s) g",
             [first_id, ids, args.recipients - 1],
         )
-        for index, campaign_id in enumerate(ids):
+        for campaign_id in ids:
             cursor.execute(
                 "INSERT INTO tracking_link (campaign_id, url_hash, url) SELECT %s, md5(%s || l), "
                 "'https://shop.example/item/' || l FROM generate_series(1, 50) l",
@@ -99,7 +99,6 @@ def main() -> int:
                 "now() - (g %% 30) * interval '1 day' FROM generate_series(1, %s) g",
                 [campaign_id, first_id, args.recipients, campaign_id, per_campaign],
             )
-            del index
         # The rollups, as ingestion would have left them.
         cursor.execute(
             "INSERT INTO tracking_campaignday (campaign_id, day, opens, unique_opens, "
