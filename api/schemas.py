@@ -4,7 +4,7 @@ in inputs."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Field, Schema
 from pydantic import field_validator
@@ -689,10 +689,37 @@ class ReportDayOut(Schema):
     machine_clicks: int
 
 
+class ReportPointOut(Schema):
+    start: datetime = Field(description="Start of the hour or day.")
+    opens: int
+    clicks: int
+    machine_opens: int
+    machine_clicks: int
+    unique_opens: int = Field(description="People whose first open fell in it.")
+    unique_clicks: int = Field(description="People whose first click fell in it.")
+
+
+class ReportTimelineOut(Schema):
+    step: Literal["hour", "day"] = Field(
+        description="By the hour while opens and clicks span under 72 hours, then by the day."
+    )
+    points: list[ReportPointOut]
+
+
 class ReportDomainOut(Schema):
     domain: str
+    sent: int
+    delivered: int = Field(description="Sent, less those that bounced.")
+    failed: int = Field(description="Refused for good while sending.")
+    bounced: BouncedOut
     unique_opens: int
     unique_clicks: int
+
+
+class ReportReasonOut(Schema):
+    reason: str = Field(description="The reason's code; empty when none was given.")
+    label: str
+    count: int
 
 
 class CampaignReportOut(Schema):
@@ -701,7 +728,12 @@ class CampaignReportOut(Schema):
     bounced: BouncedOut
     opens: OpensOut
     clicks: ClicksOut
+    failed: int = Field(description="Refused for good while sending.")
     unsubscribed: int = Field(description="People who unsubscribed through its links.")
+    unsubscribe_reasons: list[ReportReasonOut]
     complaints: int
     days: list[ReportDayOut] = Field(description="Opens and clicks per day (UTC).")
-    domains: list[ReportDomainOut] = Field(description="Unique opens and clicks by domain.")
+    timeline: ReportTimelineOut = Field(description="Opens and clicks over time, as charted.")
+    domains: list[ReportDomainOut] = Field(
+        description="The recipient domains sent to most: deliveries, bounces, opens, clicks."
+    )

@@ -54,7 +54,7 @@ def main() -> int:
     from postino.redis import redis_client
     from subscribers.models import Subscriber
     from tracking import ingest, queue
-    from tracking.models import CampaignDay, Event
+    from tracking.models import CampaignHour, Event
 
     client = redis_client()
     client.flushdb()
@@ -113,7 +113,7 @@ def main() -> int:
     elapsed = time.perf_counter() - started
     assert done == args.events == Event.objects.count(), (done, Event.objects.count())
     day_total = sum(
-        d.opens + d.machine_opens + d.clicks + d.machine_clicks for d in CampaignDay.objects.all()
+        d.opens + d.machine_opens + d.clicks + d.machine_clicks for d in CampaignHour.objects.all()
     )
     assert day_total == args.events, day_total
     rate = args.events / elapsed

@@ -1,15 +1,21 @@
 from django.urls import path
 
-from campaigns import views
+from campaigns import report_views, views
 
 app_name = "campaigns"
 
 urlpatterns = [
     path("campaigns/", views.campaign_index, name="index"),
     path("campaigns/new/", views.campaign_create, name="create"),
+    path("campaigns/compare/", report_views.campaign_compare, name="compare"),
     path("campaigns/<int:campaign_id>/", views.campaign_detail, name="detail"),
     path("campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="edit"),
     path("campaigns/<int:campaign_id>/stats.json", views.campaign_stats_json, name="stats"),
+    path(
+        "campaigns/<int:campaign_id>/report.csv",
+        report_views.campaign_report_csv,
+        name="report_csv",
+    ),
     path("campaigns/<int:campaign_id>/activity/", views.campaign_activity, name="activity"),
     path("campaigns/<int:campaign_id>/preview/", views.campaign_preview, name="preview"),
     path("campaigns/<int:campaign_id>/start/", views.campaign_start, name="start"),

@@ -26,6 +26,7 @@ from campaigns.rendering import (
     compiled_for,
     sample_context,
 )
+from campaigns.report_views import results_context
 from campaigns.selectors import (
     audience_members,
     audience_size,
@@ -40,7 +41,6 @@ from postino.pagination import keyset_page
 from postino.permissions import staff_required
 from subscribers.models import Subscriber
 from subscribers.services import normalize_email
-from tracking import selectors as tracking_selectors
 
 PAGE_SIZE = 50
 PREVIEW_MEMBERS = 25
@@ -178,32 +178,9 @@ def _render_detail(
         # Before the snapshot the ledger is empty ("Total 0"): say who it would reach.
         "audience": audience_size(campaign) if campaign.is_editable else None,
         "test_form": test_form or TestSendForm(),
-        **_results_context(campaign),
+        **results_context(campaign),
     }
     return render(request, "campaigns/campaign_detail.html", context, status=status)
-
-
-def _results_context(campaign: Campaign) -> dict[str, Any]:
-    """The report of a campaign that has sent (or is sending), with its charts."""
-    if campaign.started_at is None:
-        return {"report": None}
-    report = tracking_selectors.campaign_report(campaign)
-
-    def percent_of(count: int) -> float | None:
-        rate = report.rate(count)
-        return None if rate is None else 100 * rate
-
-    return {
-        "report": report,
-        "rates": {
-            "opens": percent_of(report.opens.unique),
-            "clicks": percent_of(report.clicks.unique),
-            "unsubscribed": percent_of(report.unsubscribed),
-            "complaints": percent_of(report.complaints),
-        },
-        "opens_chart": bar_chart([(day.day, day.opens) for day in report.days], unit="opens"),
-        "clicks_chart": bar_chart([(day.day, day.clicks) for day in report.days], unit="clicks"),
-    }
 
 
 def _server_shares(campaign: Campaign) -> list[dict[str, Any]]:

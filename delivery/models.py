@@ -171,6 +171,37 @@ class Delivery(models.Model):
         return f"campaign {self.campaign_id} → subscriber {self.subscriber_id}: {self.status}"
 
 
+class DomainOutcome(models.Model):
+    """A campaign's final outcomes by recipient domain (the part after the @):
+    messages the servers accepted and messages that failed for good.
+
+    Written in the statement that records a batch of outcomes in the ledger
+    (``delivery.pipeline.record.apply_outcomes``), so it counts exactly the
+    rows that batch changed; a report reads a few rows, not the ledger.
+    """
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the unique constraint's index leads with it
+    )
+    domain = models.CharField(max_length=255)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "domain"], name="domain_outcome_unique_per_campaign"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} on campaign {self.campaign_id}"
+
+
 class CaughtMessage(models.Model):
     """A message received by the built-in development mail catcher (the Outbox)."""
 

@@ -2,7 +2,7 @@
 
 One drain at a time (a Redis lock): uniques are decided against what the
 database holds, batch by batch. A batch is one transaction: its events,
-each subscriber's engagement, the day, link and domain rollups, and the
+each subscriber's engagement, the hour, link and domain rollups, and the
 record of its token, so a batch taken over after a crash is skipped if it
 was committed already. Then it is acknowledged in the queue.
 """
@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +27,7 @@ from delivery.models import Delivery
 from subscribers.models import Subscriber
 from tracking import classify, queue
 from tracking.models import (
-    CampaignDay,
+    CampaignHour,
     DomainStats,
     Engagement,
     Event,
@@ -260,33 +260,30 @@ def _rollups(
     first_opens: dict[tuple[int, int], datetime],
     first_clicks: dict[tuple[int, int], datetime],
 ) -> None:
-    days: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0] * 6)
+    hours: dict[tuple[int, datetime], list[int]] = defaultdict(lambda: [0] * 6)
     link_counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     clickers: set[tuple[int, int]] = set()
     for e in events:
-        day = days[(e["c"], e["at"].date())]
+        hour = hours[(e["c"], _hour(e["at"]))]
         if e["k"] == Kind.OPEN:
-            day[2 if e["why"] else 0] += 1
+            hour[2 if e["why"] else 0] += 1
         else:
-            day[5 if e["why"] else 3] += 1
+            hour[5 if e["why"] else 3] += 1
             link_id = links[(e["c"], e["h"])]
             link_counts[link_id][2 if e["why"] else 0] += 1
             if e["s"] and not e["why"]:
                 clickers.add((link_id, e["s"]))
     for (c, _s), at in first_opens.items():
-        days[(c, at.date())][1] += 1
+        hours[(c, _hour(at))][1] += 1
     for (c, _s), at in first_clicks.items():
-        days[(c, at.date())][4] += 1
+        hours[(c, _hour(at))][4] += 1
     for link_id, _subscriber_id in _new_clickers(clickers):
         link_counts[link_id][1] += 1
     _upsert(
-        CampaignDay,
-        ["campaign_id", "day"],
+        CampaignHour,
+        ["campaign_id", "hour"],
         ["opens", "unique_opens", "machine_opens", "clicks", "unique_clicks", "machine_clicks"],
-        [
-            (c, connection.ops.adapt_datefield_value(day), *counts)
-            for (c, day), counts in days.items()
-        ],
+        [(c, _db_time(hour), *counts) for (c, hour), counts in hours.items()],
     )
     campaign_of = {link_id: c for (c, _h), link_id in links.items()}
     _upsert(
@@ -321,7 +318,7 @@ def _domains(
     if not people:
         return
     domain_of = {
-        pk: email.rpartition("@")[2][:255]
+        pk: email.rpartition("@")[2].lower()[:255]
         for pk, email in Subscriber.objects.filter(pk__in=people).values_list("pk", "email")
     }
     counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -339,6 +336,11 @@ def _domains(
 
 def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
+
+
+def _hour(moment: datetime) -> datetime:
+    """The start of the UTC hour ``moment`` falls in."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def _db_time(moment: datetime | None) -> Any:

@@ -1,7 +1,7 @@
 """Opens and clicks: the raw events, who engaged, and the rollups reports read.
 
 Raw events (``Event``) are kept for ``TRACKING_RETENTION_DAYS``; the rollups
-(``CampaignDay``, ``LinkStats``, ``DomainStats``) and ``Engagement`` are kept
+(``CampaignHour``, ``LinkStats``, ``DomainStats``) and ``Engagement`` are kept
 for good, so a report reads a few rows whatever the events table holds. Each
 event carries its verdict (human or machine, and why), never the IP address
 or the user agent it was decided on.
@@ -113,11 +113,15 @@ class Engagement(models.Model):
         return f"subscriber {self.subscriber_id} on campaign {self.campaign_id}"
 
 
-class CampaignDay(models.Model):
-    """A campaign's opens and clicks of one day (UTC): totals, machine, uniques."""
+class CampaignHour(models.Model):
+    """A campaign's opens and clicks of one hour (UTC): totals, machine, uniques.
+
+    By the hour, so a campaign sent this morning has a timeline today; a
+    report sums the hours into days once a campaign's figures span days.
+    """
 
     campaign = _reference("campaigns.Campaign")
-    day = models.DateField()
+    hour = models.DateTimeField()
     opens = models.PositiveIntegerField(default=0)
     unique_opens = models.PositiveIntegerField(default=0)
     machine_opens = models.PositiveIntegerField(default=0)
@@ -127,11 +131,11 @@ class CampaignDay(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "day"], name="campaign_day_unique")
+            models.UniqueConstraint(fields=["campaign", "hour"], name="campaign_hour_unique")
         ]
 
     def __str__(self) -> str:
-        return f"campaign {self.campaign_id} on {self.day}"
+        return f"campaign {self.campaign_id} at {self.hour}"
 
 
 class LinkStats(models.Model):

@@ -98,9 +98,34 @@ def campaign_report(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
     clicks (per link, per day, per domain), unsubscribes and complaints."""
     report = tracking_selectors.campaign_report(get_or_404(Campaign, campaign_id))
     return {
-        **asdict(report),
+        "sent": report.sent,
+        "delivered": report.delivered,
+        "failed": report.failed,
         "bounced": {"hard": report.hard_bounces, "soft": report.soft_bounces},
+        "opens": asdict(report.opens),
         "clicks": {**asdict(report.clicks), "links": [asdict(link) for link in report.links]},
+        "unsubscribed": report.unsubscribed,
+        "unsubscribe_reasons": [
+            {"reason": row.code, "label": row.label, "count": row.count} for row in report.reasons
+        ],
+        "complaints": report.complaints,
+        "days": [asdict(day) for day in report.days],
+        "timeline": {
+            "step": report.timeline.step,
+            "points": [asdict(row) for row in report.timeline.rows],
+        },
+        "domains": [
+            {
+                "domain": row.domain,
+                "sent": row.sent,
+                "delivered": row.delivered,
+                "failed": row.failed,
+                "bounced": {"hard": row.hard_bounces, "soft": row.soft_bounces},
+                "unique_opens": row.unique_opens,
+                "unique_clicks": row.unique_clicks,
+            }
+            for row in report.domains
+        ],
     }
 
 

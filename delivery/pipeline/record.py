@@ -38,11 +38,12 @@ from django.utils import timezone
 
 from bounces.services import SmtpFailure, record_smtp_failures
 from campaigns.models import Campaign
-from delivery.models import Delivery
+from delivery.models import Delivery, DomainOutcome
 from delivery.pipeline import breaker
 from delivery.pipeline.gate import inflight_key, journal_key
 from delivery.pipeline.types import Outcome, SendResult
 from postino.redis import redis_client
+from subscribers.models import Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -87,33 +88,62 @@ _UPDATE_SQL = f"""
         provider_message_id = %s, sent_at = %s, next_attempt_at = %s, smtp_server_id = %s,
         claim_token = NULL, lease_until = NULL, updated_at = %s
     WHERE id = %s AND claim_token = %s AND status = %s
+    RETURNING campaign_id, subscriber_id, status
 """  # noqa: S608 - the table name comes from model metadata; values are parameters
 
+# The final outcomes a batch wrote, added to its campaign's tally by domain
+# (``DomainOutcome``). In domain order, so two workers adding to the same
+# domains take their row locks in the same order and never deadlock.
+_TALLY = f"""
+    INSERT INTO {DomainOutcome._meta.db_table} AS t (campaign_id, domain, sent, failed)
+    SELECT done.campaign_id, {{domain}},
+           SUM(CASE WHEN done.status = 'sent' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN done.status = 'failed' THEN 1 ELSE 0 END)
+    FROM {{done}} AS done JOIN {Subscriber._meta.db_table} AS s ON s.id = done.subscriber_id
+    WHERE done.status IN ('sent', 'failed')
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (campaign_id, domain)
+    DO UPDATE SET sent = t.sent + excluded.sent, failed = t.failed + excluded.failed
+"""  # noqa: S608 - the table names come from model metadata
 
 _PG_ROW = (
     "(%s::bigint, %s::varchar, %s::integer, %s::integer, %s::text, %s::varchar,"
     " %s::varchar, %s::timestamptz, %s::timestamptz, %s::bigint)"
 )
-_PG_UPDATE_SQL = f"""
-    UPDATE {Delivery._meta.db_table} AS d
-    SET status = v.status, attempts = v.attempts, smtp_code = v.code, smtp_reply = v.reply,
-        message_id = v.message_id, provider_message_id = v.provider_message_id,
-        sent_at = v.sent_at, next_attempt_at = v.next_attempt_at,
-        smtp_server_id = v.server_id, claim_token = NULL, lease_until = NULL, updated_at = %s
-    FROM (VALUES {{rows}}) AS v(id, status, attempts, code, reply, message_id,
-                                provider_message_id, sent_at, next_attempt_at, server_id)
-    WHERE d.id = v.id AND d.claim_token = %s AND d.status = %s
-"""  # noqa: S608 - the table name comes from model metadata; values are parameters
+# The ledger's rows and the domain tally in one statement: one round trip,
+# and the tally counts exactly the rows this claim still held.
+_PG_UPDATE_SQL = (
+    f"""
+    WITH done AS (
+        UPDATE {Delivery._meta.db_table} AS d
+        SET status = v.status, attempts = v.attempts, smtp_code = v.code, smtp_reply = v.reply,
+            message_id = v.message_id, provider_message_id = v.provider_message_id,
+            sent_at = v.sent_at, next_attempt_at = v.next_attempt_at,
+            smtp_server_id = v.server_id, claim_token = NULL, lease_until = NULL, updated_at = %s
+        FROM (VALUES {{rows}}) AS v(id, status, attempts, code, reply, message_id,
+                                    provider_message_id, sent_at, next_attempt_at, server_id)
+        WHERE d.id = v.id AND d.claim_token = %s AND d.status = %s
+        RETURNING d.campaign_id, d.subscriber_id, d.status
+    )
+    """  # noqa: S608 - the table name comes from model metadata; values are parameters
+    + _TALLY.format(domain="left(lower(split_part(s.email, '@', 2)), 255)", done="done")
+)
+_SQLITE_DONE = "delivery_batch_done"
+_SQLITE_TALLY = _TALLY.format(
+    domain="substr(lower(substr(s.email, instr(s.email, '@') + 1)), 1, 255)", done=_SQLITE_DONE
+)
 
 
 def apply_outcomes(claim: uuid.UUID, outcomes: list[RowOutcome]) -> None:
-    """Write a batch at once; only rows still held by this claim change.
+    """Write a batch at once; only rows still held by this claim change, and
+    those that reached an end (sent, failed) are tallied by recipient domain.
 
-    On PostgreSQL it is one ``UPDATE … FROM (VALUES …)`` statement; on SQLite
-    (local, no network) an ``executemany`` in one transaction. Either way a
-    batch costs one commit rather than one per message. (Django's
-    ``bulk_update`` would do it in one statement too, but compiling its CASE
-    expressions for hundreds of rows costs more than the database work.)
+    On PostgreSQL it is one statement: ``UPDATE … FROM (VALUES …)`` feeding
+    the tally's upsert. On SQLite (local, no network) the rows are updated
+    one by one in a transaction, then tallied. Either way a batch costs one
+    commit rather than one per message. (Django's ``bulk_update`` would do it
+    in one statement too, but compiling its CASE expressions for hundreds of
+    rows costs more than the database work.)
     """
     if not outcomes:
         return
@@ -124,7 +154,6 @@ def apply_outcomes(claim: uuid.UUID, outcomes: list[RowOutcome]) -> None:
     claim_value = Delivery._meta.get_field("claim_token").get_db_prep_value(claim, connection)
     claimed = Delivery.Status.CLAIMED.value
     if connection.vendor == "postgresql":
-        # One statement for the whole batch: UPDATE … FROM (VALUES …).
         rows = ", ".join([_PG_ROW] * len(outcomes))
         params: list[Any] = [now]
         for o in outcomes:
@@ -137,9 +166,18 @@ def apply_outcomes(claim: uuid.UUID, outcomes: list[RowOutcome]) -> None:
             cursor.execute(_PG_UPDATE_SQL.format(rows=rows), params)
         return
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(
-            _UPDATE_SQL, [_row_params(o, when, now, claim_value, claimed) for o in outcomes]
-        )
+        done = []
+        for o in outcomes:
+            cursor.execute(_UPDATE_SQL, _row_params(o, when, now, claim_value, claimed))
+            done.extend(cursor.fetchall())
+        if done:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_SQLITE_DONE}"
+                " (campaign_id integer, subscriber_id integer, status text)"
+            )
+            cursor.executemany(f"INSERT INTO {_SQLITE_DONE} VALUES (%s, %s, %s)", done)  # noqa: S608
+            cursor.execute(_SQLITE_TALLY)
+            cursor.execute(f"DELETE FROM {_SQLITE_DONE}")  # noqa: S608
 
 
 def _row_params(

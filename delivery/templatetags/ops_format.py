@@ -57,3 +57,9 @@ def micros(value: float) -> str:
 def percent_of(part: float, whole: float) -> int:
     """``part`` as a whole percentage of ``whole`` (0 when ``whole`` is 0), capped at 100."""
     return min(100, round(100 * part / whole)) if whole else 0
+
+
+@register.filter
+def rate_percent(rate: float | None, digits: int = 1) -> str:
+    """A rate (0.123) as a percentage ("12.3%"); a dash where there is none."""
+    return "—" if rate is None else f"{100 * rate:.{int(digits)}f}%"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from django.utils import timezone
 from bounces.models import BounceEvent
 from campaigns.models import Campaign
 from delivery.models import Delivery
+from delivery.pipeline import record
 from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.tokens import Purpose, make_token
 from tests.api.client import ApiClient
@@ -30,15 +32,22 @@ def test_the_report_counts_people_apart_from_machines_with_links_days_and_domain
     news = MailingList.objects.create(name="News")
     campaign.lists.set([news])
     people = [Subscriber.objects.create(email=f"p{n}@gmail.com") for n in range(4)]
-    for person in people:
+    refused = Subscriber.objects.create(email="gone@yahoo.com")
+    for person in [*people, refused]:
         Subscription.objects.create(
             subscriber=person, mailing_list=news, status=Subscription.Status.CONFIRMED
         )
+    # Outcomes written the way a sending chunk writes them (which tallies domains).
+    claim = uuid.uuid4()
     hour_ago = timezone.now() - timedelta(hours=1)
-    for person in people:
-        Delivery.objects.create(
-            campaign=campaign, subscriber=person, status=Delivery.Status.SENT, sent_at=hour_ago
+    outcomes = []
+    for person in [*people, refused]:
+        row = Delivery.objects.create(
+            campaign=campaign, subscriber=person, status=Delivery.Status.CLAIMED, claim_token=claim
         )
+        status = Delivery.Status.FAILED if person is refused else Delivery.Status.SENT
+        outcomes.append(record.RowOutcome(row.pk, status, 1, 250, "ok", sent_at=hour_ago))
+    record.apply_outcomes(claim, outcomes)
     BounceEvent.objects.create(
         kind=BounceEvent.Kind.HARD, source="dsn", email=people[3].email, campaign=campaign
     )
@@ -75,6 +84,28 @@ def test_the_report_counts_people_apart_from_machines_with_links_days_and_domain
     }
     assert report["unsubscribed"] == 1
     assert [day["opens"] for day in report["days"]] == [2]
-    assert report["domains"] == [{"domain": "gmail.com", "unique_opens": 2, "unique_clicks": 1}]
+    assert report["failed"] == 1
+    assert report["domains"] == [
+        {
+            "domain": "gmail.com",
+            "sent": 4,
+            "delivered": 3,
+            "failed": 0,
+            "bounced": {"hard": 1, "soft": 0},
+            "unique_opens": 2,
+            "unique_clicks": 1,
+        },
+        {
+            "domain": "yahoo.com",
+            "sent": 0,
+            "delivered": 0,
+            "failed": 1,
+            "bounced": {"hard": 0, "soft": 0},
+            "unique_opens": 0,
+            "unique_clicks": 0,
+        },
+    ]
+    assert report["timeline"]["step"] == "hour"
+    assert sum(point["opens"] for point in report["timeline"]["points"]) == 2
     assert outsider_api.get(f"/campaigns/{campaign.pk}/report").status_code == 403
     assert teammate_api.get("/campaigns/999999/report").status_code == 404

@@ -12,7 +12,7 @@ import pytest
 from campaigns.models import Campaign
 from campaigns.services import start_campaign
 from delivery import verp
-from delivery.models import Delivery
+from delivery.models import Delivery, DomainOutcome
 from subscribers.models import Subscriber, Subscription
 from tests.support.factories import add_audience, make_campaign, make_list, make_smtp_server
 from tests.support.smtpd import RunningSmtpServer
@@ -77,6 +77,10 @@ def test_every_subscriber_gets_exactly_one_personalised_message(
 
     assert Delivery.objects.filter(campaign=campaign).count() == 1999
     assert Delivery.objects.filter(campaign=campaign, status=Delivery.Status.SENT).count() == 1998
+    # Each batch's outcomes were tallied by domain as they were written, by
+    # both workers at once: the tally agrees with the ledger.
+    tally = DomainOutcome.objects.get(campaign=campaign)
+    assert (tally.domain, tally.sent, tally.failed) == ("example.org", 1998, 1)
 
     by_recipient = {m.rcpt_tos[0]: m for m in smtpd.handler.messages}
     message_ids = set()

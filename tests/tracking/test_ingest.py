@@ -15,7 +15,7 @@ from delivery.models import Delivery
 from postino.redis import redis_client
 from subscribers.models import Subscriber
 from tracking import ingest, links, queue
-from tracking.models import CampaignDay, DomainStats, Engagement, Event, LinkStats
+from tracking.models import CampaignHour, DomainStats, Engagement, Event, LinkStats
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_redis")]
 
@@ -97,7 +97,7 @@ def test_ingest_counts_human_opens_and_clicks_with_uniques_and_links(
     assert ingest.drain() == 1
 
     assert Event.objects.filter(human=True).count() == 4
-    day = CampaignDay.objects.get(campaign=campaign)
+    day = CampaignHour.objects.get(campaign=campaign)
     assert (day.opens, day.unique_opens, day.machine_opens) == (2, 1, 0)
     assert (day.clicks, day.unique_clicks, day.machine_clicks) == (2, 1, 0)
     stats = LinkStats.objects.get()
@@ -133,7 +133,7 @@ def test_machine_opens_are_kept_apart_with_their_reason(
     ingest.drain()
     event = Event.objects.get()
     assert (event.human, event.reason) == (False, reason)
-    day = CampaignDay.objects.get()
+    day = CampaignHour.objects.get()
     assert (day.opens, day.unique_opens, day.machine_opens) == (0, 0, 1)
 
 
@@ -152,7 +152,7 @@ def test_scanner_clicks_by_agent_by_timing_and_by_every_link_at_once(
     ingest.drain()
     reasons = sorted(Event.objects.values_list("reason", flat=True))
     assert reasons == ["every-link"] * 3 + ["scanner-agent"] * 2 + ["too-soon"]
-    day = CampaignDay.objects.get()
+    day = CampaignHour.objects.get()
     assert (day.clicks, day.unique_clicks, day.machine_clicks) == (0, 0, 6)
     assert not DomainStats.objects.exists()
 
@@ -162,7 +162,7 @@ def test_privacy_mode_counts_without_naming_anyone(client: Client, campaign: Cam
     click(client, campaign, None, "https://shop.example/", HTTP_USER_AGENT=BROWSER)
     ingest.drain()
     assert set(Event.objects.values_list("subscriber_id", flat=True)) == {None}
-    day = CampaignDay.objects.get()
+    day = CampaignHour.objects.get()
     assert (day.opens, day.clicks, day.unique_opens, day.unique_clicks) == (1, 1, 0, 0)
     assert not Engagement.objects.exists()
 
@@ -176,7 +176,7 @@ def test_a_batch_committed_but_not_acknowledged_is_not_counted_twice(
     age_claims()
     assert ingest.drain() == 0
     assert Event.objects.count() == 1
-    assert CampaignDay.objects.get().opens == 1
+    assert CampaignHour.objects.get().opens == 1
     assert queue.stalled() == []
 
 
@@ -189,7 +189,7 @@ def test_a_batch_claimed_by_a_drain_that_died_is_ingested_by_the_next(
     assert ingest.drain() == 0  # the claim is fresh: not taken over yet
     age_claims()
     assert ingest.drain() == 2
-    assert CampaignDay.objects.get().opens == 2
+    assert CampaignHour.objects.get().opens == 2
 
 
 def test_events_of_a_deleted_campaign_are_dropped(
@@ -209,7 +209,7 @@ def test_raw_events_past_the_retention_go_and_the_rollups_stay(
     Event.objects.update(occurred_at=timezone.now() - timedelta(days=200))
     settings.POSTINO = {**settings.POSTINO, "TRACKING_RETENTION_DAYS": 180}
     assert ingest.forget_old() == 1
-    assert CampaignDay.objects.get().opens == 1
+    assert CampaignHour.objects.get().opens == 1
 
 
 def test_deleting_a_campaign_or_a_subscriber_takes_their_tracking_rows(
@@ -220,6 +220,6 @@ def test_deleting_a_campaign_or_a_subscriber_takes_their_tracking_rows(
     ingest.drain()
     ada.delete()
     assert not Event.objects.exists() and not Engagement.objects.exists()
-    assert CampaignDay.objects.exists()  # the campaign's figures stay
+    assert CampaignHour.objects.exists()  # the campaign's figures stay
     campaign.delete()
-    assert not CampaignDay.objects.exists() and not LinkStats.objects.exists()
+    assert not CampaignHour.objects.exists() and not LinkStats.objects.exists()

@@ -15,7 +15,7 @@ from subscribers.models import Subscriber
 from tests.delivery.test_worker_control import wait_until
 from tests.support.workers import start_beat, start_worker, worker_environment
 from tracking import queue
-from tracking.models import CampaignDay, Engagement, Event
+from tracking.models import CampaignHour, Engagement, Event
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -70,7 +70,7 @@ def test_an_ingest_worker_killed_mid_drain_loses_and_doubles_nothing(
         if second is not None:
             second.stop()
         first.stop()
-    day = CampaignDay.objects.aggregate(opens=Sum("opens"), unique=Sum("unique_opens"))
+    day = CampaignHour.objects.aggregate(opens=Sum("opens"), unique=Sum("unique_opens"))
     assert (day["opens"], day["unique"]) == (total, PEOPLE)
     assert set(Engagement.objects.values_list("opens", flat=True)) == {OPENS_EACH}
     assert queue.depth() == 0
