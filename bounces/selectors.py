@@ -40,6 +40,9 @@ REFUSED = "refused"  # the label of SMTP-time refusals in the figures' union
 # Distinct (status, snippet) groups fetched before merging them in Python;
 # the biggest groups come first, so the top few are exact in practice.
 REASON_GROUPS_FETCHED = 200
+# An SMTP-time refusal: the server said no while we sent, so the ledger row
+# failed and the message is an attempt but was never "sent".
+REFUSED_WHILE_SENDING = Q(source=BounceEvent.Source.SMTP, delivery__status=Delivery.Status.FAILED)
 
 
 def format_rate(fraction: float) -> str:
@@ -121,11 +124,7 @@ def _summaries(
         .values_list(key, "kind", "n")
     )
     refused = (
-        event_rows.filter(
-            kind__in=COUNTED_KINDS,
-            source=BounceEvent.Source.SMTP,
-            delivery__status=Delivery.Status.FAILED,
-        )
+        event_rows.filter(REFUSED_WHILE_SENDING, kind__in=COUNTED_KINDS)
         .order_by()
         .values(key)
         .annotate(kind=Value(REFUSED, output_field=CharField()), n=Count("id"))

@@ -520,3 +520,97 @@ def check_dns(sending_domain: SendingDomain, resolver: Resolver | None = None) -
     """Look each record up and say whether it is ok, missing or wrong."""
     resolver = resolver or default_resolver()
     return [_check(record, resolver) for record in dns_records(sending_domain)]
+
+
+# --- DMARC alignment --------------------------------------------------------------
+
+# Second-level labels under which a country's registrations sit (example.co.uk).
+# Without the public suffix list this is how the organizational domain is
+# approximated; a domain it gets wrong is judged not aligned, never aligned
+# when it is not, unless it sits under a public suffix missing from this list.
+_PUBLIC_SECOND_LEVELS = frozenset(("ac", "co", "com", "edu", "gov", "net", "or", "org", "ne"))
+
+
+def organizational_domain(domain: str) -> str:
+    """The registered domain (RFC 7489 §3.2), approximated: news.example.co.uk → example.co.uk."""
+    labels = domain.lower().rstrip(".").split(".")
+    keep = (
+        3 if len(labels) > 2 and len(labels[-1]) == 2 and labels[-2] in _PUBLIC_SECOND_LEVELS else 2
+    )
+    return ".".join(labels[-keep:])
+
+
+def aligned(identifier: str, from_domain: str, *, strict: bool) -> bool:
+    """DMARC identifier alignment: the same domain (strict), or the same
+    organizational domain (relaxed, DMARC's default)."""
+    a, b = identifier.lower().rstrip("."), from_domain.lower().rstrip(".")
+    return a == b if strict else organizational_domain(a) == organizational_domain(b)
+
+
+AlignmentStatus = Literal["ok", "fail", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class AlignmentPart:
+    status: AlignmentStatus  # error: a lookup failed, so we cannot tell
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """Whether mail From the domain passes DMARC: an aligned DKIM signature,
+    an aligned SPF pass, and a DMARC record that asks for it."""
+
+    domain: str
+    dkim: AlignmentPart
+    spf: AlignmentPart
+    dmarc: AlignmentPart
+
+    @property
+    def status(self) -> AlignmentStatus:
+        parts = (self.dkim.status, self.spf.status, self.dmarc.status)
+        return "fail" if "fail" in parts else "error" if "error" in parts else "ok"
+
+
+def _part(check: DnsCheck | None, ok: str) -> AlignmentPart:
+    if check is None:
+        return AlignmentPart("fail", "Not checked.")
+    if check.status == "error":
+        return AlignmentPart("error", check.message)
+    return AlignmentPart("ok", ok) if check.status == "ok" else AlignmentPart("fail", check.message)
+
+
+def check_alignment(sending_domain: SendingDomain, checks: list[DnsCheck]) -> Alignment:
+    """Judge DMARC alignment from ``check_dns``'s results for the domain.
+
+    DKIM: we sign with d= the domain itself, so a published, matching key is
+    an aligned signature. SPF: receivers check the envelope sender, which is
+    on the Return-Path (bounce) domain, so that domain needs the SPF record and
+    must align with the From domain (strictly if DMARC says ``aspf=s``).
+    """
+    domain = sending_domain.domain
+    by_key = {check.record.key: check for check in checks}
+    dkim_checks = [by_key[key] for key in ("dkim-rsa", "dkim-ed25519") if key in by_key]
+    if not dkim_checks:
+        dkim_part = AlignmentPart("fail", "No DKIM key: mail from this domain is not signed.")
+    elif any(check.status == "ok" for check in dkim_checks):
+        dkim_part = AlignmentPart("ok", f"Signed with d={domain}; the key is published.")
+    else:
+        worst = next((c for c in dkim_checks if c.status != "error"), dkim_checks[0])
+        dkim_part = _part(worst, "")
+    dmarc_check = by_key.get("dmarc")
+    dmarc_part = _part(dmarc_check, dmarc_check.message if dmarc_check else "")
+    tags = dkim.parse_tag_list(dmarc_check.found) if dmarc_check and dmarc_check.found else {}
+    strict = tags.get("aspf", "r").lower() == "s"
+    bounce = bounce_domain_for(sending_domain)
+    spf_check = by_key.get("spf" if bounce == domain else "bounce-spf")
+    if not aligned(bounce, domain, strict=strict):
+        mode = "strict (aspf=s)" if strict else "relaxed"
+        spf_part = AlignmentPart(
+            "fail",
+            f"The Return-Path domain {bounce} does not align with {domain} ({mode}): "
+            "SPF can pass but never counts for DMARC.",
+        )
+    else:
+        spf_part = _part(spf_check, f"SPF published for the Return-Path domain {bounce}.")
+    return Alignment(domain=domain, dkim=dkim_part, spf=spf_part, dmarc=dmarc_part)

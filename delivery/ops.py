@@ -17,8 +17,8 @@ from functools import cache
 
 import redis
 from django.conf import settings
-from django.db.models import Case, Count, Max, Min, Q, QuerySet, Value, When
-from django.db.models.functions import TruncMinute
+from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When
+from django.db.models.functions import Lower, StrIndex, Substr, TruncMinute
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -37,6 +37,7 @@ LIVE_STATUSES = (Campaign.Status.RUNNING, Campaign.Status.PAUSED)
 # Bounds on what one poll reads; beyond these the page says "and more".
 MAX_CAMPAIGNS = 50
 MAX_ERROR_CODES = 20
+MAX_ERROR_DOMAINS = 20
 EVENTS_SHOWN = 20
 # The order a message goes through a chunk (see delivery.pipeline.chunk.ChunkRun).
 STAGE_ORDER = (
@@ -173,13 +174,46 @@ def running_campaigns_overview(*, now: datetime | None = None) -> list[CampaignO
     ]
 
 
-# --- SMTP servers --------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ScheduledCampaign:
+    id: int
+    name: str
+    scheduled_at: datetime | None
+    starts_in: float | None  # seconds; 0 once due (the scheduler picks it up shortly)
+
+
+def scheduled_campaigns(*, now: datetime | None = None) -> list[ScheduledCampaign]:
+    """Campaigns waiting for their start time, soonest first (1 query).
+
+    They have no ledger rows yet (the audience is snapshotted when they
+    start), so there is nothing to count: the page says when they begin.
+    """
+    rows = (
+        Campaign.objects.filter(status=Campaign.Status.SCHEDULED)
+        .order_by(F("scheduled_at").asc(nulls_last=True), "id")
+        .values_list("id", "name", "scheduled_at")[:MAX_CAMPAIGNS]
+    )
+    now = now or timezone.now()
+    return [
+        ScheduledCampaign(
+            id=pk,
+            name=name,
+            scheduled_at=at,
+            starts_in=None if at is None else max(0.0, (at - now).total_seconds()),
+        )
+        for pk, name, at in rows
+    ]
+
+
+# --- sending channels: SMTP servers and ESP APIs ------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class ServerOverview:
     id: int
     name: str
+    kind: str  # SmtpServer.Kind: "smtp" or "esp"
+    kind_label: str  # "SMTP" or the ESP's name ("Postmark")
     messages_per_second: float
     per_hour: int | None
     per_day: int | None  # as configured
@@ -204,7 +238,9 @@ class ServerOverview:
 
 
 def servers_overview(*, now: datetime | None = None) -> list[ServerOverview]:
-    """Every SMTP server with its limits and live state (2 queries, 1 Redis round trip)."""
+    """Every sending channel (SMTP servers and ESP APIs alike: the gate, the
+    breaker and the connection slots treat both the same) with its limits and
+    live state (2 queries, 1 Redis round trip)."""
     now = now or timezone.now()
     servers = list(SmtpServer.objects.order_by("name"))
     if not servers:
@@ -241,6 +277,8 @@ def servers_overview(*, now: datetime | None = None) -> list[ServerOverview]:
             ServerOverview(
                 id=server.pk,
                 name=server.name,
+                kind=server.kind,
+                kind_label=server.esp_label if server.kind == SmtpServer.Kind.ESP else "SMTP",
                 messages_per_second=server.messages_per_second,
                 per_hour=server.messages_per_hour,
                 per_day=server.messages_per_day,
@@ -393,23 +431,38 @@ class Event:
     message: str
 
 
-def recent_errors(hours: int = 1, *, now: datetime | None = None) -> list[ErrorGroup]:
-    """Failed rows, and deferred rows with an SMTP code, updated in the last
-    ``hours``, grouped by reply code, biggest group first (2 queries).
+@dataclass(frozen=True, slots=True)
+class ErrorDomain:
+    domain: str  # the recipient's domain: the part of the address after the @
+    count: int
+    failed: int
+    deferred: int
+    last_at: datetime
+
+
+def _recent_trouble(since: datetime) -> QuerySet[Delivery]:
+    """Failed rows, and deferred rows with an SMTP code, updated since ``since``.
 
     Only campaigns that are live or changed state in the window are looked at,
     so the ledger's (campaign, status, id) index bounds the scan.
     """
-    now = now or timezone.now()
-    since = now - timedelta(hours=hours)
     campaigns = Campaign.objects.filter(Q(status__in=LIVE_STATUSES) | Q(updated_at__gte=since))
-    groups = list(
+    return (
         Delivery.objects.filter(campaign__in=campaigns.values("id"), updated_at__gte=since)
         .filter(
             Q(status=Delivery.Status.FAILED)
             | Q(status=Delivery.Status.PENDING, smtp_code__isnull=False)
         )
         .order_by()
+    )
+
+
+def recent_errors(hours: int = 1, *, now: datetime | None = None) -> list[ErrorGroup]:
+    """Failed rows, and deferred rows with an SMTP code, updated in the last
+    ``hours``, grouped by reply code, biggest group first (2 queries)."""
+    now = now or timezone.now()
+    groups = list(
+        _recent_trouble(now - timedelta(hours=hours))
         .values("smtp_code")
         .annotate(
             n=Count("id"),
@@ -434,6 +487,38 @@ def recent_errors(hours: int = 1, *, now: datetime | None = None) -> list[ErrorG
             sample_reply=samples.get(group["sample_id"], ""),
         )
         for group in groups
+    ]
+
+
+def recent_error_domains(hours: int = 1, *, now: datetime | None = None) -> list[ErrorDomain]:
+    """The same rows as ``recent_errors``, grouped by recipient domain, the
+    MAX_ERROR_DOMAINS biggest first (1 query, at most that many rows back).
+
+    The domain is cut from the subscriber's address in SQL (the part after the
+    "@", lower-cased), so the database groups and only the top rows travel.
+    """
+    now = now or timezone.now()
+    email = "subscriber__email"
+    rows = (
+        _recent_trouble(now - timedelta(hours=hours))
+        .annotate(domain=Lower(Substr(email, StrIndex(email, Value("@")) + 1)))
+        .values("domain")
+        .annotate(
+            n=Count("id"),
+            failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
+            last_at=Max("updated_at"),
+        )
+        .order_by("-n", "domain")[:MAX_ERROR_DOMAINS]
+    )
+    return [
+        ErrorDomain(
+            domain=row["domain"],
+            count=row["n"],
+            failed=row["failed"],
+            deferred=row["n"] - row["failed"],
+            last_at=row["last_at"],
+        )
+        for row in rows
     ]
 
 
@@ -522,11 +607,13 @@ def throughput_per_minute(
 class Snapshot:
     at: datetime
     campaigns: list[CampaignOverview]
+    scheduled: list[ScheduledCampaign]
     servers: list[ServerOverview]
     domains: list[DomainOverview]
     queue: QueueDepth | None  # None: the broker is unreachable
     workers: list[worker_heartbeat.Heartbeat]
     errors: list[ErrorGroup]
+    error_domains: list[ErrorDomain]
     events: list[Event]
     stages: StageCosts
     throughput: list[tuple[datetime, int]]
@@ -546,7 +633,9 @@ def snapshot(*, throughput_minutes: int = 60) -> Snapshot:
     """
     now = timezone.now()
     campaigns = running_campaigns_overview(now=now)
+    scheduled = scheduled_campaigns(now=now)
     errors = recent_errors(now=now)
+    error_domains = recent_error_domains(now=now)
     throughput = throughput_per_minute(throughput_minutes, now=now)
     sent_recently = recent_sends(now=now)
     try:
@@ -567,11 +656,13 @@ def snapshot(*, throughput_minutes: int = 60) -> Snapshot:
     return Snapshot(
         at=now,
         campaigns=campaigns,
+        scheduled=scheduled,
         servers=servers,
         domains=domains,
         queue=queue,
         workers=live_workers,
         errors=errors,
+        error_domains=error_domains,
         events=events,
         stages=stages,
         throughput=throughput,

@@ -1,8 +1,11 @@
 """The live operations page: what is sending, how fast, and what holds it back.
 
 The page renders a snapshot (``delivery.ops.snapshot``); ``postino.js``
-re-fetches the ``live`` fragment every few seconds and swaps it in. The same
-snapshot is available as JSON for scripts.
+re-fetches the ``live`` fragment every few seconds and swaps it in. The
+compliance panel (``delivery.compliance``: complaint rates, DNS alignment,
+one-click unsubscribe) is a second fragment, re-fetched less often because
+its figures move slowly and its inputs (a week of sends, DNS) are slow to
+read. Both are available as JSON for scripts.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from delivery import ops
+from bounces.selectors import format_rate
+from delivery import compliance, ops
 from postino.charts import bar_chart
 from postino.permissions import staff_required
 
 POLL_SECONDS = 3
+COMPLIANCE_POLL_SECONDS = 15
 THROUGHPUT_MINUTES = 60
 
 
@@ -33,7 +38,17 @@ def _context(snap: ops.Snapshot) -> dict[str, Any]:
         "throughput_chart": bar_chart(points, unit="messages"),
         "throughput_minutes": THROUGHPUT_MINUTES,
         "poll_seconds": POLL_SECONDS,
+        "compliance_poll_seconds": COMPLIANCE_POLL_SECONDS,
         "now": timezone.localtime(snap.at),
+    }
+
+
+def _compliance_context(panel: compliance.Compliance) -> dict[str, Any]:
+    return {
+        "panel": panel,
+        "complaint_warning": format_rate(compliance.COMPLAINT_WARNING),
+        "complaint_critical": format_rate(compliance.COMPLAINT_CRITICAL),
+        "compliance_poll_seconds": COMPLIANCE_POLL_SECONDS,
     }
 
 
@@ -41,7 +56,8 @@ def _context(snap: ops.Snapshot) -> dict[str, Any]:
 @staff_required
 def operations(request: HttpRequest) -> HttpResponse:
     snap = ops.snapshot(throughput_minutes=THROUGHPUT_MINUTES)
-    return render(request, "delivery/ops/index.html", _context(snap))
+    context = {**_context(snap), **_compliance_context(compliance.compliance())}
+    return render(request, "delivery/ops/index.html", context)
 
 
 @never_cache
@@ -56,12 +72,78 @@ def operations_live(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 @staff_required
+def operations_compliance(request: HttpRequest) -> HttpResponse:
+    """The compliance panel as a fragment, re-fetched every COMPLIANCE_POLL_SECONDS."""
+    panel = compliance.compliance()
+    return render(request, "delivery/ops/_compliance.html", _compliance_context(panel))
+
+
+@never_cache
+@require_GET
+@staff_required
 def operations_data(request: HttpRequest) -> JsonResponse:
-    """The same snapshot as JSON."""
-    return JsonResponse(snapshot_payload(ops.snapshot(throughput_minutes=THROUGHPUT_MINUTES)))
+    """The same snapshot, and the compliance panel, as JSON."""
+    snap = ops.snapshot(throughput_minutes=THROUGHPUT_MINUTES)
+    return JsonResponse(snapshot_payload(snap, panel=compliance.compliance()))
 
 
-def snapshot_payload(snap: ops.Snapshot) -> dict[str, Any]:
+def _rate(fraction: float) -> float:
+    return round(fraction, 6)
+
+
+def compliance_payload(panel: compliance.Compliance) -> dict[str, Any]:
+    return {
+        "at": panel.at.isoformat(),
+        "thresholds": {
+            "complaint_warning": compliance.COMPLAINT_WARNING,
+            "complaint_critical": compliance.COMPLAINT_CRITICAL,
+        },
+        "complaint_level": panel.complaint_level,
+        "rates": [
+            {
+                "window": window.label,
+                "sent": window.summary.sent,
+                "attempted": window.summary.attempted,
+                "complaints": window.summary.complaints,
+                "hard_bounces": window.summary.hard,
+                "complaint_rate": _rate(window.summary.complaint_rate),
+                "hard_bounce_rate": _rate(window.summary.hard_rate),
+                "complaint_level": window.complaint_level,
+            }
+            for window in panel.rates
+        ],
+        "domains_status": panel.domains_status,
+        "sending_domains": [
+            {
+                "domain": verdict.domain,
+                "status": verdict.alignment.status if verdict.alignment else "pending",
+                "checked_at": verdict.checked_at.isoformat() if verdict.checked_at else None,
+                **(
+                    {
+                        part: asdict(getattr(verdict.alignment, part))
+                        for part in ("dkim", "spf", "dmarc")
+                    }
+                    if verdict.alignment
+                    else {}
+                ),
+            }
+            for verdict in panel.domains
+        ],
+        "one_click_status": panel.one_click_status,
+        "one_click": [asdict(check) for check in panel.one_click],
+    }
+
+
+def snapshot_payload(
+    snap: ops.Snapshot, *, panel: compliance.Compliance | None = None
+) -> dict[str, Any]:
+    payload = _snapshot_payload(snap)
+    if panel is not None:
+        payload["compliance"] = compliance_payload(panel)
+    return payload
+
+
+def _snapshot_payload(snap: ops.Snapshot) -> dict[str, Any]:
     return {
         "at": snap.at.isoformat(),
         "redis_ok": snap.redis_ok,
@@ -76,6 +158,16 @@ def snapshot_payload(snap: ops.Snapshot) -> dict[str, Any]:
             }
             for campaign in snap.campaigns
         ],
+        "scheduled": [
+            {
+                **asdict(campaign),
+                "scheduled_at": campaign.scheduled_at.isoformat()
+                if campaign.scheduled_at
+                else None,
+                "starts_in": None if campaign.starts_in is None else round(campaign.starts_in),
+            }
+            for campaign in snap.scheduled
+        ],
         "servers": [
             {**asdict(server), "state": server.state, "rate": round(server.rate, 3)}
             for server in snap.servers
@@ -88,6 +180,9 @@ def snapshot_payload(snap: ops.Snapshot) -> dict[str, Any]:
         "workers": [asdict(beat) for beat in snap.workers],
         "errors": [
             {**asdict(group), "last_at": group.last_at.isoformat()} for group in snap.errors
+        ],
+        "error_domains": [
+            {**asdict(group), "last_at": group.last_at.isoformat()} for group in snap.error_domains
         ],
         "events": [
             {

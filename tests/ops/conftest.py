@@ -12,9 +12,11 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from delivery import domains
 from delivery.models import Delivery, DomainLimit, SmtpServer
 from postino.redis import redis_client
 from subscribers.models import Subscriber
+from tests.dkim.test_domains import FakeResolver
 from tests.support.redis import assert_redis_is_disposable
 
 
@@ -34,6 +36,18 @@ def ops_redis() -> Iterator[Any]:
 def _plain_http(settings: Any) -> None:
     # The suite's BASE_URL is https; the test client speaks plain HTTP.
     settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResolver]:
+    """DNS is outside the machine: the compliance panel's lookups go to a fake
+    that knows nothing until a test publishes records in it. DKIM keys are
+    cached per process, so each test starts without them."""
+    resolver = FakeResolver()
+    monkeypatch.setattr(domains, "default_resolver", lambda: resolver)
+    domains.clear_key_cache()
+    yield resolver
+    domains.clear_key_cache()
 
 
 def make_campaign(
