@@ -192,7 +192,7 @@ def test_the_log_charts_hard_soft_and_complaints_per_day(teammate_client: Client
 
     charts = {row["kind"]: row["chart"] for row in response.context["charts"]}
     assert (charts["hard"].total, charts["soft"].total, charts["complaint"].total) == (1, 0, 1)
-    assert len(charts["hard"].bars) == 30
+    assert len(charts["hard"].labels) == 30
     assert 'data-chart="complaint"' in response.content.decode()
 
 

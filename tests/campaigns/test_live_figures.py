@@ -71,7 +71,7 @@ def test_one_poll_carries_every_live_figure_at_a_bounded_cost(
     assert payload["finished_at"] == ""
     html = payload["activity_html"]
     # The chart, the bounce card and the counts say the same number sent.
-    assert f"{size * 5:,} in all" in html
+    assert f"{size * 5:,} messages in all" in html
     assert f'data-figure="sent">{size * 5:,}<' in html
     assert "No messages sent yet" not in html
     assert "no such user" in html  # the recent failures

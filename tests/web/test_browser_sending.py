@@ -128,7 +128,7 @@ def test_a_start_that_reaches_nobody_says_so_and_offers_no_confirmation(
 # Read in one go, so the figures compared are those on screen at one moment.
 READ_FIGURES = """() => {
   const number = (el) => el ? parseInt(el.textContent.replace(/[^0-9]/g, ""), 10) : null;
-  const chart = document.querySelector('[data-role="activity"] [data-role="chart"] svg');
+  const chart = document.querySelector('[data-role="activity"] [data-role="chart"] canvas');
   const total = chart && chart.getAttribute("aria-label").match(/: ([0-9,]+) messages in all/);
   return {
     status: document.querySelector('[data-role="status"]').textContent.trim(),

@@ -92,7 +92,8 @@ def test_a_person_and_a_scanner_are_counted_apart_in_the_report(
     expect(page.locator('[data-testid="human-opens"]')).to_have_text("1")
     expect(page.locator('[data-testid="human-clicks"]')).to_have_text("1")
     expect(page.locator('[data-testid="machine-clicks"]')).to_have_text("1")
-    expect(page.locator('#results [data-role="chart"] svg').first).to_be_visible()
+    drawn = page.locator('#results [data-role="chart"][data-chart-drawn] canvas')
+    expect(drawn.first).to_be_visible()
     expect(page.locator('[data-role="links"]')).to_contain_text("https://shop.example/spring")
     page.locator("#results").screenshot(path=str(SCREENSHOTS / "postino-campaign-results.png"))
 
