@@ -590,7 +590,8 @@ def check_alignment(sending_domain: SendingDomain, checks: list[DnsCheck]) -> Al
     """
     domain = sending_domain.domain
     by_key = {check.record.key: check for check in checks}
-    dkim_checks = [by_key[key] for key in ("dkim-rsa", "dkim-ed25519") if key in by_key]
+    dkim_keys: tuple[RecordKey, ...] = ("dkim-rsa", "dkim-ed25519")
+    dkim_checks = [by_key[key] for key in dkim_keys if key in by_key]
     if not dkim_checks:
         dkim_part = AlignmentPart("fail", "No DKIM key: mail from this domain is not signed.")
     elif any(check.status == "ok" for check in dkim_checks):

@@ -18,7 +18,7 @@ from functools import cache
 import redis
 from django.conf import settings
 from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When
-from django.db.models.functions import Lower, StrIndex, Substr, TruncMinute
+from django.db.models.functions import StrIndex, Substr, TruncMinute
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -495,13 +495,14 @@ def recent_error_domains(hours: int = 1, *, now: datetime | None = None) -> list
     MAX_ERROR_DOMAINS biggest first (1 query, at most that many rows back).
 
     The domain is cut from the subscriber's address in SQL (the part after the
-    "@", lower-cased), so the database groups and only the top rows travel.
+    "@"; addresses are stored lower-case), so the database groups and only the
+    top rows travel.
     """
     now = now or timezone.now()
     email = "subscriber__email"
     rows = (
         _recent_trouble(now - timedelta(hours=hours))
-        .annotate(domain=Lower(Substr(email, StrIndex(email, Value("@")) + 1)))
+        .annotate(domain=Substr(email, StrIndex(email, Value("@")) + 1))
         .values("domain")
         .annotate(
             n=Count("id"),

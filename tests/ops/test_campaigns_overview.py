@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -76,3 +77,33 @@ def test_the_overview_costs_four_queries_however_many_campaigns(
         ledger.add(campaign, 2, status=Delivery.Status.SENT, sent_at=now)
     with django_assert_num_queries(4):  # type: ignore[operator]
         assert len(ops.running_campaigns_overview(now=now)) == 5
+
+
+def test_scheduled_campaigns_are_listed_soonest_first_with_their_start(db: None) -> None:
+    now = timezone.now()
+    make_campaign("Later", status=Campaign.Status.SCHEDULED, scheduled_at=now + timedelta(days=2))
+    make_campaign("Soon", status=Campaign.Status.SCHEDULED, scheduled_at=now + timedelta(minutes=5))
+    make_campaign(
+        "Overdue", status=Campaign.Status.SCHEDULED, scheduled_at=now - timedelta(seconds=9)
+    )
+    make_campaign("Draft", status=Campaign.Status.DRAFT, scheduled_at=now)
+
+    rows = ops.scheduled_campaigns(now=now)
+
+    assert [(row.name, row.starts_in) for row in rows] == [
+        ("Overdue", 0.0),
+        ("Soon", 300.0),
+        ("Later", 172_800.0),
+    ]
+
+
+def test_the_live_fragment_says_when_scheduled_campaigns_start(teammate_client: Any) -> None:
+    make_campaign(
+        "Autumn", status=Campaign.Status.SCHEDULED, scheduled_at=timezone.now() + timedelta(hours=3)
+    )
+
+    html = teammate_client.get("/operations/live/").content.decode()
+
+    assert 'data-testid="ops-scheduled"' in html
+    assert "Autumn" in html
+    assert '<td class="num" data-col="starts-in">2 h 59 min</td>' in html

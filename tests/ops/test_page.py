@@ -10,26 +10,38 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from delivery import domains
 from tests.ops.conftest import Ledger
 from tests.ops.world import build_world
 
 PAGE = "/operations/"
 LIVE = "/operations/live/"
+COMPLIANCE = "/operations/compliance/"
 DATA = "/operations/data.json"
 
-# Session and user, then the snapshot: campaigns 4, errors 2, throughput 2,
-# servers 2, domains 2.
-QUERIES = 14
+# Session and user, then the snapshot: campaigns 4, scheduled 1, errors by code
+# 2 and by domain 1, throughput 2, servers 2, domains 2.
+LIVE_QUERIES = 16
+# Session and user, then the panel with nothing cached: sending domains, the
+# week of sends, reports, campaigns, their sample recipients, the From
+# domain's DKIM keys (one From domain in the world).
+COMPLIANCE_QUERIES = 8
+QUERIES = {
+    PAGE: LIVE_QUERIES + COMPLIANCE_QUERIES - 2,
+    LIVE: LIVE_QUERIES,
+    COMPLIANCE: COMPLIANCE_QUERIES,
+    DATA: LIVE_QUERIES + COMPLIANCE_QUERIES - 2,
+}
 
 
-@pytest.mark.parametrize("url", [PAGE, LIVE, DATA])
+@pytest.mark.parametrize("url", [PAGE, LIVE, COMPLIANCE, DATA])
 def test_anonymous_visitors_are_sent_to_log_in(client: Client, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith("/login/?next=")
 
 
-@pytest.mark.parametrize("url", [PAGE, LIVE, DATA])
+@pytest.mark.parametrize("url", [PAGE, LIVE, COMPLIANCE, DATA])
 def test_an_outsider_is_forbidden(outsider_client: Client, url: str) -> None:
     assert outsider_client.get(url).status_code == 403
 
@@ -44,15 +56,20 @@ def test_a_teammate_sees_every_section(teammate_client: Client, ledger: Ledger) 
     for heading in (
         "Running campaigns",
         "Throughput",
-        "SMTP servers",
+        "Sending channels",
         "Recipient domains",
         "Workers",
         "Errors by reply code",
+        "Errors by recipient domain",
         "Recent events",
         "Stage costs",
+        "Compliance",
+        "Sending domains",
+        "One-click unsubscribe",
     ):
         assert heading in html
     assert 'data-ops-live data-live-url="/operations/live/" data-poll-ms="3000"' in html
+    assert 'data-ops-live data-live-url="/operations/compliance/" data-poll-ms="15000"' in html
     assert 'href="/operations/" aria-current="page">Operations<' in html
 
 
@@ -74,6 +91,8 @@ def test_the_fragment_shows_rate_eta_backlog_throttling_and_errors(
     assert "timed out connecting to smtp.example.com:587 · back in 30 s" in html
     assert "Throttled</span>" in html
     assert '<span class="code-badge code-5xx">550</span>' in html
+    assert '<tr data-error-domain="mail0.example">' in html
+    assert '<span class="tag" data-col="kind">SMTP</span>' in html
     assert "550 5.1.1 &lt;r@x&gt;: Recipient address rejected" in html
     assert "celery@worker-1" in html
     assert "<extends" not in html and "<aside" not in html  # a fragment, not a page
@@ -99,16 +118,46 @@ def test_the_json_has_the_same_numbers(teammate_client: Client, ledger: Ledger) 
     assert data["queue"] == {"name": "postino", "waiting": 0, "unacked": 0}
     assert data["stages"]["micros_per_message"]["transmit"] == 20000.0
     assert len(data["throughput"]) == 60
+    assert [(e["domain"], e["count"], e["failed"]) for e in data["error_domains"]] == [
+        ("mail0.example", 8, 3)
+    ]
+    assert data["scheduled"] == []
+    assert data["servers"][0]["kind"] == "smtp"
+    panel = data["compliance"]
+    assert panel["complaint_level"] == "ok"
+    assert [(r["window"], r["sent"], r["complaint_rate"]) for r in panel["rates"]] == [
+        ("24 hours", 60, 0.0),
+        ("7 days", 60, 0.0),
+    ]
+    assert panel["thresholds"] == {"complaint_warning": 0.001, "complaint_critical": 0.003}
+    (check,) = panel["one_click"]
+    assert (check["campaign_name"], check["verdict"]) == ("Campaign 0", "fail")  # no DKIM key
+    assert panel["sending_domains"] == []
 
 
-@pytest.mark.parametrize("url", [PAGE, LIVE, DATA])
+def nothing_cached(ops_redis: Any) -> None:
+    """As on a page's first poll: no compliance figure cached, no key loaded."""
+    ops_redis.flushdb()
+    domains.clear_key_cache()
+
+
+@pytest.mark.parametrize("url", [PAGE, LIVE, COMPLIANCE, DATA])
 def test_the_query_count_does_not_grow_with_campaigns_servers_and_domains(
-    teammate_client: Client, ledger: Ledger, url: str, django_assert_max_num_queries: Any
+    teammate_client: Client,
+    ledger: Ledger,
+    url: str,
+    django_assert_max_num_queries: Any,
+    ops_redis: Any,
 ) -> None:
     build_world(ledger, 1)
+    domains.create_sending_domain(domain="d0.example.com", generate_rsa=False)
+    nothing_cached(ops_redis)
     with CaptureQueriesContext(connection) as one:
         assert teammate_client.get(url).status_code == 200
     build_world(ledger, 4, first=1)  # five of each now
-    with django_assert_max_num_queries(QUERIES), CaptureQueriesContext(connection) as five:
+    for i in range(1, 5):
+        domains.create_sending_domain(domain=f"d{i}.example.com", generate_rsa=False)
+    nothing_cached(ops_redis)
+    with django_assert_max_num_queries(QUERIES[url]), CaptureQueriesContext(connection) as five:
         assert teammate_client.get(url).status_code == 200
     assert len(five) == len(one), [q["sql"][:80] for q in five.captured_queries]
