@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from campaigns.models import Campaign
-from postino.charts import bar_chart
+from postino.charts import series_chart
 from postino.permissions import staff_required
 from tracking import report_csv
 from tracking.selectors import MAX_COMPARED, Report, Timeline, campaign_report, compare_campaigns
@@ -53,13 +53,24 @@ def results_context(campaign: Campaign) -> dict[str, Any]:
         "report": report,
         "rates": _rates(report),
         "timeline_step": step,
-        "opens_chart": bar_chart(
-            list(zip(labels, [row.opens for row in report.timeline.rows], strict=True)),
+        # People first; the machines' opens and clicks stacked above them.
+        "opens_chart": series_chart(
+            labels,
+            [
+                ("By people", [row.opens for row in report.timeline.rows]),
+                ("By mail proxies", [row.machine_opens for row in report.timeline.rows]),
+            ],
             unit="opens",
+            stacked=True,
         ),
-        "clicks_chart": bar_chart(
-            list(zip(labels, [row.clicks for row in report.timeline.rows], strict=True)),
+        "clicks_chart": series_chart(
+            labels,
+            [
+                ("By people", [row.clicks for row in report.timeline.rows]),
+                ("By link scanners", [row.machine_clicks for row in report.timeline.rows]),
+            ],
             unit="clicks",
+            stacked=True,
         ),
     }
 
@@ -136,12 +147,13 @@ def campaign_compare(request: HttpRequest) -> HttpResponse:
             "error": error,
             "max_compared": MAX_COMPARED,
             "query": request.GET.urlencode(),
-            "open_rate_chart": bar_chart(
+            "rates_chart": series_chart(
+                labels,
                 [
-                    (label, round(column["rates"]["opens"] or 0))
-                    for label, column in zip(labels, columns, strict=True)
+                    ("Opened", [round(column["rates"]["opens"] or 0) for column in columns]),
+                    ("Clicked", [round(column["rates"]["clicks"] or 0) for column in columns]),
                 ],
-                unit="% opened",
+                unit="% of delivered",
             ),
         },
         status=400 if error and request.GET.getlist("id") else 200,
