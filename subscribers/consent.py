@@ -23,7 +23,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from postino.actors import signed_in
-from subscribers.models import ConsentEvent, Subscription
+from subscribers.models import REASON_TEXT_MAX_LENGTH, ConsentEvent, Subscription
 
 USER_AGENT_LENGTH = 300
 
@@ -57,6 +57,26 @@ class Origin:
 
 
 SYSTEM = Origin(via=ConsentEvent.Via.SYSTEM)
+
+
+@dataclass(frozen=True)
+class GivenReason:
+    """Why a person says they leave, as they gave it on an unsubscribe page:
+    a ``ConsentEvent.Reason`` code (blank: none chosen) and their own words."""
+
+    code: str = ""
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        # Forms check these for the person; this guards every other caller,
+        # since a report groups by the code.
+        if self.code and self.code not in ConsentEvent.Reason.values:
+            raise ValueError(f"unknown unsubscribe reason {self.code!r}")
+        if len(self.text) > REASON_TEXT_MAX_LENGTH:
+            raise ValueError(f"a reason's text is at most {REASON_TEXT_MAX_LENGTH} characters")
+
+
+NO_REASON = GivenReason()
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -104,6 +124,7 @@ def event(
     mailing_list_id: int | None = None,
     status: str = "",
     note: str = "",
+    given: GivenReason = NO_REASON,
 ) -> ConsentEvent:
     return ConsentEvent(
         subscriber_id=subscriber_id,
@@ -118,6 +139,8 @@ def event(
         actor_name=origin.actor_name,
         campaign_id=origin.campaign_id,
         note=(note or origin.note)[:300],
+        reason=given.code,
+        reason_text=given.text,
         created_at=timezone.now(),
     )
 

@@ -271,6 +271,11 @@ class ImportProblem(models.Model):
         return f"row {self.row}: {self.reason}"
 
 
+# What a person may write about why they leave: a sentence or two, which
+# also fits the unsubscribe page's one-line field.
+REASON_TEXT_MAX_LENGTH = 250
+
+
 class ConsentEvent(models.Model):
     """An append-only record of what a subscriber agreed to, or withdrew, and how.
 
@@ -289,6 +294,19 @@ class ConsentEvent(models.Model):
         ERASED = "erased", "Erased"
         EXPIRED = "expired", "Not confirmed in time"
         REMINDED = "reminded", "Reminded to confirm"
+
+    class Reason(models.TextChoices):
+        """Why a person says they left, as the unsubscribe pages offer it.
+
+        Campaign reports count by these codes (``selectors.unsubscribe_reasons``);
+        a row with none (blank) is an unsubscribe whose person gave no reason,
+        or that nobody asked about (one-click, bounces, staff).
+        """
+
+        TOO_MANY = "too_many", "Too many emails"
+        NOT_RELEVANT = "not_relevant", "Not what I expected"
+        NEVER_ASKED = "never_asked", "I never signed up"
+        OTHER = "other", "Something else"
 
     class Via(models.TextChoices):
         FORM = "form", "Subscription form"
@@ -356,7 +374,19 @@ class ConsentEvent(models.Model):
         related_name="+",
         db_constraint=False,
     )
+    # Our own words about the event ("One-click (RFC 8058)", "Asked to be
+    # erased"); the person's own go in ``reason_text``, so a report can tell
+    # them apart.
     note = models.CharField(max_length=300, blank=True)
+    # Why they left, as they chose it on an unsubscribe page, and anything they
+    # added. Written with the unsubscribe itself, never afterwards. Defaults in
+    # the database too: an import's raw INSERTs name only the columns it fills.
+    reason = models.CharField(
+        max_length=16, choices=Reason.choices, blank=True, default="", db_default=""
+    )
+    reason_text = models.CharField(
+        max_length=REASON_TEXT_MAX_LENGTH, blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -365,6 +395,13 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber_id} {self.kind} via {self.via}"
+
+    def reason_summary(self) -> str:
+        """The reason as one line, for the subscriber page and their data export:
+        ``Too many emails: “weekly would do”``; blank when none was given."""
+        words = f"“{self.reason_text}”" if self.reason_text else ""
+        label = self.get_reason_display() if self.reason else ""
+        return f"{label}: {words}" if label and words else label or words
 
 
 class Segment(models.Model):

@@ -104,6 +104,7 @@ def export_data(subscriber: Subscriber) -> dict[str, Any]:
                 "user_agent": e.user_agent or None,
                 "consent_text_version": e.consent_text_version or None,
                 "note": e.note or None,
+                "reason": e.reason_summary() or None,
             }
             for e in events
         ],

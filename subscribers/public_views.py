@@ -28,7 +28,13 @@ from campaigns.models import Campaign
 from campaigns.personalize import build_context
 from campaigns.rendering import TemplateValidationError, compiled_for
 from subscribers import consent, privacy, services
-from subscribers.models import ConsentEvent, MailingList, Subscriber, Subscription
+from subscribers.models import (
+    REASON_TEXT_MAX_LENGTH,
+    ConsentEvent,
+    MailingList,
+    Subscriber,
+    Subscription,
+)
 from subscribers.tokens import (
     InvalidToken,
     Purpose,
@@ -149,7 +155,11 @@ def _preferences_url(link: SubscriberLink) -> str:
 
 
 def _confirm_page(
-    request: HttpRequest, token: str, link: SubscriberLink, subscriber: Subscriber
+    request: HttpRequest,
+    token: str,
+    link: SubscriberLink,
+    subscriber: Subscriber,
+    form: UnsubscribeForm | None = None,
 ) -> HttpResponse:
     list_ids = _target_list_ids(link)
     return render(
@@ -161,7 +171,9 @@ def _confirm_page(
             "everything": list_ids is None,
             "action": reverse("public:unsubscribe", args=[token]),
             "preferences_url": _preferences_url(link),
+            "form": form or UnsubscribeForm(),
         },
+        status=400 if form is not None and form.errors else 200,
     )
 
 
@@ -175,17 +187,29 @@ def _link(request: HttpRequest, link: SubscriberLink | None = None) -> consent.O
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """GET asks for confirmation; POST (a CSRF-protected form) unsubscribes."""
+    """GET asks for confirmation; POST (a CSRF-protected form) unsubscribes.
+
+    The confirmation form asks why, optionally, so the reason is written with
+    the unsubscribe itself: one step, and no ledger row is ever amended. A
+    reason the form refuses (an unknown code, too long a text) unsubscribes
+    nobody: the page comes back, 400, with the message and the button.
+    """
     resolved = _resolve(Purpose.UNSUBSCRIBE, token)
     if resolved is None:
         return _invalid_link(request)
     link, subscriber = resolved
     if request.method != "POST":
         return _confirm_page(request, token, link, subscriber)
+    form = UnsubscribeForm(request.POST)
+    if not form.is_valid():
+        return _confirm_page(request, token, link, subscriber, form)
     list_ids = _target_list_ids(link)
     lists = _active_lists(subscriber, list_ids)
     services.unsubscribe(
-        subscriber_id=subscriber.pk, list_ids=list_ids, origin=_link(request, link)
+        subscriber_id=subscriber.pk,
+        list_ids=list_ids,
+        origin=_link(request, link),
+        given=form.given(),
     )
     return _unsubscribed_page(request, link, subscriber, lists, everything=list_ids is None)
 
@@ -251,22 +275,31 @@ def one_click(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponse("You have been unsubscribed.\n", content_type="text/plain; charset=utf-8")
 
 
-UNSUBSCRIBE_REASONS = [
-    ("", "— no reason given —"),
-    ("too_many", "Too many emails"),
-    ("not_relevant", "Not what I expected"),
-    ("never_asked", "I never signed up"),
-    ("other", "Something else"),
-]
+class UnsubscribeForm(forms.Form):
+    """Why they leave: both fields optional, on every page that unsubscribes a
+    person (never the one-click endpoint, which mail providers post to)."""
+
+    reason = forms.ChoiceField(
+        choices=[("", "— no reason given —"), *ConsentEvent.Reason.choices],
+        required=False,
+        label="Why (optional)",
+        error_messages={"invalid_choice": "Choose one of the reasons listed, or none."},
+    )
+    reason_text = forms.CharField(
+        max_length=REASON_TEXT_MAX_LENGTH, required=False, label="Anything to add?"
+    )
+
+    def given(self) -> consent.GivenReason:
+        return consent.GivenReason(
+            code=self.cleaned_data.get("reason", ""), text=self.cleaned_data.get("reason_text", "")
+        )
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(UnsubscribeForm):
     name = forms.CharField(max_length=200, required=False, label="Your name")
     lists = forms.TypedMultipleChoiceField(
         coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Your lists"
     )
-    reason = forms.ChoiceField(choices=UNSUBSCRIBE_REASONS, required=False, label="Why (optional)")
-    reason_text = forms.CharField(max_length=250, required=False, label="Anything to add?")
 
     def __init__(self, *args: Any, lists: list[MailingList], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -274,13 +307,6 @@ class PreferencesForm(forms.Form):
         field = self.fields["lists"]
         assert isinstance(field, forms.TypedMultipleChoiceField)
         field.choices = [(m.pk, m.name) for m in lists]
-
-    def reason_note(self) -> str:
-        labels = dict(UNSUBSCRIBE_REASONS)
-        parts = [labels[self.cleaned_data["reason"]]] if self.cleaned_data.get("reason") else []
-        if self.cleaned_data.get("reason_text", "").strip():
-            parts.append(self.cleaned_data["reason_text"].strip())
-        return "Reason: " + "; ".join(parts) if parts else ""
 
 
 def _offered_lists(subscriber: Subscriber, active: list[MailingList]) -> list[MailingList]:
@@ -306,7 +332,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
                 subscriber_id=subscriber.pk,
                 list_ids=None,
                 origin=_link(request, link),
-                reason=form.reason_note(),
+                given=form.given(),
             )
             return redirect(request.path + "?done=unsubscribed")
         services.set_preferences(

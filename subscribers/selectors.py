@@ -22,6 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 
 from bounces.models import BounceEvent, Suppression
 from campaigns.models import Campaign
@@ -169,6 +170,52 @@ HISTORY_ROWS = 100
 def consent_history(subscriber: Subscriber) -> list[ConsentEvent]:
     """The consent ledger of one subscriber, newest first, with list names."""
     return consent.history(subscriber.pk, limit=HISTORY_ROWS)
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonCount:
+    """How many people left a campaign for one reason."""
+
+    code: str  # a ConsentEvent.Reason value; "" for "no reason given"
+    label: str
+    count: int
+
+
+NO_REASON_LABEL = "No reason given"
+
+
+def unsubscribe_reasons(campaign_id: int) -> list[ReasonCount]:
+    """Why people unsubscribed through this campaign's links, each person once.
+
+    A person counts under the latest reason they gave through the campaign,
+    or under "no reason given" if they gave none: unsubscribing from two lists
+    writes two ledger rows, and leaving, rejoining and leaving again writes
+    more, but each is one person who left. Rows come in the order of
+    ``ConsentEvent.Reason``, "no reason given" last; reasons nobody gave are
+    left out (no unsubscribes: an empty list). One grouped query.
+    """
+    left = ConsentEvent.objects.filter(campaign_id=campaign_id, kind=ConsentEvent.Kind.UNSUBSCRIBED)
+    latest_given = (
+        left.filter(subscriber_id=OuterRef("pk"))
+        .exclude(reason="")
+        .order_by("-created_at", "-id")
+        .values("reason")[:1]
+    )
+    counts: dict[str, int] = dict(
+        Subscriber.objects.filter(pk__in=left.values("subscriber_id"))
+        .annotate(code=Coalesce(Subquery(latest_given), Value("")))
+        .order_by()
+        .values("code")
+        .annotate(n=Count("pk"))
+        .values_list("code", "n")
+    )
+    labels = {code: str(label) for code, label in ConsentEvent.Reason.choices}
+    # Known reasons in their order; a code no longer offered keeps its raw name.
+    ordered = [c for c in labels if c in counts] + sorted(set(counts) - set(labels) - {""})
+    rows = [ReasonCount(code=c, label=labels.get(c, c), count=counts[c]) for c in ordered]
+    if "" in counts:
+        rows.append(ReasonCount(code="", label=NO_REASON_LABEL, count=counts[""]))
+    return rows
 
 
 def messages_to(subscriber: Subscriber) -> list[Delivery]:

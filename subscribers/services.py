@@ -231,9 +231,16 @@ def unsubscribe(
     list_ids: Iterable[int] | None = None,
     origin: consent.Origin = consent.SYSTEM,
     reason: str = "",
+    given: consent.GivenReason = consent.NO_REASON,
 ) -> int:
     """Unsubscribe from the given lists (all lists when None). Returns rows
-    changed; each is written to the consent ledger, with the reason if given."""
+    changed; each is written to the consent ledger.
+
+    ``reason`` is our note on why (a complaint, an erasure); ``given`` is the
+    reason the person chose and wrote on an unsubscribe page, which campaign
+    reports count. Nothing is written when they were on none of the lists, so
+    a second click records no second reason.
+    """
     qs = Subscription.objects.filter(subscriber_id=subscriber_id).exclude(
         status=Subscription.Status.UNSUBSCRIBED
     )
@@ -255,6 +262,7 @@ def unsubscribe(
                 mailing_list_id=list_id,
                 status=Subscription.Status.UNSUBSCRIBED,
                 note=reason,
+                given=given,
             )
             for _, list_id in ended
         )

@@ -76,8 +76,12 @@ def test_unsubscribing_from_everything_keeps_the_reason(browser: Client, alice: 
         headers=ORIGIN,
     )
     assert active_lists(alice) == set()
-    notes = set(ConsentEvent.objects.filter(kind="unsubscribed").values_list("note", flat=True))
-    assert notes == {"Reason: Too many emails; Weekly would do"}
+    reasons = set(
+        ConsentEvent.objects.filter(kind="unsubscribed").values_list(
+            "reason", "reason_text", "note"
+        )
+    )
+    assert reasons == {("too_many", "Weekly would do", "")}
 
 
 def test_the_data_download_holds_everything_about_them(browser: Client, alice: Subscriber) -> None:

@@ -69,4 +69,4 @@ def test_unsubscribing_from_everything_with_a_reason(page: Any) -> None:
     expect(page.get_by_text("You have been unsubscribed from everything.")).to_be_visible()
     assert bob.subscriptions.get().status == "unsubscribed"
     event = ConsentEvent.objects.get(kind="unsubscribed")
-    assert (event.via, event.note) == ("link", "Reason: Not what I expected; too salesy")
+    assert (event.via, event.reason, event.reason_text) == ("link", "not_relevant", "too salesy")
