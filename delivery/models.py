@@ -165,6 +165,14 @@ class Delivery(models.Model):
             # Charts: messages sent per minute of a campaign, per day overall.
             models.Index(fields=["campaign", "sent_at"], name="delivery_campaign_sent_idx"),
             models.Index(fields=["sent_at"], name="delivery_sent_at_idx"),
+            # The operations page: the last hour's failed and deferred rows,
+            # a few among millions, read without scanning the rest.
+            models.Index(
+                fields=["updated_at"],
+                name="delivery_trouble_idx",
+                condition=models.Q(status="failed")
+                | models.Q(status="pending", smtp_code__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
