@@ -16,7 +16,7 @@ from django.utils import timezone
 from bounces.models import BounceEvent
 from campaigns.models import Campaign
 from delivery.models import DomainOutcome
-from subscribers.models import ConsentEvent
+from subscribers.selectors import ReasonCount, unsubscribe_reasons
 from tracking.models import CampaignHour, DomainStats, LinkStats
 
 TOP_DOMAINS = 20
@@ -112,13 +112,6 @@ class DomainRow:
 
 
 @dataclass(frozen=True)
-class ReasonRow:
-    code: str
-    label: str
-    count: int
-
-
-@dataclass(frozen=True)
 class Report:
     sent: int
     delivered: int
@@ -132,7 +125,7 @@ class Report:
     timeline: Timeline
     failed: int = 0
     domains: list[DomainRow] = field(default_factory=list)
-    reasons: list[ReasonRow] = field(default_factory=list)
+    reasons: list[ReasonCount] = field(default_factory=list)
 
     @property
     def bounced(self) -> int:
@@ -172,7 +165,7 @@ def campaign_report(campaign: Campaign) -> Report:
         soft=Count("email", distinct=True, filter=Q(kind=BounceEvent.Kind.SOFT)),
         complaints=Count("email", distinct=True, filter=Q(kind=BounceEvent.Kind.COMPLAINT)),
     )
-    reasons = _unsubscribe_reasons(campaign)
+    reasons = unsubscribe_reasons(campaign.pk)
     hours = list(CampaignHour.objects.filter(campaign=campaign).order_by("hour"))
     links = (
         LinkStats.objects.filter(campaign=campaign)
@@ -210,17 +203,6 @@ def compare_campaigns(campaign_ids: Sequence[int]) -> list[tuple[Campaign, Repor
     wanted = list(dict.fromkeys(campaign_ids))[:MAX_COMPARED]
     found = Campaign.objects.in_bulk(wanted)
     return [(found[pk], campaign_report(found[pk])) for pk in wanted if pk in found]
-
-
-def _unsubscribe_reasons(campaign: Campaign) -> list[ReasonRow]:
-    """People who unsubscribed through the campaign's links, each counted once."""
-    count = (
-        ConsentEvent.objects.filter(campaign=campaign, kind=ConsentEvent.Kind.UNSUBSCRIBED)
-        .values("subscriber_id")
-        .distinct()
-        .count()
-    )
-    return [ReasonRow("", "No reason given", count)] if count else []
 
 
 def _domains(campaign: Campaign) -> list[DomainRow]:

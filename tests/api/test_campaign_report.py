@@ -83,6 +83,7 @@ def test_the_report_counts_people_apart_from_machines_with_links_days_and_domain
         "links": [{"url": "https://shop.example/", "unique": 1, "total": 1, "machine": 1}],
     }
     assert report["unsubscribed"] == 1
+    assert report["unsubscribe_reasons"] == [{"reason": "", "label": "No reason given", "count": 1}]
     assert [day["opens"] for day in report["days"]] == [2]
     assert report["failed"] == 1
     assert report["domains"] == [

@@ -14,7 +14,8 @@ from django.utils import timezone
 from bounces.models import BounceEvent
 from campaigns.models import Campaign
 from delivery.models import Delivery, DomainOutcome
-from subscribers.models import Subscriber
+from subscribers import consent, services
+from subscribers.models import ConsentEvent, MailingList, Subscriber, Subscription
 from tracking.models import CampaignHour, DomainStats
 from tracking.selectors import campaign_report, timeline
 
@@ -180,3 +181,27 @@ def test_reports_are_for_the_team_only(outsider_client: Client, client: Client) 
     for url in (f"/campaigns/{campaign.pk}/report.csv", "/campaigns/compare/"):
         assert outsider_client.get(url).status_code == 403
         assert client.get(url).status_code == 302  # to the login page
+
+
+def test_the_report_gives_the_reasons_people_unsubscribed_for(teammate_client: Client) -> None:
+    campaign = sent_campaign("Spring", sent=3, opened=0, clicked=0)
+    through_the_campaign = consent.Origin(via=ConsentEvent.Via.LINK).through_campaign(campaign.pk)
+    news = MailingList.objects.create(name="News")
+    for n, reason in enumerate(["too_many", "too_many", ""]):
+        subscriber = Subscriber.objects.get(email=f"p{n}@gmail.com")
+        Subscription.objects.create(
+            subscriber=subscriber, mailing_list=news, status=Subscription.Status.CONFIRMED
+        )
+        services.unsubscribe(
+            subscriber_id=subscriber.pk,
+            origin=through_the_campaign,
+            given=consent.GivenReason(code=reason),
+        )
+
+    page = teammate_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'data-testid="unsubscribed">3<' in page
+    reasons = page.split('data-role="reasons"')[1].split("</table>")[0]
+    assert reasons.index("Too many emails") < reasons.index("No reason given")
+    assert '<tr data-reason="too_many"><td>Too many emails</td><td class="num">2</td>' in reasons
+    rows = read_csv(teammate_client.get(f"/campaigns/{campaign.pk}/report.csv").content)
+    assert ["Too many emails", "2"] in rows and ["No reason given", "1"] in rows
