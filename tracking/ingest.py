@@ -246,9 +246,9 @@ def _engagement(
     first_clicks: dict[tuple[int, int], datetime] = {}
     for campaign_id, subscriber_id, first_opened, first_clicked in stored:
         item = seen[(campaign_id, subscriber_id)]
-        if item.opened and first_opened == _db_time(min(item.opened)):
+        if item.opened and _as_utc(first_opened) == min(item.opened):
             first_opens[(campaign_id, subscriber_id)] = min(item.opened)
-        if item.clicked and first_clicked == _db_time(min(item.clicked)):
+        if item.clicked and _as_utc(first_clicked) == min(item.clicked):
             first_clicks[(campaign_id, subscriber_id)] = min(item.clicked)
 
     return first_opens, first_clicks
@@ -336,6 +336,15 @@ def _domains(
 
 def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
+
+
+def _as_utc(value: datetime | str | None) -> datetime | None:
+    """A time read back by raw SQL, as an aware UTC datetime: PostgreSQL gives
+    aware ones, SQLite naive ones in UTC (or text)."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _hour(moment: datetime) -> datetime:
