@@ -1,4 +1,5 @@
-"""Bearer-token authentication for the API: staff accounts only."""
+"""Bearer-token authentication for the API: staff accounts only; a viewer's
+token reads and never changes (``postino.permissions``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
 
 from api import services
+from postino.permissions import may_change
 
 
 class StaffToken(HttpBearer):
-    """``Authorization: Bearer <token>``. Unknown token → 401; non-staff owner → 403."""
+    """``Authorization: Bearer <token>``. Unknown token → 401; non-staff owner
+    → 403; a viewer's token on anything but a read → 403."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = services.authenticate(token)
@@ -20,4 +23,8 @@ class StaffToken(HttpBearer):
             return None
         if not getattr(user, "is_staff", False):
             raise AuthorizationError(message="This token's account is not on the team.")
+        if not may_change(user, request.method or "GET"):
+            raise AuthorizationError(
+                message="This token's account is a viewer: it can read, not change."
+            )
         return user

@@ -1,5 +1,6 @@
 """Opens and clicks end to end: a real send, its pixel and a link fetched as a
-person and as a scanner, the report counting them apart; real workers ingest."""
+person and as a scanner, the report counting them apart (and a viewer seeing
+its chart); real workers ingest."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from campaigns.models import Campaign
 from delivery.models import Delivery
+from postino.permissions import VIEWERS_GROUP
 from subscribers.services import create_list, create_subscriber
 from tests.conftest import PASSWORD
 from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in
@@ -39,6 +41,7 @@ def staff(transactional_db: None) -> User:
 
 def test_a_person_and_a_scanner_are_counted_apart_in_the_report(
     page: Any,
+    browser: Any,
     staff: User,
     smtpd: RunningSmtpServer,
     clean_redis: None,
@@ -96,6 +99,24 @@ def test_a_person_and_a_scanner_are_counted_apart_in_the_report(
     expect(drawn.first).to_be_visible()
     expect(page.locator('[data-role="links"]')).to_contain_text("https://shop.example/spring")
     page.locator("#results").screenshot(path=str(SCREENSHOTS / "postino-campaign-results.png"))
+
+    # A viewer, who may change nothing, sees the same report and its chart.
+    viewer = User.objects.create_user("ivy", "ivy@example.com", PASSWORD, is_staff=True)
+    viewer.groups.add(Group.objects.get_or_create(name=VIEWERS_GROUP)[0])
+    own = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    try:
+        tab = own.new_page()
+        log_in(tab, f"/campaigns/{campaign.pk}/", username="ivy")
+        expect(tab.locator('[data-testid="human-clicks"]')).to_have_text("1")
+        chart = tab.locator('#results [data-role="chart"][data-chart-drawn] canvas').first
+        expect(chart).to_be_visible()
+        opens = tab.evaluate(
+            """() => Chart.getChart(document.querySelector('#results figure[data-chart] canvas'))
+                .data.datasets.map(d => d.data.reduce((a, b) => a + b, 0))"""
+        )
+        assert opens == [1, 0]  # one open by a person, none by a proxy
+    finally:
+        own.close()
 
 
 def test_tracking_settings_engagement_and_a_recipients_click_in_the_browser(
