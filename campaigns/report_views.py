@@ -75,6 +75,10 @@ def results_context(campaign: Campaign) -> dict[str, Any]:
     }
 
 
+def _whole(percent: float | None) -> str:
+    return "—" if percent is None else f"{percent:.0f}%"
+
+
 def _rates(report: Report) -> dict[str, float | None]:
     return {
         "delivered": _percent(report.sent_rate(report.delivered)),
@@ -154,6 +158,11 @@ def campaign_compare(request: HttpRequest) -> HttpResponse:
                     ("Clicked", [round(column["rates"]["clicks"] or 0) for column in columns]),
                 ],
                 unit="% of delivered",
+                caption="; ".join(
+                    f"{label}: {_whole(column['rates']['opens'])} opened, "
+                    f"{_whole(column['rates']['clicks'])} clicked"
+                    for label, column in zip(labels, columns, strict=True)
+                ),
             ),
         },
         status=400 if error and request.GET.getlist("id") else 200,

@@ -50,6 +50,9 @@ class Chart:
     kind: Kind
     stacked: bool
     plot_height: int
+    # Said instead of the totals where adding the values up means nothing
+    # (rates, say).
+    caption: str = ""
 
     @property
     def total(self) -> int:
@@ -82,6 +85,8 @@ class Chart:
     @property
     def summary(self) -> str:
         """The figures in one sentence: the canvas's label and the caption."""
+        if self.caption:
+            return self.caption
         if len(self.series) == 1:
             per = "bar" if self.kind == "bar" else "point"
             return f"{self.total:,} {self.unit} in all, at most {self.maximum:,} per {per}"
@@ -107,6 +112,7 @@ def series_chart(
     kind: Kind = "bar",
     stacked: bool = False,
     height: int = 160,
+    caption: str = "",
 ) -> Chart:
     """A chart of one or more named series over the same labels.
 
@@ -123,6 +129,7 @@ def series_chart(
         kind=kind,
         stacked=stacked,
         plot_height=height,
+        caption=caption,
     )
 
 

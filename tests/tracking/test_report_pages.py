@@ -144,6 +144,8 @@ def test_campaigns_compare_side_by_side_and_as_csv(teammate_client: Client) -> N
     opened = html.split('data-figure="opened"')[1].split("</tr>")[0]
     assert "50.0%" in opened and "20.0%" in opened
     assert opened.index("50.0%") < opened.index("20.0%")  # in the order asked for
+    # The chart's caption gives each campaign's rates, never a sum of them.
+    assert "Spring: 50% opened, 25% clicked; Summer: 20% opened, 0% clicked" in html
 
     exported = teammate_client.get(f"/campaigns/compare/?id={spring.pk}&id={summer.pk}&format=csv")
     rows = read_csv(exported.content)
