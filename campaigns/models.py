@@ -34,7 +34,24 @@ def _track_clicks_default() -> bool:
     return bool(settings.POSTINO["TRACK_CLICKS"])
 
 
+class Tag(models.Model):
+    """A label marketers put on campaigns to find them again ("promo", "2027")."""
+
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Campaign(models.Model):
+    class Editor(models.TextChoices):
+        RICH = "rich", "Rich text"
+        MARKDOWN = "markdown", "Markdown"
+        HTML = "html", "HTML"
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SCHEDULED = "scheduled", "Scheduled"
@@ -45,10 +62,19 @@ class Campaign(models.Model):
 
     name = models.CharField(max_length=200)
     subject = models.CharField(max_length=998)
+    # The line mail clients show after the subject, before the message is opened.
+    preheader = models.CharField(max_length=255, blank=True, default="", db_default="")
     from_email = models.CharField(max_length=320)
     reply_to = models.CharField(max_length=320, blank=True)
+    # How the body is written; ``html`` is what is sent in every mode. In
+    # Markdown mode ``source`` is the Markdown that ``html`` is made from.
+    editor = models.CharField(
+        max_length=8, choices=Editor.choices, default=Editor.HTML, db_default=Editor.HTML
+    )
+    source = models.TextField(blank=True, default="", db_default="")
     html = models.TextField()
     text = models.TextField(blank=True, help_text="Plain-text part; generated from HTML if empty.")
+    tags = models.ManyToManyField(Tag, related_name="campaigns", blank=True)
     template = models.ForeignKey(
         Template, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
     )
@@ -91,6 +117,12 @@ class Campaign(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     status_reason = models.CharField(max_length=500, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
+    # The zone the schedule was chosen in (an IANA name), to show and edit it
+    # as it was entered; ``scheduled_at`` itself is an instant.
+    schedule_timezone = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # Opt-in: once sent, a public web version on the archive page and its
+    # feed, personalisation replaced by sample data.
+    public_archive = models.BooleanField(default=False, db_default=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Archived campaigns leave the default campaign index; their ledger and
@@ -137,3 +169,60 @@ class CampaignServer(models.Model):
 
     def __str__(self) -> str:
         return f"server {self.smtp_server_id}, weight {self.weight}"
+
+
+class AbTest(models.Model):
+    """A campaign's A/B test: variants go to a test share of the audience,
+    split evenly; after ``wait_minutes`` the winner goes to the rest."""
+
+    class Metric(models.TextChoices):
+        OPENS = "opens", "Opens by people"
+        CLICKS = "clicks", "Clicks by people"
+        MANUAL = "manual", "Chosen by hand"
+
+    class Phase(models.TextChoices):
+        TESTING = "testing", "Sending the variants"
+        WAITING = "waiting", "Waiting for results"
+        SENDING_WINNER = "sending_winner", "Sending the winner"
+        DONE = "done", "Done"
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="ab_test")
+    test_percent = models.PositiveSmallIntegerField(default=20)
+    wait_minutes = models.PositiveIntegerField(default=60)
+    metric = models.CharField(max_length=8, choices=Metric.choices, default=Metric.OPENS)
+    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.TESTING)
+    # The winning variant's index, once chosen; how it was chosen.
+    winner = models.PositiveSmallIntegerField(null=True, blank=True)
+    chosen_by = models.CharField(max_length=16, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(test_percent__gte=1, test_percent__lte=90),
+                name="ab_test_percent_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"A/B test of campaign {self.campaign_id}"
+
+
+class AbVariant(models.Model):
+    """One variant: what it changes (empty fields keep the campaign's)."""
+
+    ab_test = models.ForeignKey(AbTest, on_delete=models.CASCADE, related_name="variants")
+    index = models.PositiveSmallIntegerField()
+    subject = models.CharField(max_length=998, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    html = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [
+            models.UniqueConstraint(fields=["ab_test", "index"], name="ab_variant_unique_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"variant {self.index} of {self.ab_test}"

@@ -138,6 +138,9 @@ class Delivery(models.Model):
     smtp_server = models.ForeignKey(
         SmtpServer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # In an A/B test, the variant this recipient was sent (its index); empty
+    # for the rest of the audience until the winner goes out, and outside tests.
+    variant = models.PositiveSmallIntegerField(null=True, blank=True)
     smtp_code = models.PositiveIntegerField(null=True, blank=True)
     smtp_reply = models.TextField(blank=True)
     message_id = models.CharField(max_length=255, blank=True)
