@@ -15,7 +15,8 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignServer, Template
+from campaigns import abtest
+from campaigns.models import AbTest, Campaign, CampaignServer, Template
 from campaigns.rendering import (
     FieldAndTemplateErrors,
     TemplateProblem,
@@ -400,10 +401,13 @@ def snapshot_audience(campaign: Campaign) -> int:
     ON CONFLICT makes a second snapshot (a retry after a crash) a no-op for
     rows already there.
     """
+    condition, condition_params = audience_condition(campaign)
+    ab_test = AbTest.objects.filter(campaign=campaign).first()
+    if ab_test is not None:
+        return abtest.snapshot_split(campaign, ab_test, condition, condition_params)
     now = timezone.now()
     delivery = Delivery._meta.db_table
     subscriber = Subscriber._meta.db_table
-    condition, condition_params = audience_condition(campaign)
     sql = f"""
         INSERT INTO {delivery}
             (campaign_id, subscriber_id, status, attempts, smtp_reply, message_id,

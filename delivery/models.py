@@ -123,6 +123,11 @@ class Delivery(models.Model):
         CLAIMED = "claimed", "Claimed"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Waiting for an A/B test's winner: never claimed until it is released.
+        HELD = "held", "Held for the A/B test's winner"
+
+    # Rows still to be sent (or being sent): a campaign is not finished while any remain.
+    OPEN_STATUSES = (Status.PENDING, Status.CLAIMED, Status.HELD)
 
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.CASCADE, related_name="deliveries"

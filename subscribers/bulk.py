@@ -239,7 +239,7 @@ def _delete(ids: list[int]) -> tuple[int, int]:
         Delivery.objects.filter(
             subscriber_id__in=ids,
             campaign__status__in=[Campaign.Status.RUNNING, Campaign.Status.PAUSED],
-            status__in=[Delivery.Status.PENDING, Delivery.Status.CLAIMED],
+            status__in=Delivery.OPEN_STATUSES,
         ).values_list("subscriber_id", flat=True)
     )
     deletable = [pk for pk in ids if pk not in sending]

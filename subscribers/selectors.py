@@ -279,7 +279,7 @@ def campaigns_sending_to(subscriber: Subscriber) -> list[str]:
         Campaign.objects.filter(
             status__in=(Campaign.Status.RUNNING, Campaign.Status.PAUSED),
             deliveries__subscriber=subscriber,
-            deliveries__status__in=(Delivery.Status.PENDING, Delivery.Status.CLAIMED),
+            deliveries__status__in=Delivery.OPEN_STATUSES,
         )
         .order_by("name")
         .values_list("name", flat=True)

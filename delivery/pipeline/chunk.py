@@ -341,7 +341,9 @@ class ChunkRun:
         """Render, build and sign one recipient's message (None: failed)."""
         built: Built | None
         try:
-            prepared = factory.prepare(subscriber=row.subscriber, delivery_id=row.pk)
+            prepared = factory.prepare(
+                subscriber=row.subscriber, delivery_id=row.pk, variant=row.variant
+            )
             built = (prepared, factory.as_bytes(prepared) if wants_bytes else None)
         except TemplateValidationError as exc:
             # Validated on save and start; a runtime error specific to

@@ -17,6 +17,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 
+from campaigns.abtest import VariantRenderer
 from campaigns.models import Campaign
 from campaigns.personalize import build_context, subscriber_links
 from campaigns.rendering import CompiledCampaign, compiled_for, sample_context
@@ -42,6 +43,9 @@ class MessageFactory:
         self.mailto_local = settings.POSTINO["UNSUBSCRIBE_MAILTO_LOCALPART"]
         # The From domain's DKIM keys, decrypted once per process.
         self.dkim_keys = keys_for(self.from_domain)
+        # An A/B test's variants (each compiled once, when first met).
+        self.variants = VariantRenderer(campaign)
+        self._address = address
 
     def prepare(
         self,
@@ -49,10 +53,17 @@ class MessageFactory:
         subscriber: Subscriber,
         delivery_id: int | None,
         links: dict[str, str] | None = None,
+        variant: int | None = None,
     ) -> PreparedMessage:
         if links is None:
             links = subscriber_links(subscriber_id=subscriber.pk, campaign_id=self.campaign.pk)
-        rendered = self.compiled.render(build_context(self.campaign, subscriber, links))
+        compiled, from_header = self.compiled, self.from_header
+        index = self.variants.index_for(variant) if self.variants.active else None
+        if index is not None:
+            compiled = self.variants.compiled(index)
+            if from_name := self.variants.from_name(index):
+                from_header = format_address(from_name, self._address)
+        rendered = compiled.render(build_context(self.campaign, subscriber, links))
         html, text = rendered.html, rendered.text
         campaign = self.campaign
         if delivery_id is not None and (campaign.track_opens or campaign.track_clicks):
@@ -73,6 +84,7 @@ class MessageFactory:
             recipient=subscriber.email,
             links=links,
             delivery_id=delivery_id,
+            from_header=from_header,
         )
 
     def as_bytes(self, prepared: PreparedMessage) -> bytes:
@@ -88,6 +100,7 @@ class MessageFactory:
         recipient: str,
         links: dict[str, str],
         delivery_id: int | None,
+        from_header: str = "",
     ) -> PreparedMessage:
         unsubscribe_token = links["one_click_url"].rstrip("/").rpartition("/")[2]
         mailto = (
@@ -107,7 +120,7 @@ class MessageFactory:
         return PreparedMessage(
             envelope_from=verp.envelope_sender_for(verp_token),
             message_id=new_message_id(self.from_domain),
-            from_header=self.from_header,
+            from_header=from_header or self.from_header,
             to_header=to_header,
             recipient=recipient,
             reply_to=self.reply_to,

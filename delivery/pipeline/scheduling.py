@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import Min
 from django.utils import timezone
 
+from campaigns import abtest
 from campaigns.models import Campaign
 from campaigns.services import start_due_scheduled_campaigns
 from delivery.models import Delivery, SmtpServer
@@ -104,9 +105,7 @@ def continue_soon(campaign_id: int) -> bool:
 
 def maybe_finish(campaign_id: int) -> bool:
     """Mark a running campaign finished once every ledger row is terminal."""
-    open_rows = Delivery.objects.filter(
-        campaign_id=campaign_id, status__in=[Delivery.Status.PENDING, Delivery.Status.CLAIMED]
-    )
+    open_rows = Delivery.objects.filter(campaign_id=campaign_id, status__in=Delivery.OPEN_STATUSES)
     if open_rows.exists():
         return False
     now = timezone.now()
@@ -126,6 +125,8 @@ def tick() -> None:
         log.info("reclaimed %s rows from expired leases", reclaimed)
     start_due_scheduled_campaigns()
     now = timezone.now()
+    # A/B tests: a finished test share starts its wait; a due one sends its winner.
+    abtest.advance(now=now)
     for campaign_id in Campaign.objects.filter(status=Campaign.Status.RUNNING).values_list(
         "pk", flat=True
     ):
