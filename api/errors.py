@@ -17,6 +17,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
+from campaigns.abtest import AbTestError
 from campaigns.rendering import FieldAndTemplateErrors, TemplateProblem, TemplateValidationError
 from campaigns.services import CampaignStateError
 from delivery.domains import DuplicateSendingDomain
@@ -97,6 +98,10 @@ def install(api: NinjaAPI, *, body_params: set[str]) -> None:
 
     @api.exception_handler(CampaignStateError)
     def wrong_state(request: HttpRequest, exc: CampaignStateError) -> HttpResponse:
+        return respond(request, 409, error_body(str(exc)))
+
+    @api.exception_handler(AbTestError)
+    def wrong_test_phase(request: HttpRequest, exc: AbTestError) -> HttpResponse:
         return respond(request, 409, error_body(str(exc)))
 
     @api.exception_handler(SubscriberInUse)

@@ -10,7 +10,8 @@ from ninja import Field, Schema
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
-from campaigns.models import Campaign
+from campaigns import abtest
+from campaigns.models import AbTest, Campaign
 from campaigns.selectors import CampaignStats, campaign_stats
 from delivery import dkim
 from delivery.domains import (
@@ -378,6 +379,50 @@ class CampaignServerRef(Schema):
     weight: int = Field(default=1, description="Share of the traffic, at least 1.")
 
 
+class AbVariantIn(Schema):
+    subject: str = Field(default="", description="This variant's subject (Jinja2).")
+    from_name: str = Field(default="", description="This variant's from name.")
+    html: str = Field(default="", description="This variant's body (Jinja2 HTML).")
+
+
+class AbTestIn(Schema):
+    variants: list[AbVariantIn] = Field(
+        description="Two to four variants, each changing the same one thing."
+    )
+    test_percent: int = Field(default=20, description="Share of the audience the variants go to.")
+    wait_minutes: int = Field(
+        default=60, description="How long after the variants are sent the winner is picked."
+    )
+    metric: Literal["opens", "clicks", "manual"] = "opens"
+
+
+class AbVariantOut(Schema):
+    index: int
+    subject: str
+    from_name: str
+    html: str
+    sent: int = Field(description="Messages of this variant sent (its share of the test).")
+    opened: int = Field(description="People who opened it.")
+    clicked: int = Field(description="People who clicked in it.")
+
+
+class AbTestOut(Schema):
+    phase: Literal["testing", "waiting", "sending_winner", "done"]
+    winner: int | None = Field(description="The winning variant's index, once chosen.")
+    chosen_by: str = Field(description="opens, clicks or manual; empty before a pick.")
+    test_percent: int
+    wait_minutes: int
+    metric: str
+    margin: float | None = Field(
+        description="The winner's lead over the runner-up, in percentage points of the metric."
+    )
+    variants: list[AbVariantOut]
+
+
+class AbWinnerIn(Schema):
+    variant: int = Field(description="The index of the variant that wins.")
+
+
 class CampaignIn(Schema):
     name: str
     subject: str
@@ -412,6 +457,9 @@ class CampaignIn(Schema):
     )
     tracking_privacy: bool = Field(
         default=False, description="Count opens and clicks without naming who."
+    )
+    ab_test: AbTestIn | None = Field(
+        default=None, description="Send variants to a test share first, then the winner."
     )
 
 
@@ -505,6 +553,11 @@ class CampaignStatsOut(Schema):
 
 class CampaignDetailOut(CampaignOut):
     stats: CampaignStatsOut
+    ab_test: AbTestOut | None = Field(description="Its A/B test, if it has one.")
+
+    @staticmethod
+    def resolve_ab_test(obj: Campaign) -> dict[str, Any] | None:
+        return ab_test_payload(obj)
 
     @staticmethod
     def resolve_stats(obj: Campaign) -> CampaignStats:
@@ -517,6 +570,35 @@ class CampaignPage(Schema):
     next_before: int | None = Field(
         description="Pass as ?before= for the next (older) page; null at end."
     )
+
+
+def ab_test_payload(campaign: Campaign) -> dict[str, Any] | None:
+    """A campaign's A/B test as AbTestOut reads it (three queries), or None."""
+    test = AbTest.objects.filter(campaign=campaign).first()
+    if test is None:
+        return None
+    figures = {row.index: row for row in abtest.variant_figures(test)}
+    return {
+        "phase": test.phase,
+        "winner": test.winner,
+        "chosen_by": test.chosen_by,
+        "test_percent": test.test_percent,
+        "wait_minutes": test.wait_minutes,
+        "metric": test.metric,
+        "margin": abtest.margin(test, list(figures.values())),
+        "variants": [
+            {
+                "index": variant.index,
+                "subject": variant.subject,
+                "from_name": variant.from_name,
+                "html": variant.html,
+                "sent": figures[variant.index].sent,
+                "opened": figures[variant.index].opened,
+                "clicked": figures[variant.index].clicked,
+            }
+            for variant in test.variants.all()
+        ],
+    }
 
 
 class StartIn(Schema):

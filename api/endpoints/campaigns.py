@@ -3,11 +3,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from api.schemas import (
+    AbTestOut,
+    AbWinnerIn,
     CampaignDetailOut,
     CampaignIn,
     CampaignOut,
@@ -19,6 +22,7 @@ from api.schemas import (
     StartIn,
     TestSendIn,
     TestSendOut,
+    ab_test_payload,
 )
 from api.selectors import (
     campaigns_page,
@@ -29,7 +33,7 @@ from api.selectors import (
     smtp_server_by_id,
     smtp_servers_by_ids,
 )
-from campaigns import services
+from campaigns import abtest, services
 from campaigns.models import Campaign
 from delivery.models import SmtpServer
 from delivery.services import KEEP
@@ -51,7 +55,21 @@ class CampaignFilter(Schema):
 
 @router.post("/campaigns", response={201: CampaignOut, 400: ErrorOut})
 def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Any]:
-    campaign = services.create_campaign(
+    with transaction.atomic():  # a refused A/B test leaves no campaign behind
+        campaign = _create(request, payload)
+        if payload.ab_test is not None:
+            abtest.configure(
+                campaign=campaign,
+                variants=[abtest.VariantIn(**v.dict()) for v in payload.ab_test.variants],
+                test_percent=payload.ab_test.test_percent,
+                wait_minutes=payload.ab_test.wait_minutes,
+                metric=payload.ab_test.metric,
+            )
+    return Status(201, campaign)
+
+
+def _create(request: HttpRequest, payload: CampaignIn) -> Campaign:
+    return services.create_campaign(
         name=payload.name,
         subject=payload.subject,
         from_email=payload.from_email,
@@ -72,7 +90,6 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Any]:
         tracking_privacy=payload.tracking_privacy,
         actor=request.auth,  # type: ignore[attr-defined]
     )
-    return Status(201, campaign)
 
 
 def extra_servers(refs: list[CampaignServerRef]) -> list[tuple[SmtpServer, int]]:
@@ -163,6 +180,18 @@ def resume_campaign(request: HttpRequest, campaign_id: int) -> Status[Any]:
 def cancel_campaign(request: HttpRequest, campaign_id: int) -> Status[Any]:
     campaign = get_or_404(Campaign, campaign_id)
     return Status(202, services.cancel_campaign(campaign=campaign))
+
+
+@router.post(
+    "/campaigns/{campaign_id}/ab-winner",
+    response={200: AbTestOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+def choose_ab_winner(request: HttpRequest, campaign_id: int, payload: AbWinnerIn) -> Any:
+    """Choose the A/B test's winner (a manual test, or overriding the automatic
+    pick while it waits); it goes to the rest of the audience at once."""
+    campaign = get_or_404(Campaign, campaign_id)
+    abtest.choose_winner(campaign=campaign, variant=payload.variant)
+    return ab_test_payload(campaign)
 
 
 @router.patch(
