@@ -7,9 +7,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from campaigns import selectors, services
+from campaigns import layout_services, selectors, services
 from campaigns.layout_forms import STARTER_LAYOUT, LayoutForm
 from campaigns.models import Template
 from postino.permissions import staff_required
@@ -82,3 +82,12 @@ def layout_delete(request: HttpRequest, layout_id: int) -> HttpResponse:
         "campaigns/layout_confirm_delete.html",
         {"layout": layout, "used_by": used_by, "blocked": bool(used_by)},
     )
+
+
+@require_POST
+@staff_required
+def layout_duplicate(request: HttpRequest, layout_id: int) -> HttpResponse:
+    layout = get_object_or_404(Template, pk=layout_id)
+    copy = layout_services.duplicate_layout(layout=layout)
+    messages.success(request, f"Layout “{copy.name}” created from “{layout.name}”.")
+    return redirect("layouts:edit", copy.pk)

@@ -20,13 +20,16 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from jinja2 import ChainableUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
+from campaigns.css_inlining import inline_templates
 from campaigns.html_to_text import html_to_text, tidy
 from campaigns.text_part import collapse_value, derive_text_source
 
 log = logging.getLogger(__name__)
 
 LAYOUT_VARIABLE = "__postino_layout__"
+PREHEADER_VARIABLE = "__postino_preheader__"
 SAMPLE_SUBSCRIBER: Mapping[str, Any] = {
     "id": 0,
     "email": "subscriber@example.com",
@@ -117,10 +120,12 @@ def _runtime_line(exc: BaseException) -> int | None:
 class CompiledCampaign:
     """The subject, HTML and optional text templates of one campaign, compiled."""
 
-    def __init__(self, *, subject: str, html: str, text: str, layout: str | None) -> None:
+    def __init__(
+        self, *, subject: str, html: str, text: str, layout: str | None, preheader: str = ""
+    ) -> None:
         problems: list[TemplateProblem] = []
         self._layout = None
-        self._subject = self._html = self._text = None
+        self._subject = self._html = self._text = self._preheader = None
         if layout:
             try:
                 self._layout = _compile(HTML_ENV, layout, "layout")
@@ -132,15 +137,14 @@ class CompiledCampaign:
                     )
             except TemplateValidationError as exc:
                 problems.extend(exc.problems)
-            # Same line as the body: error line numbers stay the user's.
-            html = "{% extends " + LAYOUT_VARIABLE + " %}{% block content %}" + html
-            html += "{% endblock %}"
+        body = html
         for name, env, source in (
             ("subject", TEXT_ENV, subject),
-            ("html", HTML_ENV, html),
+            ("preheader", TEXT_ENV, preheader),
+            ("html", HTML_ENV, _extending(html) if layout else html),
             ("text", TEXT_ENV, text),
         ):
-            if name == "text" and not source.strip():
+            if name in ("text", "preheader") and not source.strip():
                 continue
             try:
                 setattr(self, f"_{name}", _compile(env, source, name))
@@ -148,11 +152,29 @@ class CompiledCampaign:
                 problems.extend(exc.problems)
         if problems:
             raise TemplateValidationError(problems)
+        # What is sent: the templates with their CSS inlined and the preheader's
+        # place marked, compiled once here. The templates above, as written,
+        # name the user's line when a render fails (see ``render``).
+        self._sent_html, self._sent_layout = self._html, self._layout
+        inlined = inline_templates(html=body, layout=layout, env=HTML_ENV)
+        sent_body, sent_layout = inlined.html, inlined.layout
+        if self._preheader is not None:
+            sent_body, sent_layout = _mark_preheader(sent_body, sent_layout)
+        if inlined.inlined or self._preheader is not None:
+            try:
+                self._sent_layout = HTML_ENV.from_string(sent_layout) if sent_layout else None
+                self._sent_html = HTML_ENV.from_string(
+                    _extending(sent_body) if sent_layout else sent_body
+                )
+            except TemplateSyntaxError:
+                # Not expected (the tags are the user's, checked above); send as written.
+                log.warning("inlined templates do not compile; sent as written", exc_info=True)
+                self._sent_html, self._sent_layout = self._html, self._layout
         self._derived_text: Any = None
         self._derived_layout: Any = None
         self._checks_left = 0
         if self._text is None:
-            self._derive_text(html, layout)
+            self._derive_text(_extending(html) if layout else html, layout)
 
     def _derive_text(self, html: str, layout: str | None) -> None:
         """A text template from the HTML one, trusted once it reads as the
@@ -202,29 +224,77 @@ class CompiledCampaign:
     def render(self, context: Mapping[str, Any]) -> RenderedMessage:
         """Render for one recipient. Raises TemplateValidationError on runtime errors."""
         assert self._subject is not None and self._html is not None
-        parts: dict[str, str] = {}
         ctx = dict(context)
-        if self._layout is not None:
-            ctx[LAYOUT_VARIABLE] = self._layout
-        for name, template in (("subject", self._subject), ("html", self._html)):
-            try:
-                parts[name] = template.render(ctx)
-            except TemplateError as exc:
-                raise TemplateValidationError(
-                    [TemplateProblem(name, _runtime_line(exc), exc.message or str(exc))]
-                ) from exc
+        subject = self._render_part("subject", self._subject, ctx)
+        hidden = Markup()
+        if self._preheader is not None:
+            preview = " ".join(self._render_part("preheader", self._preheader, ctx).split())
+            hidden = preheader_element(preview)
+            ctx[PREHEADER_VARIABLE] = hidden
+        if self._sent_layout is not None:
+            ctx[LAYOUT_VARIABLE] = self._sent_layout
+        try:
+            html = self._sent_html.render(ctx)
+        except TemplateError as exc:
+            # The user's templates as written say on which of their lines.
+            if self._layout is not None:
+                ctx[LAYOUT_VARIABLE] = self._layout
+            self._render_part("html", self._html, ctx)
+            raise TemplateValidationError(
+                [TemplateProblem("html", None, exc.message or str(exc))]
+            ) from exc
         if self._text is not None:
-            try:
-                text = self._text.render(ctx)
-            except TemplateError as exc:
-                raise TemplateValidationError(
-                    [TemplateProblem("text", _runtime_line(exc), exc.message or str(exc))]
-                ) from exc
+            text = self._render_part("text", self._text, ctx)
         else:
-            text = self._text_of(parts["html"], ctx)
+            # The preview text is for the inbox list, not for the text part.
+            text = self._text_of(html.replace(hidden, "", 1) if hidden else html, ctx)
         # A subject is one header line: newlines would allow header injection.
-        subject = " ".join(parts["subject"].split())
-        return RenderedMessage(subject=subject, html=parts["html"], text=text)
+        subject = " ".join(subject.split())
+        return RenderedMessage(subject=subject, html=html, text=text)
+
+    @staticmethod
+    def _render_part(name: str, template: Any, ctx: dict[str, Any]) -> str:
+        try:
+            return str(template.render(ctx))
+        except TemplateError as exc:
+            raise TemplateValidationError(
+                [TemplateProblem(name, _runtime_line(exc), exc.message or str(exc))]
+            ) from exc
+
+
+def _extending(html: str) -> str:
+    # Same line as the body: error line numbers stay the user's.
+    return "{% extends " + LAYOUT_VARIABLE + " %}{% block content %}" + html + "{% endblock %}"
+
+
+# Inbox clients show the first text of a message after its subject; the spacers
+# (zero-width non-joiners and non-breaking spaces) keep the body's first words
+# from trailing after a short preheader.
+_PREHEADER = Markup(
+    '<div style="display:none;font-size:1px;color:transparent;line-height:1px;max-height:0;'
+    'max-width:0;opacity:0;overflow:hidden;mso-hide:all">{}'
+    "&#847;&zwnj;&nbsp;&#847;&zwnj;&nbsp;&#847;&zwnj;&nbsp;&#847;&zwnj;&nbsp;"
+    "&#847;&zwnj;&nbsp;&#847;&zwnj;&nbsp;&#847;&zwnj;&nbsp;&#847;&zwnj;&nbsp;"
+    "&#847;&zwnj;&nbsp;&#847;&zwnj;&nbsp;&#847;&zwnj;&nbsp;&#847;&zwnj;&nbsp;"
+    "</div>"
+)
+_BODY_TAG = re.compile(r"<body\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.IGNORECASE)
+
+
+def preheader_element(preview: str) -> Markup:
+    """The hidden element carrying a message's preview text."""
+    return _PREHEADER.format(preview)  # format escapes the preview
+
+
+def _mark_preheader(body: str, layout: str | None) -> tuple[str, str | None]:
+    """The templates with the preheader's variable right after ``<body>``: the
+    layout's, else the body's own, else first in the body."""
+    mark = "{{ " + PREHEADER_VARIABLE + " }}"
+    for source in (layout, body):
+        if source and (match := _BODY_TAG.search(source)):
+            marked = source[: match.end()] + mark + source[match.end() :]
+            return (body, marked) if source is layout else (marked, layout)
+    return mark + body, layout
 
 
 def _has_content_block(layout: str) -> bool:
@@ -382,16 +452,33 @@ def sample_context(*, campaign_name: str, campaign_subject: str) -> dict[str, An
 
 @lru_cache(maxsize=64)
 def _compiled(
-    campaign_id: int, version: str, subject: str, html: str, text: str, layout: str | None
+    campaign_id: int,
+    version: str,
+    subject: str,
+    html: str,
+    text: str,
+    layout: str | None,
+    preheader: str = "",
 ) -> CompiledCampaign:
     del campaign_id, version  # part of the cache key only
-    return CompiledCampaign(subject=subject, html=html, text=text, layout=layout)
+    return CompiledCampaign(
+        subject=subject, html=html, text=text, layout=layout, preheader=preheader
+    )
 
 
 def compiled_for(campaign: Any) -> CompiledCampaign:
-    """The compiled templates of a campaign, compiled once per process per version."""
+    """The compiled templates of a campaign, compiled (and their CSS inlined) once per
+    process per version, then rendered per recipient."""
     layout = campaign.template.html if campaign.template_id else None
     version = f"{campaign.updated_at.isoformat()}:{campaign.template_id}"
     if campaign.template_id:
         version += ":" + campaign.template.updated_at.isoformat()
-    return _compiled(campaign.pk, version, campaign.subject, campaign.html, campaign.text, layout)
+    return _compiled(
+        campaign.pk,
+        version,
+        campaign.subject,
+        campaign.html,
+        campaign.text,
+        layout,
+        getattr(campaign, "preheader", ""),
+    )
