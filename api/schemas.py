@@ -458,6 +458,17 @@ class CampaignIn(Schema):
     tracking_privacy: bool = Field(
         default=False, description="Count opens and clicks without naming who."
     )
+    # --- Editing: preheader, editor mode, Markdown source, tags, archive ---
+    preheader: str = Field(default="", description="The line inboxes show after the subject.")
+    editor: Literal["rich", "markdown", "html"] = Field(
+        default="html",
+        description="How the body is written; markdown: html is made from source, html ignored.",
+    )
+    source: str = Field(default="", description="The Markdown body, in markdown mode.")
+    tags: list[str] = Field(default=[], description="Tag names; new ones are made.")
+    public_archive: bool = Field(
+        default=False, description="Once sent, shown in the public web archive."
+    )
     ab_test: AbTestIn | None = Field(
         default=None, description="Send variants to a test share first, then the winner."
     )
@@ -488,6 +499,17 @@ class CampaignPatch(Schema):
     track_opens: bool = True
     track_clicks: bool = True
     tracking_privacy: bool = False
+    # --- Editing: preheader, editor mode, Markdown source, tags, archive ---
+    preheader: str = Field(default="", description="The line inboxes show after the subject.")
+    editor: Literal["rich", "markdown", "html"] = Field(
+        default="html",
+        description="How the body is written; markdown: html is made from source, html ignored.",
+    )
+    source: str = Field(default="", description="The Markdown body, in markdown mode.")
+    tags: list[str] = Field(default=[], description="Tag names; new ones are made.")
+    public_archive: bool = Field(
+        default=False, description="Once sent, shown in the public web archive."
+    )
 
 
 class CampaignOut(Schema):
@@ -512,6 +534,11 @@ class CampaignOut(Schema):
     track_opens: bool
     track_clicks: bool
     tracking_privacy: bool
+    # --- Editing ---
+    preheader: str
+    editor: str
+    source: str = Field(description="The Markdown body in markdown mode; empty otherwise.")
+    public_archive: bool
     created_at: datetime
     scheduled_at: datetime | None
     started_at: datetime | None
@@ -554,6 +581,12 @@ class CampaignStatsOut(Schema):
 class CampaignDetailOut(CampaignOut):
     stats: CampaignStatsOut
     ab_test: AbTestOut | None = Field(description="Its A/B test, if it has one.")
+    # --- Editing: on the detail only, as the list does not read the tags ---
+    tags: list[str] = Field(description="Tag names.")
+
+    @staticmethod
+    def resolve_tags(obj: Campaign) -> list[str]:
+        return [tag.name for tag in obj.tags.all()]
 
     @staticmethod
     def resolve_ab_test(obj: Campaign) -> dict[str, Any] | None:

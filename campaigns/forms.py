@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from campaigns.editor import clean_tag_names
 from campaigns.models import Campaign, Template
 from campaigns.services import extra_servers_of
 from delivery.models import SmtpServer
@@ -31,6 +32,43 @@ class CampaignForm(ServiceForm):
     name = forms.CharField(max_length=200, required=False, help_text="Only your team sees this.")
     subject = forms.CharField(
         max_length=998, required=False, help_text="A Jinja template, like the body."
+    )
+    preheader = forms.CharField(
+        max_length=255,
+        required=False,
+        help_text="The line inboxes show after the subject; 40 to 100 characters read best.",
+    )
+    tags = forms.CharField(
+        max_length=1000,
+        required=False,
+        help_text="Comma-separated, to find campaigns again; new tags are made as you save.",
+    )
+    public_archive = forms.BooleanField(
+        label="Show in the public archive",
+        required=False,
+        help_text="Once sent, a web version anyone can read, with sample data for personal parts.",
+    )
+    editor = forms.ChoiceField(
+        label="Write in",
+        choices=Campaign.Editor.choices,
+        initial=Campaign.Editor.RICH,
+        # Optional so a form posted without it (a script, an older page) means
+        # HTML, the mode every campaign had before there were modes.
+        required=False,
+        help_text=(
+            "Switching from HTML or rich text to Markdown may lose layout and styles; "
+            "the HTML below is what is sent in every mode."
+        ),
+    )
+    source = forms.CharField(
+        label="Markdown",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 16, "class": "code", "spellcheck": "true"}),
+        help_text=(
+            "Used in Markdown mode: the HTML is made from it when you save. "
+            "Jinja tags such as {{ subscriber.name }} are kept as written."
+        ),
     )
     from_email = forms.CharField(
         label="From",
@@ -118,6 +156,9 @@ class CampaignForm(ServiceForm):
 
     service_field_aliases = {"layout": "template"}
     default_error_field = None
+    # Marks the editor's textareas for static/js/editor.js; without JavaScript
+    # they stay plain textareas and the form works the same.
+    EDITOR_WIDGET_ATTRS = {"html": "html", "source": "markdown"}
 
     def __init__(
         self,
@@ -144,6 +185,8 @@ class CampaignForm(ServiceForm):
         )
         # Service errors about the extra servers, shown beside their rows.
         self.server_errors: list[str] = []
+        for name, mode in self.EDITOR_WIDGET_ATTRS.items():
+            self.fields[name].widget.attrs["data-editor-body"] = mode
 
     @classmethod
     def blank(cls) -> CampaignForm:
@@ -151,6 +194,7 @@ class CampaignForm(ServiceForm):
             initial={
                 "from_email": settings.DEFAULT_FROM_EMAIL,
                 "html": STARTER_HTML,
+                "editor": Campaign.Editor.RICH,
                 "track_opens": settings.POSTINO["TRACK_OPENS"],
                 "track_clicks": settings.POSTINO["TRACK_CLICKS"],
             }
@@ -162,6 +206,11 @@ class CampaignForm(ServiceForm):
             initial={
                 "name": campaign.name,
                 "subject": campaign.subject,
+                "preheader": campaign.preheader,
+                "tags": ", ".join(tag.name for tag in campaign.tags.all()),
+                "public_archive": campaign.public_archive,
+                "editor": campaign.editor,
+                "source": campaign.source,
                 "from_email": campaign.from_email,
                 "reply_to": campaign.reply_to,
                 "lists": list(campaign.lists.all()),
@@ -195,6 +244,8 @@ class CampaignForm(ServiceForm):
     def service_kwargs(self) -> dict[str, Any]:
         """Arguments for create/update_campaign: the rate as a fraction, rows as servers."""
         data = dict(self.cleaned_data)
+        data["tags"] = clean_tag_names(data["tags"])
+        data["editor"] = data["editor"] or Campaign.Editor.HTML
         if data["smtp_weight"] is None:
             data["smtp_weight"] = 1
         rate = data["max_error_rate"]

@@ -16,7 +16,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns import abtest
-from campaigns.models import AbTest, Campaign, CampaignServer, Template
+from campaigns.editor import Body, body_for, clean_tag_names
+from campaigns.models import AbTest, Campaign, CampaignServer, Tag, Template
 from campaigns.rendering import (
     FieldAndTemplateErrors,
     TemplateProblem,
@@ -85,11 +86,12 @@ def _validate_campaign(
     subject: str,
     from_email: str,
     reply_to: str,
-    html: str,
+    body: Body,
     text: str,
     template: Template | None,
     lists: list[MailingList],
     routing: dict[str, Any],
+    preheader: str = "",
 ) -> tuple[str, str, Routing]:
     """Every check a campaign's fields get, all of them, raised once.
 
@@ -107,8 +109,17 @@ def _validate_campaign(
         collect(ValidationError({"name": "A campaign needs a name."}))
     if not subject.strip():
         collect(ValidationError({"subject": "A campaign needs a subject."}))
-    if not html.strip():
-        collect(ValidationError({"html": "A campaign needs an HTML body."}))
+    if not body.html.strip():
+        if body.markdown is not None:
+            collect(ValidationError({"source": "A campaign needs a body: write the Markdown."}))
+        else:
+            collect(ValidationError({"html": "A campaign needs an HTML body."}))
+    if len(preheader) > PREHEADER_MAX:
+        collect(
+            ValidationError(
+                {"preheader": f"At most {PREHEADER_MAX} characters; inboxes show about 100."}
+            )
+        )
     try:
         from_email = validate_from_address(from_email)
     except ValidationError as exc:
@@ -125,9 +136,10 @@ def _validate_campaign(
         collect(exc)
     problems: list[TemplateProblem] = []
     try:
-        _check_templates(subject=subject, html=html, text=text, template=template, lists=lists)
+        _check_templates(subject=subject, html=body.html, text=text, template=template, lists=lists)
     except TemplateValidationError as exc:
-        problems = exc.problems
+        # In Markdown mode on the Markdown's own lines: that is what the author sees.
+        problems = body.problems_in_source(exc.problems)
     if errors:
         raise FieldAndTemplateErrors(errors, problems)
     if problems:
@@ -231,6 +243,34 @@ def extra_servers_of(campaign: Campaign) -> list[tuple[SmtpServer, int]]:
     ]
 
 
+# Inboxes show the first 40 to 130 characters; the column allows 255.
+PREHEADER_MAX = 255
+TAG_NAME_MAX = 50
+
+
+def clean_preheader(value: str) -> str:
+    """One line: a preheader is shown in an inbox's list, where newlines mean nothing."""
+    return " ".join((value or "").split())
+
+
+def tags_named(names: Sequence[str]) -> list[Tag]:
+    """The tags with these names, made on first use; an existing tag is matched
+    ignoring case, so "Promo" and "promo" stay one tag."""
+    too_long = [name for name in names if len(name) > TAG_NAME_MAX]
+    if too_long:
+        raise ValidationError(
+            {"tags": f"A tag has at most {TAG_NAME_MAX} characters: {too_long[0][:60]}…"}
+        )
+    found: list[Tag] = []
+    for name in names:
+        tag = Tag.objects.filter(name__iexact=name).first()
+        if tag is None:
+            # Two editors adding one new tag at once: the unique name lets one win.
+            tag, _ = Tag.objects.get_or_create(name=name)
+        found.append(tag)
+    return found
+
+
 def create_campaign(
     *,
     name: str,
@@ -252,19 +292,30 @@ def create_campaign(
     track_opens: bool | None = None,
     track_clicks: bool | None = None,
     tracking_privacy: bool = False,
+    preheader: str = "",
+    editor: str = Campaign.Editor.HTML,
+    source: str = "",
+    tags: Iterable[str] = (),
+    public_archive: bool = False,
 ) -> Campaign:
     """A draft. ``max_error_rate``/``max_errors`` None: the POSTINO defaults apply;
     so do ``track_opens``/``track_clicks`` None (TRACK_OPENS, TRACK_CLICKS).
+    In Markdown ``editor`` mode the HTML is made from ``source`` and ``html`` is
+    ignored (campaigns.editor); ``tags`` are names, made on first use.
 
     Every problem is reported in one raise (see ``_validate_campaign``)."""
     lists = list(lists)  # read twice: checked against its members, then stored
     segments, excluded_segments = _check_segments(segments, excluded_segments)
+    body = body_for(editor=editor, html=html, source=source)
+    preheader = clean_preheader(preheader)
+    tag_names = clean_tag_names(list(tags))
     from_email, reply_to, routing = _validate_campaign(
         name=name,
         subject=subject,
         from_email=from_email,
         reply_to=reply_to,
-        html=html,
+        body=body,
+        preheader=preheader,
         text=text,
         template=template,
         lists=lists,
@@ -280,12 +331,16 @@ def create_campaign(
         campaign = Campaign(
             name=name.strip(),
             subject=subject,
+            preheader=preheader,
             from_email=from_email,
             reply_to=reply_to,
-            html=html,
+            editor=body.editor,
+            source=body.source,
+            html=body.html,
             text=text,
             template=template,
             smtp_server=smtp_server,
+            public_archive=public_archive,
             created_by=signed_in(actor),
             tracking_privacy=tracking_privacy,
         )
@@ -298,6 +353,7 @@ def create_campaign(
         campaign.lists.set(list(lists))
         campaign.segments.set(segments)
         campaign.excluded_segments.set(excluded_segments)
+        campaign.tags.set(tags_named(tag_names))
         _write_server_links(campaign, routing)
     return campaign
 
@@ -335,6 +391,11 @@ def update_campaign(
     track_opens: bool | Keep = KEEP,
     track_clicks: bool | Keep = KEEP,
     tracking_privacy: bool | Keep = KEEP,
+    preheader: str | Keep = KEEP,
+    editor: str | Keep = KEEP,
+    source: str | Keep = KEEP,
+    tags: Iterable[str] | Keep = KEEP,
+    public_archive: bool | Keep = KEEP,
 ) -> Campaign:
     """Edit a draft or scheduled campaign. Arguments left out (``KEEP``) keep
     their stored values; ``None`` thresholds mean the POSTINO defaults."""
@@ -347,12 +408,20 @@ def update_campaign(
         if isinstance(excluded_segments, Keep)
         else excluded_segments,
     )
+    body = body_for(
+        editor=campaign.editor if isinstance(editor, Keep) else editor,
+        html=html,
+        source=campaign.source if isinstance(source, Keep) else source,
+    )
+    preheader = campaign.preheader if isinstance(preheader, Keep) else clean_preheader(preheader)
+    tag_names = None if isinstance(tags, Keep) else clean_tag_names(list(tags))
     from_email, reply_to, routing = _validate_campaign(
         name=name,
         subject=subject,
         from_email=from_email,
         reply_to=reply_to,
-        html=html,
+        body=body,
+        preheader=preheader,
         text=text,
         template=template,
         lists=lists,
@@ -373,7 +442,10 @@ def update_campaign(
         campaign.subject = subject
         campaign.from_email = from_email
         campaign.reply_to = reply_to
-        campaign.html = html
+        campaign.preheader = preheader
+        campaign.editor = body.editor
+        campaign.source = body.source
+        campaign.html = body.html
         campaign.text = text
         campaign.template = template
         campaign.smtp_server = smtp_server
@@ -381,6 +453,7 @@ def update_campaign(
             ("track_opens", track_opens),
             ("track_clicks", track_clicks),
             ("tracking_privacy", tracking_privacy),
+            ("public_archive", public_archive),
         ):
             if not isinstance(value, Keep):
                 setattr(campaign, name, value)
@@ -389,6 +462,8 @@ def update_campaign(
         campaign.lists.set(list(lists))
         campaign.segments.set(chosen_segments)
         campaign.excluded_segments.set(chosen_excluded)
+        if tag_names is not None:
+            campaign.tags.set(tags_named(tag_names))
         _write_server_links(campaign, routing)
     return campaign
 
@@ -718,8 +793,11 @@ def duplicate_campaign(*, campaign: Campaign, actor: Any = None) -> Campaign:
         copy = Campaign(
             name=f"Copy of {campaign.name}"[: name_field.max_length],
             subject=campaign.subject,
+            preheader=campaign.preheader,
             from_email=campaign.from_email,
             reply_to=campaign.reply_to,
+            editor=campaign.editor,
+            source=campaign.source,
             html=campaign.html,
             text=campaign.text,
             template_id=campaign.template_id,
@@ -730,12 +808,14 @@ def duplicate_campaign(*, campaign: Campaign, actor: Any = None) -> Campaign:
             track_opens=campaign.track_opens,
             track_clicks=campaign.track_clicks,
             tracking_privacy=campaign.tracking_privacy,
+            public_archive=campaign.public_archive,
             created_by=signed_in(actor),
         )
         copy.save()
         copy.lists.set(list(campaign.lists.all()))
         copy.segments.set(list(campaign.segments.all()))
         copy.excluded_segments.set(list(campaign.excluded_segments.all()))
+        copy.tags.set(list(campaign.tags.all()))
         CampaignServer.objects.bulk_create(
             CampaignServer(campaign=copy, smtp_server_id=link.smtp_server_id, weight=link.weight)
             for link in campaign.server_links.order_by("id")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import report_views, views
+from campaigns import preview_views, report_views, views
 
 app_name = "campaigns"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("campaigns/", views.campaign_index, name="index"),
     path("campaigns/new/", views.campaign_create, name="create"),
     path("campaigns/compare/", report_views.campaign_compare, name="compare"),
+    path("campaigns/preview/live/", preview_views.campaign_live_preview, name="live_preview"),
     path("campaigns/<int:campaign_id>/", views.campaign_detail, name="detail"),
     path("campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="edit"),
     path("campaigns/<int:campaign_id>/stats.json", views.campaign_stats_json, name="stats"),

@@ -88,6 +88,11 @@ def _create(request: HttpRequest, payload: CampaignIn) -> Campaign:
         track_opens=payload.track_opens,
         track_clicks=payload.track_clicks,
         tracking_privacy=payload.tracking_privacy,
+        preheader=payload.preheader,
+        editor=payload.editor,
+        source=payload.source,
+        tags=payload.tags,
+        public_archive=payload.public_archive,
         actor=request.auth,  # type: ignore[attr-defined]
     )
 
@@ -232,6 +237,11 @@ def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPat
         track_opens=payload.track_opens if "track_opens" in given else KEEP,
         track_clicks=payload.track_clicks if "track_clicks" in given else KEEP,
         tracking_privacy=payload.tracking_privacy if "tracking_privacy" in given else KEEP,
+        preheader=payload.preheader if "preheader" in given else KEEP,
+        editor=payload.editor if "editor" in given else KEEP,
+        source=payload.source if "source" in given else KEEP,
+        tags=payload.tags if "tags" in given else KEEP,
+        public_archive=payload.public_archive if "public_archive" in given else KEEP,
     )
 
 
