@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import preview_views, report_views, views
+from campaigns import ab_views, preview_views, report_views, views
 
 app_name = "campaigns"
 
@@ -28,4 +28,6 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>/archive/", views.campaign_archive, name="archive"),
     path("campaigns/<int:campaign_id>/unarchive/", views.campaign_unarchive, name="unarchive"),
     path("campaigns/<int:campaign_id>/duplicate/", views.campaign_duplicate, name="duplicate"),
+    path("campaigns/<int:campaign_id>/ab-test/", ab_views.ab_test_edit, name="ab_test"),
+    path("campaigns/<int:campaign_id>/ab-winner/", ab_views.ab_test_winner, name="ab_winner"),
 ]

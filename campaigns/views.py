@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bounces import selectors as bounce_selectors
 from campaigns import services
+from campaigns.ab_views import ab_test_context
 from campaigns.forms import CampaignForm, PreviewForm, StartForm, TestSendForm, percent
 from campaigns.models import Campaign
 from campaigns.personalize import build_context
@@ -214,6 +215,7 @@ def _activity_context(campaign: Campaign) -> dict[str, Any]:
         "rate_chart": bar_chart(points, unit="messages"),
         "failures": delivery_selectors.recent_failures(campaign),
         "bounce_figures": bounce_selectors.campaign_bounce_figures(campaign.pk),
+        **ab_test_context(campaign),
     }
 
 
