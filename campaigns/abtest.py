@@ -154,6 +154,31 @@ def configure(
     return test
 
 
+def copy_test(*, source: Campaign, target: Campaign) -> AbTest | None:
+    """The source's test set up afresh on ``target`` (a duplicate): the same
+    variants and settings, nothing of how it ran."""
+    test = AbTest.objects.filter(campaign=source).first()
+    if test is None:
+        return None
+    copy = AbTest.objects.create(
+        campaign=target,
+        test_percent=test.test_percent,
+        wait_minutes=test.wait_minutes,
+        metric=test.metric,
+    )
+    AbVariant.objects.bulk_create(
+        AbVariant(
+            ab_test=copy,
+            index=variant.index,
+            subject=variant.subject,
+            from_name=variant.from_name,
+            html=variant.html,
+        )
+        for variant in test.variants.all()
+    )
+    return copy
+
+
 def remove(*, campaign: Campaign) -> None:
     if not campaign.is_editable:
         raise AbTestError(f"a {campaign.status} campaign's A/B test cannot change")

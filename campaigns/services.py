@@ -820,6 +820,7 @@ def duplicate_campaign(*, campaign: Campaign, actor: Any = None) -> Campaign:
             CampaignServer(campaign=copy, smtp_server_id=link.smtp_server_id, weight=link.weight)
             for link in campaign.server_links.order_by("id")
         )
+        abtest.copy_test(source=campaign, target=copy)
     return copy
 
 

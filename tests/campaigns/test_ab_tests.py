@@ -186,3 +186,23 @@ def test_each_recipient_gets_their_variant_and_the_rest_the_winner(campaign: Cam
     assert prepared.from_header == '"Ana from Postino" <news@postino.example.com>'
     test.refresh_from_db()
     assert test.winner == 0
+
+
+def test_a_duplicate_gets_the_test_afresh(campaign: Campaign) -> None:
+    from campaigns.services import duplicate_campaign
+
+    abtest.configure(campaign=campaign, variants=SUBJECTS, test_percent=30, metric="clicks")
+    start_campaign(campaign=campaign)
+    send_test_share(campaign)
+    abtest.advance()
+
+    copy = duplicate_campaign(campaign=campaign)
+
+    test = AbTest.objects.get(campaign=copy)
+    assert (test.phase, test.winner, test.test_percent, test.metric) == (
+        "testing",
+        None,
+        30,
+        "clicks",
+    )
+    assert [v.subject for v in test.variants.all()] == [v.subject for v in SUBJECTS]
