@@ -13,9 +13,11 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from campaigns.models import Campaign
+from campaigns import abtest
+from campaigns.models import AbTest, Campaign
 from postino.charts import series_chart
 from postino.permissions import staff_required
+from subscribers.selectors import safe_cell
 from tracking import report_csv
 from tracking.selectors import MAX_COMPARED, Report, Timeline, campaign_report, compare_campaigns
 
@@ -106,8 +108,25 @@ def _slug(name: str) -> str:
 @staff_required
 def campaign_report_csv(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
-    rows = report_csv.report_rows(campaign, campaign_report(campaign))
+    rows = [*report_csv.report_rows(campaign, campaign_report(campaign)), *_ab_rows(campaign)]
     return _csv_response(f"report-{campaign.pk}-{_slug(campaign.name)}.csv", rows)
+
+
+def _ab_rows(campaign: Campaign) -> list[report_csv.Row]:
+    """The A/B test's section of the CSV: each variant's test figures."""
+    test = AbTest.objects.filter(campaign=campaign).first()
+    if test is None:
+        return []
+    rows: list[report_csv.Row] = [
+        [],
+        ["A/B variant", "Sent", "People who opened", "Opened (%)", "People who clicked",
+         "Clicked (%)", "Winner"],
+    ]  # fmt: skip
+    for row in abtest.variant_figures(test):
+        won = "yes" if test.winner == row.index else ""
+        opened, clicked = report_csv.percent(row.open_rate), report_csv.percent(row.click_rate)
+        rows.append([safe_cell(row.label), row.sent, row.opened, opened, row.clicked, clicked, won])
+    return rows
 
 
 def _compared_ids(request: HttpRequest) -> tuple[list[int], str]:

@@ -3,7 +3,10 @@ by people's opens (or by hand), and each variant rendered as its recipients get 
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -206,3 +209,22 @@ def test_a_duplicate_gets_the_test_afresh(campaign: Campaign) -> None:
         "clicks",
     )
     assert [v.subject for v in test.variants.all()] == [v.subject for v in SUBJECTS]
+
+
+def test_the_report_csv_gives_each_variants_figures(
+    campaign: Campaign, teammate_client: Any
+) -> None:
+    abtest.configure(campaign=campaign, variants=SUBJECTS, metric="manual")
+    start_campaign(campaign=campaign)
+    send_test_share(campaign)
+    abtest.advance()
+    abtest.choose_winner(campaign=campaign, variant=1)
+
+    content = teammate_client.get(f"/campaigns/{campaign.pk}/report.csv").content.decode()
+    rows = list(csv.reader(io.StringIO(content)))
+    head = rows.index(
+        ["A/B variant", "Sent", "People who opened", "Opened (%)", "People who clicked",
+         "Clicked (%)", "Winner"]
+    )  # fmt: skip
+    assert rows[head + 1][:2] == ["A: Spring sale {{ subscriber.name }}", "10"]
+    assert rows[head + 2] == ["B: Save 20%", "10", "0", "0.00", "0", "0.00", "yes"]
