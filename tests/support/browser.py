@@ -24,7 +24,10 @@ from django.test import override_settings
 from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path("/tmp")
+# The main pages as the browser tests see them, kept after a run (CI too):
+# var/ is the checkout's own scratch directory, never committed.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 BROWSER_MARKS = [
     pytest.mark.browser,
