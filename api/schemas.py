@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Field, Schema
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
-from campaigns import abtest
+from campaigns import abtest, schedule
 from campaigns.models import AbTest, Campaign
 from campaigns.selectors import CampaignStats, campaign_stats
 from delivery import dkim
@@ -541,6 +542,9 @@ class CampaignOut(Schema):
     public_archive: bool
     created_at: datetime
     scheduled_at: datetime | None
+    schedule_timezone: str = Field(
+        description="The IANA zone the schedule was chosen in; empty: the site's TIME_ZONE."
+    )
     started_at: datetime | None
     finished_at: datetime | None
 
@@ -636,7 +640,30 @@ def ab_test_payload(campaign: Campaign) -> dict[str, Any] | None:
 
 class StartIn(Schema):
     scheduled_at: datetime | None = Field(
-        default=None, description="Start later instead of now (ISO 8601 with a time zone)."
+        default=None,
+        description="Start later instead of now: ISO 8601 with an offset "
+        "(2030-01-01T09:00:00+01:00), or a local time without one and `timezone`.",
+    )
+    timezone: str = Field(
+        default="",
+        description="The IANA zone of the schedule (Europe/Berlin): a scheduled_at without an "
+        "offset is read in it, and the campaign shows its time there. Empty: the site's "
+        "TIME_ZONE, and scheduled_at needs an offset. A local time skipped or repeated by a "
+        "daylight-saving change is refused.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def known_zone(cls, value: str) -> str:
+        try:
+            return schedule.clean_zone_name(value)
+        except DjangoValidationError as exc:
+            raise PydanticCustomError("time_zone", " ".join(exc.messages)) from exc
+
+
+class RescheduleIn(StartIn):
+    scheduled_at: datetime = Field(
+        description="The new start: ISO 8601 with an offset, or a local time and `timezone`."
     )
 
 

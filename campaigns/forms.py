@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.fields import BaseTemporalField
 
+from campaigns import schedule
 from campaigns.editor import clean_tag_names
 from campaigns.models import Campaign, Template
 from campaigns.services import extra_servers_of
@@ -301,30 +304,107 @@ ExtraServerFormSet = forms.formset_factory(
 )
 
 
-class StartForm(forms.Form):
-    """Start or schedule; the first POST asks for confirmation, ``confirmed`` starts."""
+class WallClockField(forms.DateTimeField):
+    """A date and time as typed, without a zone: the form reads it in the zone chosen
+    beside it. (``DateTimeField`` would read it in TIME_ZONE before the form saw the zone.)"""
 
-    scheduled_at = forms.DateTimeField(
-        label="Schedule (optional)",
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        parsed = BaseTemporalField.to_python(self, value)
+        assert parsed is None or isinstance(parsed, datetime)
+        return parsed
+
+
+class ScheduleForm(forms.Form):
+    """A wall-clock date and time and the IANA zone it is in; ``instant()`` is the moment."""
+
+    scheduled_at = WallClockField(
+        label="Date and time",
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+    schedule_timezone = forms.ChoiceField(label="Time zone", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone = self.fields["schedule_timezone"]
+        assert isinstance(zone, forms.ChoiceField)
+        zone.choices = schedule.zone_choices()
+        zone.initial = zone.initial or schedule.site_zone_name()
+
+    @classmethod
+    def for_campaign(cls, campaign: Campaign, **kwargs: Any) -> Any:
+        """Prefilled with the campaign's schedule, in the zone it was chosen in."""
+        initial: dict[str, Any] = {}
+        if campaign.scheduled_at is not None:
+            local = schedule.in_zone(campaign.scheduled_at, campaign.schedule_timezone)
+            initial = {
+                "scheduled_at": local.replace(tzinfo=None),
+                "schedule_timezone": campaign.schedule_timezone or schedule.site_zone_name(),
+            }
+        return cls(initial=initial, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        local = data.get("scheduled_at")
+        self._instant: datetime | None = None
+        if local is not None:
+            try:
+                self._instant = schedule.local_to_instant(local, self.zone_name())
+            except ValidationError as exc:
+                self.add_error("scheduled_at", exc.message_dict["scheduled_at"])
+        return data
+
+    def zone_name(self) -> str:
+        """The chosen zone; blank when none was posted (the site's zone)."""
+        return str(self.cleaned_data.get("schedule_timezone") or "")
+
+    def instant(self) -> datetime | None:
+        return self._instant
+
+    def local_value(self) -> str:
+        """The date and time as posted, to post back unchanged from a confirmation."""
+        local = self.cleaned_data.get("scheduled_at")
+        return local.strftime("%Y-%m-%dT%H:%M") if local else ""
+
+    def add_service_error(self, exc: ValidationError) -> bool:
+        """Put a refused schedule beside its field; False for other problems."""
+        if not hasattr(exc, "error_dict"):
+            return False
+        placed = False
+        for name in ("scheduled_at", "schedule_timezone"):
+            if name in exc.error_dict:
+                self.add_error(name, exc.message_dict[name])
+                placed = True
+        return placed
+
+
+class StartForm(ScheduleForm):
+    """Start or schedule; the first POST asks for confirmation, ``confirmed`` starts."""
+
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # A datetime-local input carries no zone: the server reads it in TIME_ZONE.
-        self.fields[
-            "scheduled_at"
-        ].help_text = f"Time in {settings.TIME_ZONE}. Leave empty to start now."
+        self.fields["scheduled_at"].label = "Schedule (optional)"
+        self.fields["scheduled_at"].help_text = "In the time zone below. Leave empty to start now."
+        if not self.is_bound:
+            # campaign_detail.html preselects the browser's zone in a fresh form.
+            self.fields["schedule_timezone"].widget.attrs["data-browser-zone"] = ""
 
-    def add_service_error(self, exc: ValidationError) -> bool:
-        """Put a refused schedule beside its field; False for other problems."""
-        if hasattr(exc, "error_dict") and "scheduled_at" in exc.error_dict:
-            self.add_error("scheduled_at", exc.message_dict["scheduled_at"])
-            return True
-        return False
+
+class RescheduleForm(ScheduleForm):
+    """A new time for a scheduled campaign; posted with the ``re`` prefix, since the
+    campaign page shows it beside the start form."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "re")
+        super().__init__(*args, **kwargs)
+        self.fields["scheduled_at"].label = "New date and time"
 
 
 class TestSendForm(ServiceForm):

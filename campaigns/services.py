@@ -15,7 +15,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns import abtest
+from campaigns import abtest, schedule
 from campaigns.editor import Body, body_for, clean_tag_names
 from campaigns.models import AbTest, Campaign, CampaignServer, Tag, Template
 from campaigns.rendering import (
@@ -515,8 +515,11 @@ def _check_sendable(campaign: Campaign) -> None:
     )
 
 
-def check_schedule(scheduled_at: datetime | None) -> None:
-    """Refuse a start time that has already passed: it would start at once."""
+def check_schedule(scheduled_at: datetime | None, schedule_timezone: str = "") -> None:
+    """Refuse a start time that has already passed: it would start at once.
+
+    The message shows the time in the zone it was chosen in (``schedule_timezone``,
+    blank: the site's), as the person typed it."""
     if scheduled_at is None:
         return
     if timezone.is_naive(scheduled_at):
@@ -524,29 +527,33 @@ def check_schedule(scheduled_at: datetime | None) -> None:
         raise ValidationError(
             {
                 "scheduled_at": "Give the time with its time zone, "
-                "such as 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00."
+                "such as 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00, "
+                "or name the zone it is in."
             }
         )
     now = timezone.now()
     if scheduled_at <= now:
-        local = timezone.localtime(scheduled_at)
+        zone_name = schedule_timezone or schedule.site_zone_name()
         raise ValidationError(
             {
                 "scheduled_at": (
-                    f"{local:%Y-%m-%d %H:%M} ({timezone.get_current_timezone_name()}) has "
-                    f"already passed; it is now {timezone.localtime(now):%Y-%m-%d %H:%M}. "
+                    f"{schedule.in_zone(scheduled_at, zone_name):%Y-%m-%d %H:%M} ({zone_name}) "
+                    f"has already passed; it is now "
+                    f"{schedule.in_zone(now, zone_name):%Y-%m-%d %H:%M}. "
                     "Choose a later time, or leave it empty to start now."
                 )
             }
         )
 
 
-def check_startable(*, campaign: Campaign, scheduled_at: datetime | None = None) -> None:
+def check_startable(
+    *, campaign: Campaign, scheduled_at: datetime | None = None, schedule_timezone: str = ""
+) -> None:
     """What ``start_campaign`` would refuse, checked without changing anything, so
     the confirmation step only asks about a start that can happen."""
     if campaign.status not in {Campaign.Status.DRAFT, Campaign.Status.SCHEDULED}:
         raise CampaignStateError(f"a {campaign.status} campaign cannot be started")
-    check_schedule(scheduled_at)
+    check_schedule(scheduled_at, schedule.clean_zone_name(schedule_timezone))
     _check_sendable(campaign)
 
 
@@ -556,13 +563,18 @@ NOBODY_TO_SEND_TO = (
 )
 
 
-def start_campaign(*, campaign: Campaign, scheduled_at: datetime | None = None) -> Campaign:
+def start_campaign(
+    *, campaign: Campaign, scheduled_at: datetime | None = None, schedule_timezone: str = ""
+) -> Campaign:
     """Start now, or schedule for later. Sending happens in Celery chunk tasks.
 
     A time in the past is refused rather than taken as "now" (a typo in the
     year must not send to everyone), and so is a start that reaches nobody.
+    ``schedule_timezone`` is the IANA zone the time was chosen in, kept to show
+    it as entered (blank: the site's ``TIME_ZONE``); ``scheduled_at`` is an instant.
     """
-    check_schedule(scheduled_at)
+    zone_name = schedule.clean_zone_name(schedule_timezone)
+    check_schedule(scheduled_at, zone_name)
     _check_sendable(campaign)
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -570,37 +582,132 @@ def start_campaign(*, campaign: Campaign, scheduled_at: datetime | None = None) 
             raise CampaignStateError(f"a {locked.status} campaign cannot be started")
         if scheduled_at is not None:
             locked.status = Campaign.Status.SCHEDULED
+            locked.status_reason = ""
             locked.scheduled_at = scheduled_at
-            locked.save(update_fields=["status", "scheduled_at", "updated_at"])
+            locked.schedule_timezone = zone_name
+            locked.save(
+                update_fields=[
+                    "status",
+                    "status_reason",
+                    "scheduled_at",
+                    "schedule_timezone",
+                    "updated_at",
+                ]
+            )
             return locked
-        written = snapshot_audience(locked)
-        if not written and not Delivery.objects.filter(campaign=locked).exists():
-            # Raising rolls the transaction back: the campaign stays as it was.
-            raise ValidationError({"lists": NOBODY_TO_SEND_TO})
-        locked.status = Campaign.Status.RUNNING
-        locked.status_reason = ""
-        locked.started_at = timezone.now()
-        locked.save(update_fields=["status", "status_reason", "started_at", "updated_at"])
-        jobs.dispatch_campaign(locked.pk)
+        _begin_sending(locked)
     return locked
 
 
+def _begin_sending(locked: Campaign) -> None:
+    """Snapshot the audience and run; call with the campaign's row locked."""
+    written = snapshot_audience(locked)
+    if not written and not Delivery.objects.filter(campaign=locked).exists():
+        # Raising rolls the transaction back: the campaign stays as it was.
+        raise ValidationError({"lists": NOBODY_TO_SEND_TO})
+    locked.status = Campaign.Status.RUNNING
+    locked.status_reason = ""
+    locked.started_at = timezone.now()
+    locked.save(update_fields=["status", "status_reason", "started_at", "updated_at"])
+    jobs.dispatch_campaign(locked.pk)
+
+
 def start_due_scheduled_campaigns() -> list[int]:
-    started = []
-    due = Campaign.objects.filter(
-        status=Campaign.Status.SCHEDULED, scheduled_at__lte=timezone.now()
-    ).values_list("pk", flat=True)
-    for campaign_id in due:
-        campaign = Campaign.objects.get(pk=campaign_id)
-        try:
-            start_campaign(campaign=campaign)
-        except (CampaignStateError, ValidationError) as exc:
-            Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SCHEDULED).update(
-                status=Campaign.Status.DRAFT, status_reason=f"Scheduled start failed: {exc}"
-            )
-            continue
-        started.append(campaign_id)
-    return started
+    """Start every scheduled campaign whose time has come; the ids started."""
+    now = timezone.now()
+    due = list(
+        Campaign.objects.filter(
+            status=Campaign.Status.SCHEDULED, scheduled_at__lte=now
+        ).values_list("pk", flat=True)
+    )
+    return [campaign_id for campaign_id in due if start_scheduled_campaign(campaign_id, now=now)]
+
+
+def start_scheduled_campaign(campaign_id: int, *, now: datetime) -> bool:
+    """Start one campaign the scheduler found due at ``now``; False when it did not start.
+
+    Between the scheduler's query and this call someone may have rescheduled,
+    unscheduled or cancelled it, so the row is locked and claimed only if it
+    is still scheduled and still due: a campaign moved to next week (or back
+    to draft) must not start now. A reschedule that comes second waits for the
+    lock, then finds it running and is refused (see ``reschedule_campaign``).
+    A due campaign that cannot start goes back to draft with the reason.
+    """
+    still_due = {"pk": campaign_id, "status": Campaign.Status.SCHEDULED, "scheduled_at__lte": now}
+    campaign = Campaign.objects.filter(**still_due).first()
+    if campaign is None:
+        return False
+    try:
+        _check_sendable(campaign)
+        with transaction.atomic():
+            locked = Campaign.objects.select_for_update().filter(**still_due).first()
+            if locked is None:
+                return False
+            _begin_sending(locked)
+    except (ValidationError, TemplateValidationError) as exc:
+        Campaign.objects.filter(**still_due).update(
+            status=Campaign.Status.DRAFT,
+            status_reason=f"Scheduled start failed: {exc}",
+            updated_at=timezone.now(),
+        )
+        return False
+    return True
+
+
+def reschedule_campaign(
+    *, campaign: Campaign, scheduled_at: datetime | None, schedule_timezone: str = ""
+) -> Campaign:
+    """Move a scheduled campaign to another time (and zone).
+
+    A conditional UPDATE on the status decides against the scheduler: if it
+    claimed the campaign first, nothing changes here and the caller is told the
+    campaign already started; if this comes first, the scheduler finds the
+    campaign no longer due (``start_scheduled_campaign``).
+    """
+    zone_name = schedule.clean_zone_name(schedule_timezone)
+    if scheduled_at is None:
+        raise ValidationError({"scheduled_at": "Choose the new date and time."})
+    check_schedule(scheduled_at, zone_name)
+    changed = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SCHEDULED).update(
+        scheduled_at=scheduled_at,
+        schedule_timezone=zone_name,
+        status_reason="",
+        updated_at=timezone.now(),
+    )
+    campaign.refresh_from_db()
+    if not changed:
+        raise CampaignStateError(_not_scheduled(campaign, "rescheduled"))
+    return campaign
+
+
+def unschedule_campaign(*, campaign: Campaign) -> Campaign:
+    """Take a scheduled campaign back to draft, to edit and schedule again.
+
+    Unlike cancelling (final), nothing is lost. The same conditional UPDATE as
+    ``reschedule_campaign`` decides a race with the scheduler.
+    """
+    changed = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SCHEDULED).update(
+        status=Campaign.Status.DRAFT,
+        status_reason="",
+        scheduled_at=None,
+        schedule_timezone="",
+        updated_at=timezone.now(),
+    )
+    campaign.refresh_from_db()
+    if not changed:
+        raise CampaignStateError(_not_scheduled(campaign, "unscheduled"))
+    return campaign
+
+
+def _not_scheduled(campaign: Campaign, action: str) -> str:
+    if campaign.status == Campaign.Status.DRAFT:
+        return f"a draft campaign cannot be {action}: it is not scheduled"
+    if campaign.status in {Campaign.Status.RUNNING, Campaign.Status.PAUSED}:
+        return (
+            f"the campaign cannot be {action}: it has already started sending; "
+            "pause or cancel it instead"
+        )
+    return f"a {campaign.status} campaign cannot be {action}"
 
 
 def _transition(campaign: Campaign, *, allowed: set[str], to: str, reason: str = "") -> Campaign:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,13 +13,21 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bounces import selectors as bounce_selectors
-from campaigns import services
+from campaigns import listing, schedule, services, web_archive
 from campaigns.ab_views import ab_test_context
-from campaigns.forms import CampaignForm, PreviewForm, StartForm, TestSendForm, percent
+from campaigns.forms import (
+    CampaignForm,
+    PreviewForm,
+    RescheduleForm,
+    StartForm,
+    TestSendForm,
+    percent,
+)
 from campaigns.models import Campaign
 from campaigns.personalize import build_context
 from campaigns.rendering import (
@@ -92,15 +101,36 @@ def campaign_index(request: HttpRequest) -> HttpResponse:
     after = request.GET.get("before", "")
     # Archived campaigns have their own tab: the default list is what is current.
     archived = request.GET.get("archived") == "1"
-    campaigns = (
-        Campaign.objects.filter(archived_at__isnull=not archived)
-        .select_related("smtp_server")
-        .prefetch_related("lists")
-    )
+    tag = request.GET.get("tag", "").strip()
+    query = request.GET.get("q", "").strip()[: listing.MAX_QUERY_LENGTH]
+    campaigns = listing.campaign_index(archived=archived, tag=tag, query=query)
     page = keyset_page(
         campaigns, after=int(after) if after.isdigit() else None, size=PAGE_SIZE, descending=True
     )
-    return render(request, "campaigns/campaign_index.html", {"page": page, "archived": archived})
+    # The filters every link on the page keeps (pager, tabs, chips).
+    kept = {"archived": "1" if archived else "", "tag": tag, "q": query}
+    return render(
+        request,
+        "campaigns/campaign_index.html",
+        {
+            "page": page,
+            "archived": archived,
+            "tag": tag,
+            "query": query,
+            "tags": listing.tag_chips(),
+            "filtered": bool(tag or query),
+            "next_query": _query_string({**kept, "before": page.next_key or ""}),
+            "tab_query": _query_string({**kept, "archived": ""}),
+            "archived_tab_query": _query_string({**kept, "archived": "1"}),
+            "untagged_query": _query_string({**kept, "tag": ""}),
+        },
+    )
+
+
+def _query_string(params: dict[str, Any]) -> str:
+    """The non-empty parameters as "?a=1&b=2" ("" when none), for links that keep filters."""
+    kept = {key: value for key, value in params.items() if value not in ("", None)}
+    return "?" + urlencode(kept) if kept else ""
 
 
 @require_http_methods(["GET", "POST"])
@@ -163,6 +193,7 @@ def _render_detail(
     *,
     test_form: TestSendForm | None = None,
     start_form: StartForm | None = None,
+    reschedule_form: RescheduleForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = {
@@ -176,12 +207,28 @@ def _render_detail(
         "stats": _stats_payload(campaign),
         "live_statuses": sorted(LIVE_STATUSES),
         "start_form": start_form or StartForm(),
+        "reschedule_form": reschedule_form or RescheduleForm.for_campaign(campaign),
+        "schedule_label": (
+            schedule.describe(campaign.scheduled_at, campaign.schedule_timezone)
+            if campaign.scheduled_at
+            else ""
+        ),
+        "web_archive_url": _web_archive_url(campaign),
         # Before the snapshot the ledger is empty ("Total 0"): say who it would reach.
         "audience": audience_size(campaign) if campaign.is_editable else None,
         "test_form": test_form or TestSendForm(),
         **results_context(campaign),
     }
     return render(request, "campaigns/campaign_detail.html", context, status=status)
+
+
+def _web_archive_url(campaign: Campaign) -> str:
+    """The public web version's address, once it is public; "" before."""
+    if not (campaign.public_archive and web_archive.archive_enabled()):
+        return ""
+    if campaign.status not in web_archive.ARCHIVE_STATUSES or campaign.started_at is None:
+        return ""
+    return reverse("archive:campaign", args=[campaign.pk])
 
 
 def _server_shares(campaign: Campaign) -> list[dict[str, Any]]:
@@ -264,12 +311,16 @@ def campaign_start(request: HttpRequest, campaign_id: int) -> HttpResponse:
     form = StartForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, campaign, start_form=form, status=400)
-    scheduled_at = form.cleaned_data["scheduled_at"]
+    scheduled_at, zone_name = form.instant(), form.zone_name()
     try:
         if not form.cleaned_data["confirmed"]:
-            services.check_startable(campaign=campaign, scheduled_at=scheduled_at)
+            services.check_startable(
+                campaign=campaign, scheduled_at=scheduled_at, schedule_timezone=zone_name
+            )
             return _render_start_confirmation(request, campaign, form)
-        campaign = services.start_campaign(campaign=campaign, scheduled_at=scheduled_at)
+        campaign = services.start_campaign(
+            campaign=campaign, scheduled_at=scheduled_at, schedule_timezone=zone_name
+        )
     except ValidationError as exc:
         if form.add_service_error(exc):
             return _render_detail(request, campaign, start_form=form, status=400)
@@ -278,7 +329,7 @@ def campaign_start(request: HttpRequest, campaign_id: int) -> HttpResponse:
         messages.error(request, "Cannot start: " + _error_text(exc))
     else:
         if campaign.status == Campaign.Status.SCHEDULED:
-            messages.success(request, "Campaign scheduled.")
+            messages.success(request, f"Campaign scheduled for {_schedule_label(campaign)}.")
         else:
             messages.success(request, "Campaign started.")
     return redirect("campaigns:detail", campaign.pk)
@@ -287,17 +338,18 @@ def campaign_start(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def _render_start_confirmation(
     request: HttpRequest, campaign: Campaign, form: StartForm
 ) -> HttpResponse:
-    scheduled_at = form.cleaned_data["scheduled_at"]
+    scheduled_at = form.instant()
     context = {
         "campaign": campaign,
         "audience": audience_size(campaign),
         "servers": _server_shares(campaign),
-        "scheduled_at": timezone.localtime(scheduled_at) if scheduled_at else None,
-        # Posted back as typed (local time, the field's own format).
-        "scheduled_value": (
-            timezone.localtime(scheduled_at).strftime("%Y-%m-%dT%H:%M") if scheduled_at else ""
+        "scheduled_at": scheduled_at,
+        "schedule_label": (
+            schedule.describe(scheduled_at, form.zone_name()) if scheduled_at else ""
         ),
-        "time_zone": settings.TIME_ZONE,
+        # Posted back as typed: the wall-clock time and its zone.
+        "scheduled_value": form.local_value(),
+        "zone_value": form.zone_name(),
     }
     return render(request, "campaigns/campaign_start_confirm.html", context)
 
@@ -312,6 +364,10 @@ def _transition(request: HttpRequest, campaign_id: int, action: str) -> HttpResp
         ),
         "resume": (services.resume_campaign, "Campaign resumed."),
         "cancel": (services.cancel_campaign, "Campaign cancelled."),
+        "unschedule": (
+            services.unschedule_campaign,
+            "Campaign unscheduled: it is a draft again, to edit and schedule when you like.",
+        ),
     }
     service, done = actions[action]
     try:
@@ -339,6 +395,40 @@ def campaign_resume(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @staff_required
 def campaign_cancel(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return _transition(request, campaign_id, "cancel")
+
+
+def _schedule_label(campaign: Campaign) -> str:
+    assert campaign.scheduled_at is not None
+    return schedule.describe(campaign.scheduled_at, campaign.schedule_timezone)
+
+
+@require_POST
+@staff_required
+def campaign_reschedule(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """A new time (and zone) for a scheduled campaign."""
+    campaign = _campaign(campaign_id)
+    form = RescheduleForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, campaign, reschedule_form=form, status=400)
+    try:
+        campaign = services.reschedule_campaign(
+            campaign=campaign, scheduled_at=form.instant(), schedule_timezone=form.zone_name()
+        )
+    except ValidationError as exc:
+        if form.add_service_error(exc):
+            return _render_detail(request, campaign, reschedule_form=form, status=400)
+        messages.error(request, "Cannot reschedule: " + _error_text(exc))
+    except services.CampaignStateError as exc:
+        messages.error(request, "Cannot reschedule: " + _error_text(exc))
+    else:
+        messages.success(request, f"Schedule changed: starts {_schedule_label(campaign)}.")
+    return redirect("campaigns:detail", campaign.pk)
+
+
+@require_POST
+@staff_required
+def campaign_unschedule(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    return _transition(request, campaign_id, "unschedule")
 
 
 @require_POST

@@ -250,6 +250,9 @@ POSTINO: dict[str, Any] = {
     # messages appear on the Outbox page.
     "MAILCATCHER_ENABLED": env_bool("MAILCATCHER_ENABLED", DEBUG),
     "MAILCATCHER_HOST": env_str("MAILCATCHER_HOST", "127.0.0.1"),
+    # The public web archive (/archive/): sent campaigns opted in, with sample
+    # data instead of a reader's. Off: every archive page and the feed are 404.
+    "PUBLIC_ARCHIVE": env_bool("PUBLIC_ARCHIVE", True),
     "MAILCATCHER_PORT": env_int("MAILCATCHER_PORT", 1025, minimum=1),
     # The server (by name) that sends double opt-in confirmation emails, from
     # DEFAULT_FROM_EMAIL; empty: the oldest server (see subscribers.confirmation).

@@ -22,6 +22,7 @@ urlpatterns = [
     path("s/", include("subscribers.public_urls")),
     path("t/", include("tracking.urls")),
     path("api/v1/", api.urls),
+    path("archive/", include("campaigns.archive_urls")),
     path("webhooks/anymail/", include("anymail.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from api.schemas import (
     CampaignReportOut,
     CampaignServerRef,
     ErrorOut,
+    RescheduleIn,
     StartIn,
     TestSendIn,
     TestSendOut,
@@ -33,7 +35,7 @@ from api.selectors import (
     smtp_server_by_id,
     smtp_servers_by_ids,
 )
-from campaigns import abtest, services
+from campaigns import abtest, schedule, services
 from campaigns.models import Campaign
 from delivery.models import SmtpServer
 from delivery.services import KEEP
@@ -165,8 +167,42 @@ def start_campaign(
     request: HttpRequest, campaign_id: int, payload: StartIn | None = None
 ) -> Status[Any]:
     campaign = get_or_404(Campaign, campaign_id)
-    scheduled_at = payload.scheduled_at if payload else None
-    return Status(202, services.start_campaign(campaign=campaign, scheduled_at=scheduled_at))
+    scheduled_at, zone_name = _schedule_of(payload)
+    return Status(
+        202,
+        services.start_campaign(
+            campaign=campaign, scheduled_at=scheduled_at, schedule_timezone=zone_name
+        ),
+    )
+
+
+def _schedule_of(payload: StartIn | None) -> tuple[datetime | None, str]:
+    """The instant and zone asked for: a time without an offset is read in ``timezone``."""
+    if payload is None or payload.scheduled_at is None:
+        return None, ""
+    return schedule.resolve(payload.scheduled_at, payload.timezone), payload.timezone
+
+
+@router.post("/campaigns/{campaign_id}/reschedule", response=ACTION_RESPONSES)
+def reschedule_campaign(
+    request: HttpRequest, campaign_id: int, payload: RescheduleIn
+) -> Status[Any]:
+    """Move a scheduled campaign to another time (409 once it has started)."""
+    campaign = get_or_404(Campaign, campaign_id)
+    scheduled_at, zone_name = _schedule_of(payload)
+    return Status(
+        202,
+        services.reschedule_campaign(
+            campaign=campaign, scheduled_at=scheduled_at, schedule_timezone=zone_name
+        ),
+    )
+
+
+@router.post("/campaigns/{campaign_id}/unschedule", response=ACTION_RESPONSES)
+def unschedule_campaign(request: HttpRequest, campaign_id: int) -> Status[Any]:
+    """Back to draft, to edit and schedule again; ``cancel`` ends a campaign for good."""
+    campaign = get_or_404(Campaign, campaign_id)
+    return Status(202, services.unschedule_campaign(campaign=campaign))
 
 
 @router.post("/campaigns/{campaign_id}/pause", response=ACTION_RESPONSES)

@@ -49,6 +49,8 @@ ROUTES = [
     ("POST", "/campaigns/{campaign_id}/pause"),
     ("POST", "/campaigns/{campaign_id}/resume"),
     ("POST", "/campaigns/{campaign_id}/cancel"),
+    ("POST", "/campaigns/{campaign_id}/reschedule"),
+    ("POST", "/campaigns/{campaign_id}/unschedule"),
     ("POST", "/campaigns/{campaign_id}/ab-winner"),
     ("PATCH", "/campaigns/{campaign_id}"),
     ("DELETE", "/campaigns/{campaign_id}"),

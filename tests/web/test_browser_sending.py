@@ -56,7 +56,7 @@ def test_start_asks_for_confirmation_showing_how_many_people_it_reaches(
     campaign = _draft(newsletter)
     log_in(page, f"/campaigns/{campaign.pk}/")
     expect(page.locator('[data-role="audience-size"]')).to_contain_text("Reaches 3 people")
-    expect(page.locator("#field-scheduled_at .help")).to_contain_text("Time in UTC")
+    expect(page.locator("#id_schedule_timezone")).to_be_visible()
 
     page.get_by_role("button", name="Start").click()
     expect(page.locator('[data-role="confirm-question"]')).to_have_text(
@@ -83,6 +83,7 @@ def test_a_schedule_in_the_past_is_refused_beside_the_field(
     campaign = _draft(newsletter)
     log_in(page, f"/campaigns/{campaign.pk}/")
     page.fill("#id_scheduled_at", "2020-01-01T09:00")
+    page.select_option("#id_schedule_timezone", "UTC")
     page.get_by_role("button", name="Start").click()
     expect(page.locator("#field-scheduled_at .field-errors")).to_have_text(
         re.compile(r"2020-01-01 09:00 \(UTC\) has already passed")
@@ -99,12 +100,15 @@ def test_a_future_schedule_is_confirmed_with_its_time_zone(
     campaign = _draft(newsletter)
     log_in(page, f"/campaigns/{campaign.pk}/")
     page.fill("#id_scheduled_at", "2999-01-01T09:00")
+    page.select_option("#id_schedule_timezone", "UTC")
     page.get_by_role("button", name="Start").click()
     expect(page.locator('[data-role="confirm-question"]')).to_have_text(
-        "Schedule “March news” for 2999-01-01 09:00 (UTC) to about 3 people via Relay?"
+        "Schedule “March news” for 2999-01-01 09:00 UTC to about 3 people via Relay?"
     )
     page.get_by_role("button", name="Confirm schedule").click()
-    expect(page.locator(".flash-success")).to_have_text("Campaign scheduled.")
+    expect(page.locator(".flash-success")).to_have_text(
+        "Campaign scheduled for 2999-01-01 09:00 UTC."
+    )
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SCHEDULED
     assert campaign.scheduled_at is not None and campaign.scheduled_at.year == 2999

@@ -200,7 +200,7 @@ def test_scheduling_a_campaign(teammate_client: Client, campaign: Campaign) -> N
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SCHEDULED
     assert campaign.scheduled_at == when.replace(second=0, microsecond=0)
-    assert "Campaign scheduled." in response.content.decode()
+    assert f"Campaign scheduled for {when:%Y-%m-%d %H:%M} UTC." in response.content.decode()
 
 
 def test_starting_without_a_server_explains_why(
