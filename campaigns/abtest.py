@@ -315,9 +315,18 @@ def advance(*, now: datetime | None = None) -> list[int]:
     (beat's tick). Returns the ids of the campaigns whose winner went out."""
     now = now or timezone.now()
     released = []
-    tests = AbTest.objects.exclude(phase=AbTest.Phase.DONE).select_related("campaign")
+    # Drafts, scheduled and paused campaigns' tests wait; cancelled ones never move.
+    tests = (
+        AbTest.objects.exclude(phase=AbTest.Phase.DONE)
+        .filter(campaign__status__in=(Campaign.Status.RUNNING, Campaign.Status.FINISHED))
+        .select_related("campaign")
+    )
     for test in tests:
         campaign = test.campaign
+        if campaign.status == Campaign.Status.FINISHED:
+            # Nothing is held once it finished (held rows keep it running).
+            _move(test, frm=test.phase, to=AbTest.Phase.DONE)
+            continue
         if test.phase == AbTest.Phase.TESTING:
             if campaign.status != Campaign.Status.RUNNING or _test_rows_open(campaign.pk):
                 continue
@@ -332,15 +341,12 @@ def advance(*, now: datetime | None = None) -> list[int]:
                     winner=winner, chosen_by=test.metric
                 )
                 test.refresh_from_db()
-            if test.winner is not None and campaign.status == Campaign.Status.RUNNING:
+            if test.winner is not None:
                 _move(
                     test, frm=AbTest.Phase.WAITING, to=AbTest.Phase.SENDING_WINNER, decided_at=now
                 )
-        if test.phase == AbTest.Phase.SENDING_WINNER:
-            if _release(test):
-                released.append(campaign.pk)
-            elif campaign.status == Campaign.Status.FINISHED:
-                _move(test, frm=AbTest.Phase.SENDING_WINNER, to=AbTest.Phase.DONE)
+        if test.phase == AbTest.Phase.SENDING_WINNER and _release(test):
+            released.append(campaign.pk)
     return released
 
 
