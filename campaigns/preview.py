@@ -128,7 +128,9 @@ def live_preview(
             members=template_check_members(lists),
         )
         # Compiled afresh, not through compiled_for: these fields are unsaved.
-        compiled = CompiledCampaign(subject=subject, html=body.html, text=text, layout=layout_html)
+        compiled = CompiledCampaign(
+            subject=subject, html=body.html, text=text, layout=layout_html, preheader=preheader
+        )
         rendered = compiled.render(context)
     except TemplateValidationError as exc:
         problems = body.problems_in_source(exc.problems)
