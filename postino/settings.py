@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "bounces",
     "tracking",
     "api",
+    "media",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +173,31 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Media uploads (images in emails; the media app) ---------------------------
+# On disk under the var dir, served by media.views.serve; or in an S3-compatible
+# bucket when MEDIA_S3_BUCKET is set, which then serves the files itself.
+MEDIA_DIR = Path(env_str("MEDIA_DIR", str(VAR_DIR / "media")))
+_MEDIA_S3_BUCKET = env_str("MEDIA_S3_BUCKET")
+STORAGES["media"] = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _MEDIA_S3_BUCKET,
+            "endpoint_url": env_str("MEDIA_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("MEDIA_S3_REGION") or None,
+            "access_key": env_str("MEDIA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            # Public, unsigned URLs: an email shows them for years.
+            "querystring_auth": False,
+            "file_overwrite": True,  # names are content hashes: same name, same bytes
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+    if _MEDIA_S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage",
+          "OPTIONS": {"location": MEDIA_DIR, "base_url": "/m/"}}
+)  # fmt: skip
 
 # --- Security (production defaults; DEBUG relaxes what needs HTTPS) ----------
 SECURE_HTTPS = _base.scheme == "https"
@@ -283,6 +309,10 @@ POSTINO: dict[str, Any] = {
     # Background exports are written here and kept this many days.
     "EXPORT_DIR": Path(env_str("EXPORT_DIR", str(VAR_DIR / "exports"))),
     "EXPORT_KEEP_DAYS": env_int("EXPORT_KEEP_DAYS", 7, minimum=1),
+    # Media uploads: the largest image accepted, and the public address of the
+    # S3 bucket's files (a CDN or the bucket's website; empty: the storage's URL).
+    "MEDIA_MAX_UPLOAD_MB": env_int("MEDIA_MAX_UPLOAD_MB", 5, minimum=1),
+    "MEDIA_PUBLIC_URL": env_str("MEDIA_S3_PUBLIC_URL"),
 }
 
 # Default SMTP server created on first start (see `manage.py bootstrap`).

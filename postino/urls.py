@@ -17,6 +17,7 @@ urlpatterns = [
     path("forms/", include("subscribers.form_urls")),
     path("", include("campaigns.urls")),
     path("", include("campaigns.layout_urls")),
+    path("", include("media.urls")),  # the media library and the public /m/ file URLs
     path("", include("delivery.urls")),
     path("", include("bounces.urls")),
     path("s/", include("subscribers.public_urls")),
