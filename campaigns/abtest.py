@@ -190,6 +190,7 @@ def _compile(campaign: Campaign, variant: VariantIn | AbVariant) -> CompiledCamp
     shadow = Campaign(
         pk=campaign.pk,
         subject=variant.subject.strip() or campaign.subject,
+        preheader=campaign.preheader,
         html=variant.html if variant.html.strip() else campaign.html,
         text=campaign.text,
         template_id=campaign.template_id,

@@ -228,3 +228,18 @@ def test_the_report_csv_gives_each_variants_figures(
     )  # fmt: skip
     assert rows[head + 1][:2] == ["A: Spring sale {{ subscriber.name }}", "10"]
     assert rows[head + 2] == ["B: Save 20%", "10", "0", "0.00", "0", "0.00", "yes"]
+
+
+def test_a_variant_keeps_the_campaigns_preheader(campaign: Campaign) -> None:
+    Campaign.objects.filter(pk=campaign.pk).update(preheader="Our spring picks inside")
+    campaign.refresh_from_db()
+    abtest.configure(campaign=campaign, variants=SUBJECTS, metric="manual")
+    start_campaign(campaign=campaign)
+    row = Delivery.objects.filter(campaign=campaign, variant=1).select_related("subscriber")[0]
+
+    prepared = MessageFactory(campaign).prepare(
+        subscriber=row.subscriber, delivery_id=row.pk, variant=1
+    )
+
+    assert prepared.subject == "Save 20%"
+    assert "Our spring picks inside" in prepared.html
