@@ -156,6 +156,19 @@
     };
   }
 
+  function escapeAttribute(value) {
+    return String(value).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+  }
+
+  // A picked image as the mode writes it: fluid, so it never overflows a phone.
+  function imageMarkup(image, mode) {
+    var alt = image.alt || "";
+    if (mode === "markdown") return "![" + alt.replace(/[\[\]]/g, "") + "](" + image.url + ")";
+    var width = image.width ? ' width="' + Math.min(600, image.width) + '"' : "";
+    return '<img src="' + escapeAttribute(image.url) + '" alt="' + escapeAttribute(alt) + '"' +
+      width + ' style="max-width: 100%; height: auto;">';
+  }
+
   function setup(root) {
     var form = root.closest("form");
     var select = form.elements.editor;
@@ -255,6 +268,12 @@
     root.addEventListener("click", function (event) {
       var target = event.target.closest("[data-insert]");
       if (target) lastFocused.insert(target.dataset.insert);
+      if (event.target.closest("[data-role=insert-image]") && window.PostinoMediaPicker) {
+        var into = lastFocused;
+        window.PostinoMediaPicker.open(function (image) {
+          if (image) into.insert(imageMarkup(image, mode));
+        });
+      }
     });
 
     show(mode);

@@ -1,5 +1,5 @@
 """The template library in a real headless Chromium: copy a default layout, upload an
-image in the media library, pick it in the media picker."""
+image in the media library, pick it in the media picker and in the campaign editor."""
 
 from __future__ import annotations
 
@@ -58,6 +58,15 @@ def test_a_marketer_copies_a_layout_uploads_an_image_and_picks_it(
     picked = page.evaluate("() => window.picked")
     assert picked == {"url": picked["url"], "width": 120, "height": 40, "alt": "brand logo"}
     assert picked["url"].endswith(f"/m/{media.name}")
+
+    # The picker sits in the campaign editor: the image goes in where the author writes.
+    page.goto("/campaigns/new/")
+    page.get_by_role("button", name="Insert image…").click()
+    dialog = page.get_by_role("dialog", name="Choose an image")
+    dialog.get_by_role("option", name="brand-logo.png").click()
+    expect(dialog).to_have_count(0)
+    html = page.locator("textarea[name=html]").input_value()
+    assert f'src="{picked["url"]}" alt="brand logo" width="120"' in html
 
 
 __all__ = ["media_on_disk"]  # the fixture, imported for pytest
