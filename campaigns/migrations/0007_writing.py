@@ -5,87 +5,148 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0006_campaign_track_clicks_campaign_track_opens_and_more'),
+        ("campaigns", "0006_campaign_track_clicks_campaign_track_opens_and_more"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='editor',
-            field=models.CharField(choices=[('rich', 'Rich text'), ('markdown', 'Markdown'), ('html', 'HTML')], db_default='html', default='html', max_length=8),
+            model_name="campaign",
+            name="editor",
+            field=models.CharField(
+                choices=[("rich", "Rich text"), ("markdown", "Markdown"), ("html", "HTML")],
+                db_default="html",
+                default="html",
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='preheader',
-            field=models.CharField(blank=True, db_default='', default='', max_length=255),
+            model_name="campaign",
+            name="preheader",
+            field=models.CharField(blank=True, db_default="", default="", max_length=255),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='public_archive',
+            model_name="campaign",
+            name="public_archive",
             field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='schedule_timezone',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64),
+            model_name="campaign",
+            name="schedule_timezone",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='source',
-            field=models.TextField(blank=True, db_default='', default=''),
+            model_name="campaign",
+            name="source",
+            field=models.TextField(blank=True, db_default="", default=""),
         ),
         migrations.CreateModel(
-            name='AbTest',
+            name="AbTest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('test_percent', models.PositiveSmallIntegerField(default=20)),
-                ('wait_minutes', models.PositiveIntegerField(default=60)),
-                ('metric', models.CharField(choices=[('opens', 'Opens by people'), ('clicks', 'Clicks by people'), ('manual', 'Chosen by hand')], default='opens', max_length=8)),
-                ('phase', models.CharField(choices=[('testing', 'Sending the variants'), ('waiting', 'Waiting for results'), ('sending_winner', 'Sending the winner'), ('done', 'Done')], default='testing', max_length=16)),
-                ('winner', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('chosen_by', models.CharField(blank=True, max_length=16)),
-                ('waiting_since', models.DateTimeField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='ab_test', to='campaigns.campaign')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("test_percent", models.PositiveSmallIntegerField(default=20)),
+                ("wait_minutes", models.PositiveIntegerField(default=60)),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[
+                            ("opens", "Opens by people"),
+                            ("clicks", "Clicks by people"),
+                            ("manual", "Chosen by hand"),
+                        ],
+                        default="opens",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("testing", "Sending the variants"),
+                            ("waiting", "Waiting for results"),
+                            ("sending_winner", "Sending the winner"),
+                            ("done", "Done"),
+                        ],
+                        default="testing",
+                        max_length=16,
+                    ),
+                ),
+                ("winner", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("chosen_by", models.CharField(blank=True, max_length=16)),
+                ("waiting_since", models.DateTimeField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ab_test",
+                        to="campaigns.campaign",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AbVariant',
+            name="AbVariant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveSmallIntegerField()),
-                ('subject', models.CharField(blank=True, max_length=998)),
-                ('from_name', models.CharField(blank=True, max_length=200)),
-                ('html', models.TextField(blank=True)),
-                ('ab_test', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='campaigns.abtest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("index", models.PositiveSmallIntegerField()),
+                ("subject", models.CharField(blank=True, max_length=998)),
+                ("from_name", models.CharField(blank=True, max_length=200)),
+                ("html", models.TextField(blank=True)),
+                (
+                    "ab_test",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="variants",
+                        to="campaigns.abtest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['index'],
+                "ordering": ["index"],
             },
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='tags',
-            field=models.ManyToManyField(blank=True, related_name='campaigns', to='campaigns.tag'),
+            model_name="campaign",
+            name="tags",
+            field=models.ManyToManyField(blank=True, related_name="campaigns", to="campaigns.tag"),
         ),
         migrations.AddConstraint(
-            model_name='abtest',
-            constraint=models.CheckConstraint(condition=models.Q(('test_percent__gte', 1), ('test_percent__lte', 90)), name='ab_test_percent_range'),
+            model_name="abtest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("test_percent__gte", 1), ("test_percent__lte", 90)),
+                name="ab_test_percent_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='abvariant',
-            constraint=models.UniqueConstraint(fields=('ab_test', 'index'), name='ab_variant_unique_index'),
+            model_name="abvariant",
+            constraint=models.UniqueConstraint(
+                fields=("ab_test", "index"), name="ab_variant_unique_index"
+            ),
         ),
     ]

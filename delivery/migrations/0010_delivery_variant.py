@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('delivery', '0009_trouble_index'),
+        ("delivery", "0009_trouble_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='delivery',
-            name='variant',
+            model_name="delivery",
+            name="variant",
             field=models.PositiveSmallIntegerField(blank=True, null=True),
         ),
     ]

@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('delivery', '0010_delivery_variant'),
+        ("delivery", "0010_delivery_variant"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('claimed', 'Claimed'), ('sent', 'Sent'), ('failed', 'Failed'), ('held', "Held for the A/B test's winner")], default='pending', max_length=8),
+            model_name="delivery",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("claimed", "Claimed"),
+                    ("sent", "Sent"),
+                    ("failed", "Failed"),
+                    ("held", "Held for the A/B test's winner"),
+                ],
+                default="pending",
+                max_length=8,
+            ),
         ),
     ]

@@ -133,9 +133,7 @@ def test_rescheduling_moves_the_time_and_zone(draft: Campaign) -> None:
 def test_rescheduling_into_the_past_changes_nothing(draft: Campaign) -> None:
     before = _scheduled(draft).scheduled_at
     with pytest.raises(ValidationError):
-        reschedule_campaign(
-            campaign=draft, scheduled_at=timezone.now() - timedelta(minutes=1)
-        )
+        reschedule_campaign(campaign=draft, scheduled_at=timezone.now() - timedelta(minutes=1))
     draft.refresh_from_db()
     assert draft.scheduled_at == before
 
