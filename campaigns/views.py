@@ -184,7 +184,13 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
             messages.success(request, "Campaign saved.")
             _warn_about_templates(request, campaign)
             return redirect("campaigns:detail", campaign.pk)
-    return render(request, "campaigns/campaign_form.html", {"form": form, "campaign": campaign})
+    # "Preview as": a few of the audience to pick from (any address can be typed).
+    members = audience_members(campaign, limit=PREVIEW_MEMBERS)
+    return render(
+        request,
+        "campaigns/campaign_form.html",
+        {"form": form, "campaign": campaign, "preview_members": members},
+    )
 
 
 def _render_detail(

@@ -99,3 +99,18 @@ def test_a_post_without_the_csrf_token_is_refused(teammate: Any) -> None:
 
 def test_it_answers_only_posts(teammate_client: Client) -> None:
     assert teammate_client.get(URL).status_code == 405
+
+
+def test_the_edit_page_offers_members_of_the_audience_to_preview_as(
+    teammate_client: Client,
+) -> None:
+    from tests.support.factories import add_audience, make_campaign, make_list
+
+    newsletter = make_list()
+    add_audience(newsletter, 3)
+    campaign = make_campaign(lists=[newsletter], server=None)
+
+    page = teammate_client.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
+
+    offered = page.split('<datalist id="preview-members">')[1].split("</datalist>")[0]
+    assert offered.count("<option") == 3 and "reader2@example.org" in offered
