@@ -13,6 +13,8 @@
  *    [data-live-url] fragment every [data-poll-ms] (3 seconds) and swaps it
  *    in, while the tab is visible, until the fragment says [data-live-done]
  *    (an import's progress page uses it too).
+ * 4. A schedule's time-zone select ([data-browser-zone]) starts in the
+ *    browser's zone; 5. [data-copy-url] buttons copy an address.
  */
 (function () {
   "use strict";
@@ -153,10 +155,40 @@
     window.setTimeout(tick, every);
   }
 
+  // A fresh schedule form starts in the browser's own zone (when we know it);
+  // the server never guesses one: it reads the time in the zone posted.
+  function preselectBrowserZone() {
+    var zone;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (e) {
+      return;
+    }
+    document.querySelectorAll("select[data-browser-zone]").forEach(function (select) {
+      var option = zone && select.querySelector('option[value="' + zone + '"]');
+      if (option) select.value = zone;
+    });
+  }
+
+  // <button data-copy-url="…">: copies the address, says so for a moment.
+  function copyButtons() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("[data-copy-url]");
+      if (!button || !navigator.clipboard) return;
+      var label = button.textContent;
+      navigator.clipboard.writeText(button.getAttribute("data-copy-url")).then(function () {
+        button.textContent = "Copied";
+        window.setTimeout(function () { button.textContent = label; }, 1500);
+      });
+    });
+  }
+
   function init() {
     document.querySelectorAll("[data-campaign-live]").forEach(startPolling);
     document.querySelectorAll("[data-ops-live]").forEach(refreshOperations);
     confirmForms();
+    preselectBrowserZone();
+    copyButtons();
   }
 
   if (document.readyState === "loading") {
