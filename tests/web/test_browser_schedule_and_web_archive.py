@@ -108,3 +108,16 @@ def test_schedule_change_unschedule_then_read_the_public_archive(
     expect(message.locator("body")).not_to_contain_text("Rosa Realname")
     expect(message.get_by_role("link", name="Leave")).to_have_attribute("href", "#")
     visitor.screenshot(path=str(SCREENSHOTS / "postino-web-archive-campaign.png"), full_page=True)
+
+
+def test_a_fresh_schedule_form_starts_in_the_browsers_zone(
+    browser: Any, live_server: Any, staff: User, newsletter: MailingList
+) -> None:
+    campaign = _campaign(newsletter, "May news", "May at the garden")
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")
+    try:
+        tab = context.new_page()
+        log_in(tab, f"/campaigns/{campaign.pk}/")
+        expect(tab.locator("#id_schedule_timezone")).to_have_value("Asia/Tokyo")
+    finally:
+        context.close()
