@@ -1,6 +1,6 @@
 """An A/B test end to end in the browser with real workers: set up on a draft,
-the variants reach disjoint recipients, the winner chosen by hand goes to the
-rest, and nobody gets two messages."""
+a test sent to two colleagues, the variants reach disjoint recipients, the
+winner chosen by hand goes to the rest, and nobody gets two messages."""
 
 from __future__ import annotations
 
@@ -50,6 +50,18 @@ def test_variants_reach_disjoint_people_and_the_winner_the_rest(
     expect(page.get_by_test_id("ab-phase")).to_have_text("Sending the variants")
 
     with running_workers(worker_logs):
+        # A test to two colleagues first: it arrives, marked, and counts for nothing.
+        page.get_by_label("Send a test to").fill("ana@example.com, bob@example.com")
+        page.get_by_role("button", name="Send test").click()
+        for _ in range(100):
+            if len(smtpd.handler.messages) >= 2:
+                break
+            page.wait_for_timeout(100)
+        tests = {m.rcpt_tos[0]: m.parsed()["Subject"] for m in smtpd.handler.messages}
+        assert set(tests) == {"ana@example.com", "bob@example.com"}
+        assert all(subject.startswith("[Test] News for ") for subject in tests.values()), tests
+        smtpd.handler.clear()
+
         page.get_by_role("button", name="Start").click()
         page.get_by_role("button", name="Confirm and send").click()
         # The test share goes out, then the test waits for a person's pick (live).
