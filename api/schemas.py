@@ -548,6 +548,12 @@ class CampaignOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
 
+    tags: list[str] = Field(description="Tag names.")
+
+    @staticmethod
+    def resolve_tags(obj: Campaign) -> list[str]:
+        return [tag.name for tag in obj.tags.all()]
+
     @staticmethod
     def resolve_lists(obj: Campaign) -> list[int]:
         return [mailing_list.pk for mailing_list in obj.lists.all()]
@@ -585,12 +591,6 @@ class CampaignStatsOut(Schema):
 class CampaignDetailOut(CampaignOut):
     stats: CampaignStatsOut
     ab_test: AbTestOut | None = Field(description="Its A/B test, if it has one.")
-    # --- Editing: on the detail only, as the list does not read the tags ---
-    tags: list[str] = Field(description="Tag names.")
-
-    @staticmethod
-    def resolve_tags(obj: Campaign) -> list[str]:
-        return [tag.name for tag in obj.tags.all()]
 
     @staticmethod
     def resolve_ab_test(obj: Campaign) -> dict[str, Any] | None:

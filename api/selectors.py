@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, Prefetch, QuerySet
 from django.http import Http404
 
-from campaigns.models import Campaign, CampaignServer, Template
+from campaigns.models import Campaign, CampaignServer, Tag, Template
 from delivery.models import SmtpServer
 from postino.pagination import KeysetPage, keyset_page
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
@@ -106,6 +106,7 @@ def campaigns_page(
         Prefetch("lists", queryset=MailingList.objects.only("id")),
         Prefetch("segments", queryset=Segment.objects.only("id")),
         Prefetch("excluded_segments", queryset=Segment.objects.only("id")),
+        Prefetch("tags", queryset=Tag.objects.only("id", "name")),
         Prefetch(
             "server_links",
             queryset=CampaignServer.objects.only("id", "campaign_id", "smtp_server_id", "weight"),

@@ -56,3 +56,20 @@ def test_an_unknown_editor_mode_is_a_400(
         },
     )
     assert response.status_code in (400, 422)
+
+
+def test_the_campaign_list_gives_each_campaigns_tags(teammate_api: ApiClient) -> None:
+    from campaigns.models import Campaign, Tag
+
+    spring = Campaign.objects.create(
+        name="Spring", subject="Hi", from_email="n@example.com", html="x"
+    )
+    spring.tags.set([Tag.objects.create(name="promo"), Tag.objects.create(name="2027")])
+    Campaign.objects.create(name="Plain", subject="Hi", from_email="n@example.com", html="x")
+
+    items = teammate_api.get("/campaigns").json()["items"]
+
+    assert {item["name"]: sorted(item["tags"]) for item in items} == {
+        "Spring": ["2027", "promo"],
+        "Plain": [],
+    }

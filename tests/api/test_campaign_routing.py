@@ -125,8 +125,8 @@ def test_the_campaign_list_reads_extra_servers_without_a_query_per_campaign(
             smtp_server=smtp_server,
             extra_servers=[(backup, i + 1)],
         )
-    # Token, campaigns, their lists, segments, excluded segments, extra servers.
-    with django_assert_max_num_queries(7):
+    # Token, campaigns, their lists, segments, excluded segments, tags, extra servers.
+    with django_assert_max_num_queries(8):
         response = owner_api.get("/campaigns")
     weights = [item["extra_smtp_servers"][0]["weight"] for item in response.json()["items"]]
     assert weights == [5, 4, 3, 2, 1]
