@@ -207,7 +207,12 @@ class VariantRenderer:
 
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
-        self.test = AbTest.objects.filter(campaign=campaign).first()
+        # One query, or none when the campaign was read with select_related("ab_test").
+        self.test: AbTest | None
+        try:
+            self.test = campaign.ab_test
+        except AbTest.DoesNotExist:
+            self.test = None
         self._variants: dict[int, AbVariant] = {}
         self._compiled: dict[int, CompiledCampaign] = {}
         if self.test is not None:

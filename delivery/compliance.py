@@ -354,7 +354,8 @@ def one_click_checks(sending_domains: list[SendingDomain]) -> list[OneClickCheck
             status__in=(Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.FINISHED),
             started_at__isnull=False,
         )
-        .select_related("template", "smtp_server")
+        # The A/B test too: MessageFactory reads it, and reads no more with it here.
+        .select_related("template", "smtp_server", "ab_test")
         .annotate(
             sample_id=Subquery(sample.values("id")[:1]),
             uses_esp=Exists(other_channels.filter(smtp_server__kind=esp)),

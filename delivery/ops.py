@@ -21,6 +21,7 @@ from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When
 from django.db.models.functions import StrIndex, Substr, TruncMinute
 from django.utils import timezone
 
+from campaigns import schedule
 from campaigns.models import Campaign
 from campaigns.selectors import stats_for_campaigns
 from delivery.models import Delivery, DomainLimit, SmtpServer
@@ -180,6 +181,8 @@ class ScheduledCampaign:
     name: str
     scheduled_at: datetime | None
     starts_in: float | None  # seconds; 0 once due (the scheduler picks it up shortly)
+    # As it was chosen: "2027-03-01 09:00 Europe/Berlin (08:00 UTC)".
+    starts_label: str = ""
 
 
 def scheduled_campaigns(*, now: datetime | None = None) -> list[ScheduledCampaign]:
@@ -191,7 +194,7 @@ def scheduled_campaigns(*, now: datetime | None = None) -> list[ScheduledCampaig
     rows = (
         Campaign.objects.filter(status=Campaign.Status.SCHEDULED)
         .order_by(F("scheduled_at").asc(nulls_last=True), "id")
-        .values_list("id", "name", "scheduled_at")[:MAX_CAMPAIGNS]
+        .values_list("id", "name", "scheduled_at", "schedule_timezone")[:MAX_CAMPAIGNS]
     )
     now = now or timezone.now()
     return [
@@ -200,8 +203,9 @@ def scheduled_campaigns(*, now: datetime | None = None) -> list[ScheduledCampaig
             name=name,
             scheduled_at=at,
             starts_in=None if at is None else max(0.0, (at - now).total_seconds()),
+            starts_label="" if at is None else schedule.describe(at, zone),
         )
-        for pk, name, at in rows
+        for pk, name, at, zone in rows
     ]
 
 

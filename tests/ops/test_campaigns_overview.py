@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -107,3 +107,19 @@ def test_the_live_fragment_says_when_scheduled_campaigns_start(teammate_client: 
     assert 'data-testid="ops-scheduled"' in html
     assert "Autumn" in html
     assert '<td class="num" data-col="starts-in">3 h</td>' in html
+
+
+def test_a_scheduled_campaign_shows_its_start_in_the_zone_it_was_chosen_in(
+    teammate_client: Any,
+) -> None:
+    starts = datetime(2031, 3, 1, 8, 0, tzinfo=UTC)
+    make_campaign(
+        "Spring",
+        status=Campaign.Status.SCHEDULED,
+        scheduled_at=starts,
+        schedule_timezone="Europe/Berlin",
+    )
+
+    html = teammate_client.get("/operations/live/").content.decode()
+
+    assert ">2031-03-01 09:00 Europe/Berlin (08:00 UTC)</time>" in html
