@@ -109,3 +109,17 @@ def log_in(page: Any, path: str = "/", *, username: str = "ana", password: str =
     page.fill("#id_password", password or PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+
+
+def write_html_body(page: Any, html: str) -> None:
+    """Write a campaign's body in the editor's HTML mode, as a person pasting it."""
+    page.select_option("#id_editor", "html")
+    replace_code(page, "html", html)
+
+
+def replace_code(page: Any, field: str, text: str) -> None:
+    """Replace what a code editor (CodeMirror) of the campaign form holds."""
+    page.locator(f"[data-editor-for={field}] .cm-content").click()
+    page.keyboard.press("Control+A")
+    # Inserted as one input: typed key by key, CodeMirror would close brackets.
+    page.keyboard.insert_text(text)

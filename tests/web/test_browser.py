@@ -14,7 +14,7 @@ from delivery.models import Delivery
 from delivery.services import create_smtp_server
 from subscribers.services import create_list, create_subscriber
 from tests.conftest import PASSWORD
-from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in
+from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in, write_html_body
 
 pytestmark = BROWSER_MARKS
 
@@ -77,7 +77,7 @@ def test_a_marketer_sets_up_and_previews_a_campaign(page: Any, staff: User) -> N
     page.fill("#id_from_email", "News <news@example.com>")
     page.get_by_label("Newsletter").check()
     page.select_option("#id_smtp_server", label="Local catcher (127.0.0.1:1025)")
-    page.fill("#id_html", BAD_HTML)
+    write_html_body(page, BAD_HTML)
     page.get_by_role("button", name="Save draft").click()
     html_error = page.locator("#field-html .field-errors")
     expect(html_error).to_have_text(re.compile(r"^\W*Line 3: "))
@@ -85,7 +85,7 @@ def test_a_marketer_sets_up_and_previews_a_campaign(page: Any, staff: User) -> N
     page.screenshot(path=str(SCREENSHOTS / "postino-campaign-form-error.png"), full_page=True)
 
     # Fixed, it saves.
-    page.fill("#id_html", GOOD_HTML)
+    write_html_body(page, GOOD_HTML)
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator(".flash-success")).to_have_text("Campaign “March news” saved as a draft.")
     expect(page.locator('[data-role="status"]')).to_have_text("Draft")

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from campaigns.models import Campaign
 from delivery.services import create_smtp_server
 from tests.conftest import PASSWORD
-from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in
+from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in, replace_code
 
 pytestmark = BROWSER_MARKS
 
@@ -19,13 +19,6 @@ pytestmark = BROWSER_MARKS
 def staff(transactional_db: None) -> User:
     create_smtp_server(name="Relay", host="127.0.0.1", port=1025, security="none")
     return User.objects.create_user("ana", "ana@example.com", PASSWORD, is_staff=True)
-
-
-def _replace_code(page: Any, field: str, text: str) -> None:
-    page.locator(f"[data-editor-for={field}] .cm-content").click()
-    page.keyboard.press("Control+A")
-    # Inserted as one input: typed key by key, CodeMirror would close brackets.
-    page.keyboard.insert_text(text)
 
 
 def test_a_marketer_writes_in_each_mode_with_the_preview_following(page: Any, staff: User) -> None:
@@ -50,11 +43,11 @@ def test_a_marketer_writes_in_each_mode_with_the_preview_following(page: Any, st
     # HTML: the same HTML in a code editor; a template error shows with its line.
     page.select_option("#id_editor", "html")
     expect(page.locator("[data-editor-for=html]")).to_be_visible()
-    _replace_code(page, "html", "<p>Fine</p>\n<p>{% if %}</p>\n")
+    replace_code(page, "html", "<p>Fine</p>\n<p>{% if %}</p>\n")
     errors = page.locator("[data-role=preview-errors]")
     expect(errors).to_contain_text("HTML, line 2")
     expect(page.locator("[data-editor-for=html] .cm-lint-marker-error")).to_have_count(1)
-    _replace_code(page, "html", "<h2>Hi {{ subscriber.name }}</h2>\n<p>HTML body</p>\n")
+    replace_code(page, "html", "<h2>Hi {{ subscriber.name }}</h2>\n<p>HTML body</p>\n")
     expect(errors).to_be_hidden()
     expect(preview.locator("h2")).to_have_text("Hi Sample Subscriber")
 
@@ -67,7 +60,7 @@ def test_a_marketer_writes_in_each_mode_with_the_preview_following(page: Any, st
     page.select_option("#id_editor", "markdown")
     dialog.get_by_role("button", name="Convert").click()
     expect(page.locator("[data-editor-for=source]")).to_contain_text("## Hi {{ subscriber.name }}")
-    _replace_code(page, "source", "## Hi {{ subscriber.name }}\n\nNow in **Markdown**.\n")
+    replace_code(page, "source", "## Hi {{ subscriber.name }}\n\nNow in **Markdown**.\n")
     expect(preview.locator("strong")).to_have_text("Markdown")
     page.locator("[data-width=mobile]").click()
     page.locator("[data-part=text]").click()

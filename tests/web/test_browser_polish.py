@@ -14,7 +14,7 @@ from delivery.models import CaughtMessage
 from delivery.services import create_esp_server, create_smtp_server
 from subscribers.services import create_list, create_subscriber
 from tests.conftest import PASSWORD
-from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in
+from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in, write_html_body
 from tests.support.certs import CertificateFiles
 from tests.support.smtpd import smtp_server
 
@@ -96,7 +96,7 @@ def test_the_campaign_form_shows_every_problem_at_once(page: Any, staff: User) -
     page.fill("#id_subject", "")
     page.fill("#id_from_email", "nobody")
     page.fill("#id_reply_to", "also wrong")
-    page.fill("#id_html", "<p>Hi</p>\n{% if %}\n")
+    write_html_body(page, "<p>Hi</p>\n{% if %}\n")
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator("#field-subject .field-errors")).to_have_text(
         re.compile("A campaign needs a subject")
@@ -129,7 +129,7 @@ def test_a_template_some_members_cannot_render_saves_with_a_warning(page: Any, s
     page.fill("#id_subject", "News for {{ subscriber.name }}")
     page.fill("#id_from_email", "News <news@example.com>")
     page.get_by_label("Newsletter").check()
-    page.fill("#id_html", CITY_UPPER)
+    write_html_body(page, CITY_UPPER)
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator(".flash-success")).to_have_text("Campaign “City news” saved as a draft.")
     expect(page.locator(".flash-warning")).to_contain_text(

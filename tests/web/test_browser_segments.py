@@ -13,7 +13,7 @@ from campaigns.models import Campaign
 from delivery.models import SmtpServer
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
 from tests.conftest import PASSWORD
-from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in
+from tests.support.browser import BROWSER_MARKS, SCREENSHOTS, expect, log_in, write_html_body
 from tests.support.factories import HTML
 
 pytestmark = BROWSER_MARKS
@@ -106,7 +106,7 @@ def test_a_segment_is_built_with_a_live_count_and_targeted_by_a_campaign(
     page.goto("/campaigns/new/")
     page.get_by_label("Name", exact=True).fill("Berlin news")
     page.get_by_label("Subject").fill("Hello Berlin")
-    page.locator("#id_html").fill(HTML)
+    write_html_body(page, HTML)
     page.locator("#field-segments").get_by_label("Berliners").check()
     page.get_by_label("SMTP server").select_option(value=str(relay.pk))
     page.get_by_role("button", name="Save draft").click()

@@ -112,7 +112,7 @@ def test_layouts_are_created_listed_and_offered_on_the_campaign_form(
         reverse("layouts:create"), {"name": "Plain", "html": LAYOUT}, follow=True
     )
     assert "Layout “Plain” created." in response.content.decode()
-    layout = Template.objects.get()
+    layout = Template.objects.get(name="Plain")
     index = teammate_client.get(reverse("layouts:index")).content.decode()
     assert reverse("layouts:edit", args=[layout.pk]) in index
     form_page = teammate_client.get(reverse("campaigns:create")).content.decode()
@@ -127,7 +127,7 @@ def test_a_broken_layout_is_shown_with_its_line(teammate_client: Client, db: Non
     assert response.status_code == 200
     (error,) = response.context["form"].errors["html"]
     assert error.startswith("Line 2: ")
-    assert not Template.objects.exists()
+    assert not Template.objects.filter(name="Broken").exists()
 
 
 def test_editing_a_layout(teammate_client: Client, db: None) -> None:
@@ -152,7 +152,7 @@ def test_a_layout_in_use_is_not_deleted(teammate_client: Client, campaign: Campa
 
     Campaign.objects.update(template=None)
     teammate_client.post(url)
-    assert not Template.objects.exists()
+    assert not Template.objects.filter(pk=layout.pk).exists()
 
 
 def test_a_server_no_campaign_uses_is_deleted_after_confirmation(
