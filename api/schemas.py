@@ -12,7 +12,7 @@ from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
 from campaigns import abtest, schedule
-from campaigns.models import AbTest, Campaign
+from campaigns.models import Campaign
 from campaigns.selectors import CampaignStats, campaign_stats
 from delivery import dkim
 from delivery.domains import (
@@ -611,7 +611,7 @@ class CampaignPage(Schema):
 
 def ab_test_payload(campaign: Campaign) -> dict[str, Any] | None:
     """A campaign's A/B test as AbTestOut reads it (three queries), or None."""
-    test = AbTest.objects.filter(campaign=campaign).first()
+    test = abtest.test_of(campaign)
     if test is None:
         return None
     figures = {row.index: row for row in abtest.variant_figures(test)}

@@ -3,6 +3,7 @@ phase and figures on the campaign page, pick the winner by hand."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -14,13 +15,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns import abtest
 from campaigns.models import AbTest, Campaign
+from postino.forms import ServiceForm
 from postino.permissions import staff_required
 
 VARIANT_SLOTS = abtest.MAX_VARIANTS
+VARIANT_KEY = re.compile(r"variants\[(\d+)\]")
 LETTERS = "ABCD"
 
 
-class AbTestForm(forms.Form):
+class AbTestForm(ServiceForm):
     field = forms.ChoiceField(
         label="What the variants change",
         choices=[("subject", "Subject"), ("from_name", "From name"), ("html", "Body")],
@@ -59,13 +62,10 @@ class AbTestForm(forms.Form):
         values = [self.cleaned_data.get(f"variant_{i}", "") for i in range(VARIANT_SLOTS)]
         return [abtest.VariantIn(**{field: value}) for value in values if value.strip()]
 
-    def add_service_error(self, exc: ValidationError) -> None:
-        for name, problems in exc.message_dict.items():
-            target = name if name in self.fields else None
-            if name.startswith("variants["):
-                index = int(name[len("variants[") : name.index("]")])
-                target = f"variant_{index}"
-            self.add_error(target, problems)
+    def _target(self, key: str | None) -> str | None:
+        # "variants[1]" and "variants[1].subject" go beside variant B's field.
+        found = VARIANT_KEY.match(key or "")
+        return f"variant_{found.group(1)}" if found else super()._target(key)
 
 
 def _initial(test: AbTest | None) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def _initial(test: AbTest | None) -> dict[str, Any]:
 @staff_required
 def ab_test_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
-    test = AbTest.objects.filter(campaign=campaign).first()
+    test = abtest.test_of(campaign)
     if not campaign.is_editable:
         messages.error(request, "The A/B test of a campaign that has started cannot change.")
         return redirect("campaigns:detail", campaign.pk)
@@ -140,7 +140,7 @@ def ab_test_winner(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 def ab_test_context(campaign: Campaign) -> dict[str, Any]:
     """What the campaign page's A/B card shows (a few queries; none without a test)."""
-    test = AbTest.objects.filter(campaign=campaign).first()
+    test = abtest.test_of(campaign)
     if test is None:
         return {"ab": None}
     figures = abtest.variant_figures(test)

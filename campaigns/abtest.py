@@ -23,7 +23,6 @@ repeated, so a crash midway is finished by the next tick.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +32,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from campaigns.html_to_text import collapse_whitespace, html_to_text
 from campaigns.models import AbTest, AbVariant, Campaign
 from campaigns.rendering import CompiledCampaign, TemplateValidationError, compiled_for
 from delivery.models import Delivery
@@ -67,6 +67,15 @@ class VariantIn:
     @property
     def changes(self) -> list[str]:
         return [name for name in FIELDS if getattr(self, name).strip()]
+
+
+def test_of(campaign: Campaign) -> AbTest | None:
+    """The campaign's A/B test, or None: one query, none when the campaign was
+    read with ``select_related("ab_test")``."""
+    try:
+        return campaign.ab_test
+    except AbTest.DoesNotExist:
+        return None
 
 
 def _refuse(field: str, message: str) -> ValidationError:
@@ -157,7 +166,7 @@ def configure(
 def copy_test(*, source: Campaign, target: Campaign) -> AbTest | None:
     """The source's test set up afresh on ``target`` (a duplicate): the same
     variants and settings, nothing of how it ran."""
-    test = AbTest.objects.filter(campaign=source).first()
+    test = test_of(source)
     if test is None:
         return None
     copy = AbTest.objects.create(
@@ -207,12 +216,7 @@ class VariantRenderer:
 
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
-        # One query, or none when the campaign was read with select_related("ab_test").
-        self.test: AbTest | None
-        try:
-            self.test = campaign.ab_test
-        except AbTest.DoesNotExist:
-            self.test = None
+        self.test = test_of(campaign)
         self._variants: dict[int, AbVariant] = {}
         self._compiled: dict[int, CompiledCampaign] = {}
         if self.test is not None:
@@ -382,7 +386,7 @@ def _release(test: AbTest) -> bool:
 def choose_winner(*, campaign: Campaign, variant: int, by: str = "manual") -> AbTest:
     """A person's pick: with the ``manual`` metric, or overriding the
     automatic pick while the test waits. The next tick sends it."""
-    test = AbTest.objects.filter(campaign=campaign).first()
+    test = test_of(campaign)
     if test is None:
         raise AbTestError("this campaign has no A/B test")
     if not 0 <= variant < test.variants.count():
@@ -425,8 +429,7 @@ def _label(test: AbTest, variant: AbVariant) -> str:
 
 
 def _snippet(html: str) -> str:
-    text = re.sub(r"<[^>]+>", " ", html)
-    return " ".join(text.split())[:60] or "(body)"
+    return collapse_whitespace(html_to_text(html))[:60] or "(body)"
 
 
 def variant_figures(test: AbTest) -> list[VariantFigures]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from campaigns import abtest
-from campaigns.models import AbTest, Campaign
+from campaigns.models import Campaign
 from postino.charts import series_chart
 from postino.permissions import staff_required
 from subscribers.selectors import safe_cell
@@ -114,7 +114,7 @@ def campaign_report_csv(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 def _ab_rows(campaign: Campaign) -> list[report_csv.Row]:
     """The A/B test's section of the CSV: each variant's test figures."""
-    test = AbTest.objects.filter(campaign=campaign).first()
+    test = abtest.test_of(campaign)
     if test is None:
         return []
     rows: list[report_csv.Row] = [

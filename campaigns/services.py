@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from campaigns import abtest, schedule
 from campaigns.editor import Body, body_for, clean_tag_names
-from campaigns.models import AbTest, Campaign, CampaignServer, Tag, Template
+from campaigns.models import Campaign, CampaignServer, Tag, Template
 from campaigns.rendering import (
     FieldAndTemplateErrors,
     TemplateProblem,
@@ -477,7 +477,7 @@ def snapshot_audience(campaign: Campaign) -> int:
     rows already there.
     """
     condition, condition_params = audience_condition(campaign)
-    ab_test = AbTest.objects.filter(campaign=campaign).first()
+    ab_test = abtest.test_of(campaign)
     if ab_test is not None:
         return abtest.snapshot_split(campaign, ab_test, condition, condition_params)
     now = timezone.now()

@@ -60,7 +60,9 @@ LIVE_STATUSES = {Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Statu
 
 def _campaign(campaign_id: int) -> Campaign:
     return get_object_or_404(
-        Campaign.objects.select_related("smtp_server", "template"), pk=campaign_id
+        # The A/B test too: the page and every live poll show it.
+        Campaign.objects.select_related("smtp_server", "template", "ab_test"),
+        pk=campaign_id,
     )
 
 
@@ -276,7 +278,7 @@ def _activity_context(campaign: Campaign) -> dict[str, Any]:
 @staff_required
 def campaign_activity(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """The chart and failures, as a fragment the campaign page refreshes while live."""
-    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    campaign = get_object_or_404(Campaign.objects.select_related("ab_test"), pk=campaign_id)
     response = render(request, "campaigns/_activity.html", _activity_context(campaign))
     response["Cache-Control"] = "no-store"
     return response
@@ -296,7 +298,7 @@ def campaign_stats_json(request: HttpRequest, campaign_id: int) -> JsonResponse:
     status and controls, counts and progress, times, and the activity fragment
     (rate chart, failures, bounce figures), so they all change together."""
     with one_snapshot():
-        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        campaign = get_object_or_404(Campaign.objects.select_related("ab_test"), pk=campaign_id)
         payload = _stats_payload(campaign)
         payload["activity_html"] = render_to_string(
             "campaigns/_activity.html", _activity_context(campaign), request=request
