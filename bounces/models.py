@@ -49,6 +49,14 @@ class BounceEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="bounce_events",
     )
+    # A transactional message's bounce (the VERP token names it).
+    tx_message = models.ForeignKey(
+        "transactional.TxMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bounce_events",
+    )
     subscriber = models.ForeignKey(
         "subscribers.Subscriber",
         null=True,

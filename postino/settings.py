@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "tracking",
     "api",
     "media",
+    "transactional",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +314,31 @@ POSTINO: dict[str, Any] = {
     # S3 bucket's files (a CDN or the bucket's website; empty: the storage's URL).
     "MEDIA_MAX_UPLOAD_MB": env_int("MEDIA_MAX_UPLOAD_MB", 5, minimum=1),
     "MEDIA_PUBLIC_URL": env_str("MEDIA_S3_PUBLIC_URL"),
+    # Transactional mail (API and SMTP relay). The channel it goes through
+    # unless a send names one (by name; empty: the system mail channel).
+    "TX_CHANNEL": env_str("TX_CHANNEL"),
+    # A repeated idempotency key within this window returns the first answer.
+    "TX_IDEMPOTENCY_HOURS": env_int("TX_IDEMPOTENCY_HOURS", 24, minimum=1),
+    # While a campaign sends through a channel, transactional mail may take
+    # up to this share of its rate (and all of it when no campaign sends);
+    # bulk keeps the rest. See docs/decisions.md, "Transactional priority".
+    "TX_RATE_SHARE": env_float("TX_RATE_SHARE", 0.2),
+    # Connections of each channel bulk never takes (when it has two or more).
+    "TX_RESERVED_CONNECTIONS": env_int("TX_RESERVED_CONNECTIONS", 1, minimum=0),
+    "TX_MAX_RECIPIENTS": env_int("TX_MAX_RECIPIENTS", 50, minimum=1),
+    "TX_MAX_MESSAGE_BYTES": env_int("TX_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, minimum=1024),
+    # Messages one worker claims at a time.
+    "TX_BATCH": env_int("TX_BATCH", 50, minimum=1),
+    # The relay keeps a sender's own DKIM signatures beside ours, or drops them.
+    "TX_REPLACE_DKIM": env_bool("TX_REPLACE_DKIM", False),
+    # The SMTP relay (manage.py smtp_relay): where it listens and the
+    # certificate it offers (STARTTLS, or implicit TLS with --implicit-tls).
+    "SMTP_RELAY_HOST": env_str("SMTP_RELAY_HOST", "127.0.0.1"),
+    "SMTP_RELAY_PORT": env_int("SMTP_RELAY_PORT", 587, minimum=1),
+    "SMTP_RELAY_TLS_CERT": env_str("SMTP_RELAY_TLS_CERT"),
+    "SMTP_RELAY_TLS_KEY": env_str("SMTP_RELAY_TLS_KEY"),
+    # Wrong passwords allowed per client IP per 10 minutes before AUTH is refused.
+    "SMTP_RELAY_AUTH_FAILURES": env_int("SMTP_RELAY_AUTH_FAILURES", 10, minimum=1),
 }
 
 # Default SMTP server created on first start (see `manage.py bootstrap`).
