@@ -31,6 +31,7 @@ from subscribers.services import (
     SubscriberInUse,
     SubscriptionStateError,
 )
+from transactional.services import IdempotencyConflict, TxError
 
 # Where ninja says a request value came from; the rest of ``loc`` is the field.
 _LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -123,6 +124,17 @@ def install(api: NinjaAPI, *, body_params: set[str]) -> None:
     @api.exception_handler(SegmentInUse)
     def segment_in_use(request: HttpRequest, exc: SegmentInUse) -> HttpResponse:
         return respond(request, 409, error_body(str(exc)))
+
+    @api.exception_handler(TxError)
+    def send_invalid(request: HttpRequest, exc: TxError) -> HttpResponse:
+        errors = [{"field": where, "message": message} for where, message in exc.problems]
+        return respond(request, 400, error_body(f"The send was not accepted: {exc}", errors))
+
+    @api.exception_handler(IdempotencyConflict)
+    def key_reused(request: HttpRequest, exc: IdempotencyConflict) -> HttpResponse:
+        # As the IETF's Idempotency-Key draft says: the same key, another request.
+        errors = [{"field": "idempotency_key", "message": str(exc)}]
+        return respond(request, 422, error_body(str(exc), errors))
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -879,3 +879,91 @@ class CampaignReportOut(Schema):
     domains: list[ReportDomainOut] = Field(
         description="The recipient domains sent to most: deliveries, bounces, opens, clicks."
     )
+
+
+# --- Transactional ------------------------------------------------------------------
+class TxSubscriberRecipient(Schema):
+    subscriber_id: int
+
+
+class TxAttachmentIn(Schema):
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field("application/octet-stream", pattern=r"^[\w.+-]+/[\w.+-]+$")
+    content: str = Field(description="The file, base64-encoded.")
+
+
+class TxSendIn(Schema):
+    to: list[str | TxSubscriberRecipient] = Field(
+        description='Addresses, or {"subscriber_id": n}; one message each.'
+    )
+    template: int | None = Field(None, description="A transactional template's id.")
+    subject: str = Field("", description="Without a template: the subject (Jinja2).")
+    html: str = Field("", description="Without a template: the HTML body (Jinja2).")
+    text: str = Field("", description="Without a template: the text body; empty: from the HTML.")
+    data: dict[str, Any] = Field(default_factory=dict, description="The template's variables.")
+    from_email: str = ""
+    reply_to: str = ""
+    headers: dict[str, str] = Field(default_factory=dict)
+    attachments: list[TxAttachmentIn] = Field(default_factory=list)
+    category: str = Field("", description="e.g. password-reset; created on first use.")
+    idempotency_key: str = Field("", max_length=255)
+    channel: int | str | None = Field(None, description="A channel's id or name.")
+
+
+class TxResult(Schema):
+    id: str
+    email: str
+    status: str
+    reason: str = ""
+
+
+class TxSendOut(Schema):
+    messages: list[TxResult]
+    duplicate: bool = False
+
+
+class TxMessageOut(Schema):
+    id: str
+    email: str
+    status: str
+    attempts: int
+    smtp_code: int | None
+    smtp_reply: str
+    message_id: str
+    template: int | None
+    category: str | None
+    channel: str | None
+    queued_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    bounced_at: datetime | None
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_id(obj: Any) -> str:
+        return str(obj.public_id)
+
+    @staticmethod
+    def resolve_status(obj: Any) -> str:
+        # Being handed to the server is still "queued" to the application.
+        return "queued" if obj.status == "sending" else str(obj.status)
+
+    @staticmethod
+    def resolve_template(obj: Any) -> int | None:
+        return obj.template_id
+
+    @staticmethod
+    def resolve_category(obj: Any) -> str | None:
+        return obj.category.name if obj.category_id else None
+
+    @staticmethod
+    def resolve_channel(obj: Any) -> str | None:
+        return obj.smtp_server.name if obj.smtp_server_id else None
+
+    @staticmethod
+    def resolve_queued_at(obj: Any) -> datetime:
+        return obj.created_at
+
+    @staticmethod
+    def resolve_next_attempt_at(obj: Any) -> datetime | None:
+        return obj.next_attempt_at if obj.status in ("queued", "deferred") else None

@@ -21,13 +21,14 @@ from api.endpoints import (
     sending_domains,
     smtp_servers,
     subscribers,
+    tx,
 )
 
 api = NinjaAPI(
     title="Postino API",
     version="1",
     description="Lists, subscribers, imports, segments, sending servers (SMTP and ESP), domain "
-    "limits, sending domains, campaigns and the blocklist. "
+    "limits, sending domains, campaigns, the blocklist and transactional mail. "
     "Create a token with `manage.py create_api_token <username>`.",
     urls_namespace="api",
     auth=StaffToken(),
@@ -43,3 +44,4 @@ api.add_router("", esp_servers.router)
 api.add_router("", domain_limits.router)
 api.add_router("", campaigns.router)
 api.add_router("", sending_domains.router)
+api.add_router("", tx.router)

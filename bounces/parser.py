@@ -8,7 +8,7 @@ Order of evidence: a feedback report (ARF, SES complaint) first, then a
 machine-readable DSN, then the older complaint forms, then the notice's text;
 auto-reply headers and subjects only count when nothing says "bounce", since
 a DSN often carries ``Auto-Submitted`` too. Which delivery it is about comes
-from our VERP token, wherever it survived (see ``_verp_delivery_id``).
+from our VERP token, wherever it survived (see ``_verp_token``).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ DAEMON_FROM = re.compile(
     re.IGNORECASE,
 )
 _REPLY_SUBJECT = re.compile(r"\s*(?:re|aw|sv|vs|antw|odp|r|rif|res)\s*:", re.IGNORECASE)
-_VERP_TOKEN_RE = r"([0-9a-f]{1,16}-[a-z2-7]{10})"  # noqa: S105 - a pattern, not a secret
+_VERP_TOKEN_RE = r"(t?[0-9a-f]{1,16}-[a-z2-7]{10})"  # noqa: S105 - a pattern, not a secret
 # Searched in lower-cased text (tokens are lower-case anyway).
 _REF_HEADER = re.compile(r"x-postino-ref:\s*" + _VERP_TOKEN_RE)
 _CAMPAIGN_HEADER = re.compile(r"x-postino-campaign:\s*(\d{1,18})")
@@ -411,34 +411,30 @@ def _complaint(parts: _Parts, feedback: arf.FeedbackReport) -> BounceReport:
     )
 
 
-def _read_token(token: str) -> int | None:
-    return verp.read_token(token) if token else None
-
-
-def _verp_delivery_id(
+def _verp_token(
     msg: Message, parts: _Parts, envelope_recipient: str | None, raw_text: str
-) -> int | None:
-    """Our delivery id, from (in order of trust) the envelope recipient, the
-    bounce's own recipient headers, the returned message's headers, and any
-    token quoted in the text. Every candidate must carry a valid MAC."""
+) -> str | None:
+    """Our VERP token (a campaign delivery's or a transactional message's),
+    from (in order of trust) the envelope recipient, the bounce's own
+    recipient headers, the returned message's headers, and any token quoted
+    in the text. Every candidate must carry a valid MAC."""
     if envelope_recipient:
-        found = verp.parse_envelope_recipient(envelope_recipient)
+        found = verp.token_in_address(envelope_recipient)
         if found is not None:
             return found
     for name in ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "to"):
         for value in msg.get_all(name) or []:
             for _display, address in getaddresses([header_text(value)]):
-                found = verp.parse_envelope_recipient(address) if "@" in address else None
+                found = verp.token_in_address(address) if "@" in address else None
                 if found is not None:
                     return found
     for original in parts.originals:
-        ref = header(original, "x-postino-ref")
-        found = _read_token(ref) if ref else None
-        if found is not None:
-            return found
+        ref = header(original, "x-postino-ref").strip().lower()
+        if ref and verp.is_ours(ref):
+            return ref
         for name in ("return-path", "sender", "errors-to"):
             for _display, address in getaddresses([header(original, name)]):
-                found = verp.parse_envelope_recipient(address) if "@" in address else None
+                found = verp.token_in_address(address) if "@" in address else None
                 if found is not None:
                     return found
     local = re.escape(str(settings.POSTINO["BOUNCE_LOCALPART"]))
@@ -446,9 +442,8 @@ def _verp_delivery_id(
     for text in _lowered(raw_text, parts):
         for pattern in (_REF_HEADER, quoted):
             for match in pattern.finditer(text):
-                found = _read_token(match.group(1))
-                if found is not None:
-                    return found
+                if verp.is_ours(match.group(1)):
+                    return match.group(1)
     return None
 
 
@@ -468,7 +463,10 @@ def _attach_identity(
     raw: bytes,
 ) -> None:
     raw_text = raw.decode("latin-1")
-    report.verp_delivery_id = _verp_delivery_id(msg, parts, envelope_recipient, raw_text)
+    token = _verp_token(msg, parts, envelope_recipient, raw_text)
+    if token is not None:
+        report.verp_delivery_id = verp.read_token(token)
+        report.verp_tx_id = verp.read_tx_token(token)
     if report.campaign_id is None:
         for original in parts.originals:
             value = header(original, "x-postino-campaign").strip()

@@ -26,6 +26,7 @@ from postino.actors import signed_in
 from subscribers import consent
 from subscribers.models import Subscriber
 from subscribers.services import unsubscribe
+from transactional.models import TxMessage
 
 RAW_LIMIT = 256 * 1024
 
@@ -39,6 +40,17 @@ class SmtpFailure:
     delivery_id: int
     campaign_id: int
     subscriber_id: int
+    email: str
+    code: int | None
+    reply: str
+
+
+@dataclass(frozen=True, slots=True)
+class TxRefusal:
+    """A permanent SMTP refusal of one transactional message."""
+
+    tx_message_id: int
+    subscriber_id: int | None
     email: str
     code: int | None
     reply: str
@@ -236,6 +248,50 @@ def record_smtp_failures(failures: Sequence[SmtpFailure]) -> list[BounceEvent]:
     return created
 
 
+def record_tx_refusals(refusals: Sequence[TxRefusal]) -> list[BounceEvent]:
+    """Bounce events for transactional messages refused while sending; the
+    policy suppresses as for campaign mail (no campaign to pause)."""
+    if not refusals:
+        return []
+    from bounces.parser import classify_smtp_reply
+
+    events = []
+    for refusal in refusals:
+        kind, status = classify_smtp_reply(refusal.code, refusal.reply)
+        events.append(
+            BounceEvent(
+                kind=kind,
+                source=BounceEvent.Source.SMTP,
+                email=refusal.email,
+                status=status or "",
+                smtp_code=refusal.code,
+                action="failed",
+                diagnostic=refusal.reply[:2000],
+                tx_message_id=refusal.tx_message_id,
+                subscriber_id=refusal.subscriber_id,
+            )
+        )
+    created = BounceEvent.objects.bulk_create(events)
+    policy = BouncePolicy.current()
+    for event in created:
+        if event.suppresses:
+            apply_policy(event, policy)
+    return created
+
+
+def _tx_bounced(events: Sequence[BounceEvent]) -> None:
+    """A transactional message a bounce report is about is ``bounced``."""
+    bounced = {
+        event.tx_message_id
+        for event in events
+        if event.tx_message_id and event.kind in (Kind.HARD, Kind.SOFT)
+    }
+    if bounced:
+        TxMessage.objects.filter(pk__in=bounced).update(
+            status=TxMessage.Status.BOUNCED, bounced_at=timezone.now()
+        )
+
+
 def ingest_message(
     raw: bytes, *, source: str, envelope_recipient: str | None = None
 ) -> list[BounceEvent]:
@@ -250,6 +306,9 @@ def ingest_message(
             .filter(pk=report.verp_delivery_id)
             .first()
         )
+    tx_message = None
+    if report.verp_tx_id:
+        tx_message = TxMessage.objects.filter(pk=report.verp_tx_id).first()
     text = raw[:RAW_LIMIT].decode("utf-8", "replace")
     recipients = list(report.recipients)
     events: list[BounceEvent] = []
@@ -258,8 +317,12 @@ def ingest_message(
         # A report naming nobody (a redacted complaint, a bounce that quotes
         # nothing): our VERP token still tells whose it is.
         email = delivery.subscriber.email if delivery else ""
+        if tx_message is not None:
+            email = tx_message.email
         events.append(
-            _event_for(report.kind, email, None, report, delivery, source=source, raw=text)
+            _event_for(
+                report.kind, email, None, report, delivery, source=source, raw=text, tx=tx_message
+            )
         )
     for recipient in recipients:
         email = (recipient.email or "").lower()
@@ -272,6 +335,11 @@ def ingest_message(
             email = delivery.subscriber.email if delivery else email
         if not email and delivery is not None:
             email = delivery.subscriber.email
+        tx = tx_message
+        if tx is not None and email and tx.email not in {email, original}:
+            tx = None  # the bounce names someone else than our token
+        elif tx is not None:
+            email = tx.email
         events.append(
             _event_for(
                 recipient.kind or report.kind,
@@ -281,6 +349,7 @@ def ingest_message(
                 matched,
                 source=source,
                 raw=text,
+                tx=tx,
             )
         )
     for event in events:
@@ -288,6 +357,7 @@ def ingest_message(
             apply_policy(event, policy)
     for campaign_id in {event.campaign_id for event in events if event.campaign_id}:
         check_campaign_health(campaign_id, policy)
+    _tx_bounced(events)
     return events
 
 
@@ -305,8 +375,11 @@ def _event_for(
     *,
     source: str,
     raw: str,
+    tx: TxMessage | None = None,
 ) -> BounceEvent:
     subscriber_id = delivery.subscriber_id if delivery else None
+    if subscriber_id is None and tx is not None:
+        subscriber_id = tx.subscriber_id
     campaign_id = delivery.campaign_id if delivery else report.campaign_id
     if subscriber_id is None and email:
         subscriber_id = Subscriber.objects.filter(email=email).values_list("id", flat=True).first()
@@ -326,6 +399,7 @@ def _event_for(
         delivery=delivery,
         campaign_id=campaign_id,
         subscriber_id=subscriber_id,
+        tx_message=tx,
         raw=raw,
     )
 
@@ -340,6 +414,7 @@ def record_event(
     diagnostic: str = "",
     feedback_type: str = "",
     delivery_id: int | None = None,
+    tx_message_id: int | None = None,
     provider_message_id: str = "",
     raw: str = "",
 ) -> BounceEvent | None:
@@ -354,8 +429,15 @@ def record_event(
             .filter(provider_message_id=provider_message_id)
             .first()
         )
+    tx = None
+    if delivery is None and tx_message_id:
+        tx = TxMessage.objects.filter(pk=tx_message_id).first()
+    if delivery is None and tx is None and provider_message_id:
+        tx = TxMessage.objects.filter(provider_message_id=provider_message_id).first()
+    if tx is not None:
+        email = email or tx.email
     email = (email or (delivery.subscriber.email if delivery else "")).lower()
-    subscriber_id = delivery.subscriber_id if delivery else None
+    subscriber_id = delivery.subscriber_id if delivery else (tx.subscriber_id if tx else None)
     if subscriber_id is None and email:
         subscriber_id = Subscriber.objects.filter(email=email).values_list("id", flat=True).first()
     try:
@@ -372,6 +454,7 @@ def record_event(
                 delivery=delivery,
                 campaign_id=delivery.campaign_id if delivery else None,
                 subscriber_id=subscriber_id,
+                tx_message=tx,
                 raw=raw[:RAW_LIMIT],
             )
     except IntegrityError:
@@ -381,6 +464,7 @@ def record_event(
         apply_policy(event, policy)
     if event.campaign_id:
         check_campaign_health(event.campaign_id, policy)
+    _tx_bounced([event])
     return event
 
 

@@ -41,6 +41,8 @@ class BounceReport:
     recipients: list[RecipientResult] = field(default_factory=list)
     feedback_type: str | None = None
     verp_delivery_id: int | None = None
+    # A transactional message's id, when the token is one of those.
+    verp_tx_id: int | None = None
     campaign_id: int | None = None
     reporting_mta: str | None = None
     original_message_id: str | None = None

@@ -109,6 +109,7 @@ def handle_tracking_event(tracking_event_id: int) -> BounceEvent | None:
     _, status = classify_smtp_reply(None, event.mta_response or event.description)
     ref = str(event.metadata.get("postino_ref", "")) if event.metadata else ""
     delivery_id = verp.read_token(ref) if ref else None
+    tx_message_id = verp.read_tx_token(ref) if ref else None
     recorded = record_event(
         kind=kind,
         email=event.recipient,
@@ -118,6 +119,7 @@ def handle_tracking_event(tracking_event_id: int) -> BounceEvent | None:
         diagnostic=event.mta_response or event.description,
         feedback_type="abuse" if kind == BounceEvent.Kind.COMPLAINT else "",
         delivery_id=delivery_id,
+        tx_message_id=tx_message_id,
         provider_message_id=event.message_id,
     )
     TrackingEvent.objects.filter(pk=tracking_event_id).update(processed_at=timezone.now())

@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+import urllib.parse
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email.utils import formatdate, getaddresses
 
 CRLF = b"\r\n"
@@ -92,7 +94,10 @@ def build_message(
     message_id: str,
     reply_to: str = "",
     extra_headers: Sequence[tuple[str, str]] = (),
+    attachments: Sequence[Attachment] = (),
 ) -> bytes:
+    """The message as bytes: multipart/alternative (text, HTML), inside a
+    multipart/mixed with the attachments when there are any."""
     boundary = "=_postino_" + secrets.token_hex(12)
     headers = [
         ("From", from_header),
@@ -105,8 +110,15 @@ def build_message(
     if reply_to:
         headers.append(("Reply-To", reply_to))
     headers.extend(extra_headers)
-    headers.append(("Content-Type", f'multipart/alternative; boundary="{boundary}"'))
+    alternative = f'multipart/alternative; boundary="{boundary}"'
+    mixed = "=_postino_mixed_" + secrets.token_hex(12) if attachments else ""
+    if mixed:
+        headers.append(("Content-Type", f'multipart/mixed; boundary="{mixed}"'))
+    else:
+        headers.append(("Content-Type", alternative))
     head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("utf-8")
+    if mixed:
+        head += CRLF + f"--{mixed}\r\nContent-Type: {alternative}\r\n".encode()
     sep = b"--" + boundary.encode()
     part_head = b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
     return b"".join(
@@ -128,5 +140,33 @@ def build_message(
             sep,
             b"--",
             CRLF,
+            *(_attachment_part(mixed, item) for item in attachments),
+            f"--{mixed}--\r\n".encode() if mixed else b"",
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def _attachment_part(boundary: str, item: Attachment) -> bytes:
+    # RFC 2231 names a file with any characters; a plain ASCII name stays readable.
+    name = item.filename.replace("\r", " ").replace("\n", " ").replace('"', "'")
+    if name.isascii():
+        disposition = f'attachment; filename="{name}"'
+    else:
+        disposition = "attachment; filename*=utf-8''" + urllib.parse.quote(name, safe="")
+    encoded = base64.encodebytes(item.content).replace(b"\n", CRLF)
+    return b"".join(
+        [
+            f"--{boundary}\r\n".encode(),
+            f"Content-Type: {item.content_type}\r\n".encode(),
+            b"Content-Transfer-Encoding: base64\r\n",
+            f"Content-Disposition: {disposition}\r\n\r\n".encode(),
+            encoded,
         ]
     )

@@ -17,14 +17,41 @@ _MAC_LENGTH = 10
 
 
 def _mac(delivery_id: int) -> str:
+    return _mac_for("postino.verp", delivery_id)
+
+
+def _mac_for(purpose: str, number: int) -> str:
     digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"postino.verp:{delivery_id}".encode(), hashlib.sha256
+        settings.SECRET_KEY.encode(), f"{purpose}:{number}".encode(), hashlib.sha256
     ).digest()
     return base64.b32encode(digest).decode().lower()[:_MAC_LENGTH]
 
 
 def make_token(delivery_id: int) -> str:
     return f"{delivery_id:x}-{_mac(delivery_id)}"
+
+
+def make_tx_token(message_id: int) -> str:
+    """A transactional message's token: ``t`` first, its own MAC purpose, so
+    it can never be read as a campaign delivery's (or the other way round)."""
+    return f"t{message_id:x}-{_mac_for('postino.verp.tx', message_id)}"
+
+
+def read_tx_token(token: str) -> int | None:
+    """The transactional message id in a VERP token, or None."""
+    head, _, mac = token.strip().lower().partition("-")
+    if not head.startswith("t"):
+        return None
+    try:
+        message_id = int(head[1:], 16)
+    except ValueError:
+        return None
+    expected = _mac_for("postino.verp.tx", message_id)
+    return message_id if hmac.compare_digest(mac, expected) else None
+
+
+def is_ours(token: str) -> bool:
+    return read_token(token) is not None or read_tx_token(token) is not None
 
 
 def read_token(token: str) -> int | None:
@@ -50,8 +77,16 @@ def envelope_sender_for(token: str | None) -> str:
 
 def parse_envelope_recipient(address: str) -> int | None:
     """Delivery id from an address like bounces+<token>@domain, if ours."""
+    token = token_in_address(address)
+    return read_token(token) if token else None
+
+
+def token_in_address(address: str) -> str | None:
+    """The token of an address like bounces+<token>@domain, if it is one of
+    ours (a campaign delivery's or a transactional message's)."""
     local, _, _domain = address.strip().strip("<>").rpartition("@")
     prefix = f"{settings.POSTINO['BOUNCE_LOCALPART']}+"
     if not local.lower().startswith(prefix):
         return None
-    return read_token(local[len(prefix) :])
+    token = local[len(prefix) :].lower()
+    return token if is_ours(token) else None

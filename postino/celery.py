@@ -27,6 +27,10 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
 
     tick = float(settings.POSTINO["TICK_SECONDS"])
     sender.add_periodic_task(tick, sender.signature(jobs.TICK), name="delivery tick")
+    sender.add_periodic_task(tick, sender.signature(jobs.TX_TICK), name="transactional tick")
+    sender.add_periodic_task(
+        3600.0, sender.signature(jobs.FORGET_IDEMPOTENCY_KEYS), name="forget idempotency keys"
+    )
     sender.add_periodic_task(15.0, sender.signature(jobs.HEARTBEAT), name="heartbeat")
     # Half the lease: a dead run's import waits at most one and a half leases.
     sender.add_periodic_task(

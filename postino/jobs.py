@@ -31,6 +31,9 @@ RUN_EXPORT = "subscribers.tasks.run_export"
 POLL_MAILBOX = "bounces.tasks.poll_mailbox"
 PROCESS_TRACKING_EVENT = "bounces.process_tracking_event"
 PROCESS_INBOUND = "bounces.process_inbound"
+# On their own queue (TX_QUEUE), which only the transactional workers consume.
+DRAIN_TRANSACTIONAL = "transactional.tasks.drain"
+TX_QUEUE = "postino-tx"
 
 # Started by beat (postino.celery), never by our code.
 TICK = "delivery.tasks.tick"
@@ -41,6 +44,8 @@ SWEEP_CONFIRMATIONS = "subscribers.tasks.sweep_confirmations"
 RESUME_BULK_ACTIONS = "subscribers.tasks.resume_bulk_actions"
 INGEST_TRACKING = "tracking.tasks.ingest_tracking"
 FORGET_TRACKING_EVENTS = "tracking.tasks.forget_tracking_events"
+TX_TICK = "transactional.tasks.tick"
+FORGET_IDEMPOTENCY_KEYS = "transactional.tasks.forget_idempotency_keys"
 
 
 def publish(name: str, args: tuple[object, ...], countdown: float | None = None) -> None:
@@ -115,6 +120,11 @@ def process_tracking_event(tracking_event_id: int) -> None:
 def process_inbound(message_id: int) -> None:
     """Parse and act on one message the bounce server stored."""
     _after_commit(PROCESS_INBOUND, message_id)
+
+
+def drain_transactional() -> None:
+    """Send the due transactional messages (``transactional.wake`` decides when)."""
+    _after_commit(DRAIN_TRANSACTIONAL)
 
 
 def run_import(import_id: int) -> None:

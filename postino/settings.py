@@ -227,6 +227,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "postino"
+# Transactional mail has its own queue and workers (`-Q postino-tx`), so a
+# worker busy with campaign chunks never holds a password reset back.
+CELERY_TASK_ROUTES = {"transactional.tasks.*": {"queue": "postino-tx"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redelivery of a task whose worker died: must exceed the longest chunk.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}

@@ -15,6 +15,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Category(models.Model):
@@ -182,7 +183,8 @@ class TxMessage(models.Model):
     subject = models.CharField(max_length=998, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the message is due: when accepted, then after each deferral.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
     claim_token = models.UUIDField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     smtp_server = models.ForeignKey(

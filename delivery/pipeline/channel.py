@@ -66,8 +66,11 @@ class Channel(Protocol):
     def close(self) -> None: ...
 
 
-def open_channel(server: SmtpServer, *, campaign_id: int | None = None) -> Channel:
-    """The channel for a server row, SMTP or ESP."""
+def open_channel(
+    server: SmtpServer, *, campaign_id: int | None = None, bulk: bool = False
+) -> Channel:
+    """The channel for a server row, SMTP or ESP. A ``bulk`` channel (a
+    campaign's chunk) never takes the connections kept for transactional mail."""
     if server.kind == SmtpServer.Kind.ESP:
-        return EspChannel(server, campaign_id=campaign_id)
-    return SmtpChannel(server)
+        return EspChannel(server, campaign_id=campaign_id, bulk=bulk)
+    return SmtpChannel(server, bulk=bulk)

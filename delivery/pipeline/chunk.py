@@ -36,7 +36,7 @@ from delivery.pipeline.channel import open_channel
 from delivery.pipeline.claim import claim_chunk, claimed_rows, release_claim, renew_lease
 from delivery.pipeline.prepare import MessageFactory
 from delivery.pipeline.record import Recorder
-from delivery.pipeline.slots import FairShare
+from delivery.pipeline.slots import FairShare, bulk_connection_cap
 from delivery.pipeline.transmit import Done, Job, LaneFailed, Transmitter
 from delivery.pipeline.types import ChannelError, NoConnectionSlot, PreparedMessage, Stage
 from postino import jobs
@@ -165,7 +165,7 @@ class ChunkRun:
             return
         factory = MessageFactory(self.campaign)
         share = FairShare(
-            self.server.pk, self.server.max_connections, str(self.token),
+            self.server.pk, bulk_connection_cap(self.server.max_connections), str(self.token),
             # Refreshed at every status check: a dead chunk stops counting soon.
             ttl_ms=int(max(5.0, float(_conf("STATUS_CHECK_SECONDS")) * 5) * 1000),
         )  # fmt: skip
@@ -175,7 +175,7 @@ class ChunkRun:
             campaign_id=self.campaign.pk,
             share_key=share.key,
         )
-        channel = open_channel(self.server, campaign_id=self.campaign.pk)
+        channel = open_channel(self.server, campaign_id=self.campaign.pk, bulk=True)
         transmitter = Transmitter(channel, max_lanes=share.share())
         self.clock.lap("setup")
         try:

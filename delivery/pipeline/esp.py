@@ -38,7 +38,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage
 from django.utils.module_loading import import_string
 
-from delivery.pipeline.slots import ConnectionSlots
+from delivery.pipeline.slots import ConnectionSlots, bulk_connection_cap
 from delivery.pipeline.types import (
     ChannelError,
     NoConnectionSlot,
@@ -118,7 +118,10 @@ class EspTransport:
             headers=headers,
             metadata=metadata,
         )
-        message.attach_alternative(prepared.html, "text/html")
+        if prepared.html:
+            message.attach_alternative(prepared.html, "text/html")
+        for filename, content_type, content in prepared.attachments:
+            message.attach(filename, content, content_type)
         message.envelope_sender = prepared.envelope_from
         try:
             self.backend.send_messages([message])
@@ -191,7 +194,9 @@ class EspChannel:
 
     wants_bytes = False  # the ESP builds (and signs) the MIME itself
 
-    def __init__(self, server: SmtpServer, *, campaign_id: int | None = None) -> None:
+    def __init__(
+        self, server: SmtpServer, *, campaign_id: int | None = None, bulk: bool = False
+    ) -> None:
         self.server_id = server.pk
         self.label = server.name
         changed = server.updated_at.isoformat() if server.updated_at else ""
@@ -199,7 +204,9 @@ class EspChannel:
         self.esp = server.esp
         self.credentials: dict[str, Any] = dict(server.esp_credentials)
         self.campaign_id = campaign_id
-        self.slots = ConnectionSlots(server.pk, server.max_connections)
+        # Campaign chunks leave transactional mail its reserved call slots.
+        cap = bulk_connection_cap(server.max_connections) if bulk else server.max_connections
+        self.slots = ConnectionSlots(server.pk, cap)
 
     def open_lane(self) -> EspLane:
         # Unique per lane: two lanes in one process each count as a call in flight.

@@ -36,6 +36,16 @@ return 1
 """
 
 
+def bulk_connection_cap(maximum: int) -> int:
+    """How many of a server's ``maximum`` connections campaign chunks may
+    hold: all but ``TX_RESERVED_CONNECTIONS`` (never fewer than one), so a
+    transactional message always finds a connection free of bulk."""
+    from django.conf import settings
+
+    reserved = int(settings.POSTINO["TX_RESERVED_CONNECTIONS"])
+    return max(1, maximum - reserved)
+
+
 class ConnectionSlots:
     """The cap on open connections to one server across every worker."""
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.conf import settings
 
 from delivery.mime import ascii_address
-from delivery.pipeline.slots import ConnectionSlots
+from delivery.pipeline.slots import ConnectionSlots, bulk_connection_cap
 from delivery.pipeline.types import (
     ChannelError,
     NoConnectionSlot,
@@ -615,12 +615,14 @@ class SmtpChannel:
 
     wants_bytes = True
 
-    def __init__(self, server: SmtpServer) -> None:
+    def __init__(self, server: SmtpServer, *, bulk: bool = False) -> None:
         self.server_id = server.pk
         self.label = server.name
         self.cfg = SmtpSettings.from_server(server)
         self.identity = f"smtp:{self.cfg.key}"
-        self.slots = ConnectionSlots(server.pk, server.max_connections)
+        # Campaign chunks leave transactional mail its reserved connections.
+        cap = bulk_connection_cap(server.max_connections) if bulk else server.max_connections
+        self.slots = ConnectionSlots(server.pk, cap)
 
     def open_lane(self) -> SmtpLane:
         handle = POOL.borrow(self.cfg, self.slots)

@@ -25,6 +25,9 @@ class PreparedMessage:
     html: str
     text: str
     headers: list[tuple[str, str]]
+    # (file name, content type, bytes): transactional mail's, for channels
+    # that build the MIME themselves (ESP APIs).
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 class Outcome(StrEnum):

@@ -1,0 +1,100 @@
+"""Transactional mail: ``POST /tx`` sends now, ``GET /tx/{id}`` says what became of it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Header, Router, Status
+
+from api.schemas import ErrorOut, TxMessageOut, TxSendIn, TxSendOut
+from delivery.mime import Attachment
+from transactional import services
+from transactional.models import TxMessage
+
+router = Router(tags=["transactional"])
+
+
+def _attachments(payload: TxSendIn) -> list[Attachment]:
+    attachments = []
+    problems = []
+    for index, item in enumerate(payload.attachments):
+        try:
+            content = base64.b64decode(item.content, validate=True)
+        except (binascii.Error, ValueError):
+            problems.append((f"attachments.{index}.content", "not base64"))
+            continue
+        attachments.append(Attachment(item.filename, item.content_type, content))
+    if problems:
+        raise services.TxError(problems)
+    return attachments
+
+
+@router.post("/tx", response={202: TxSendOut, 400: ErrorOut, 422: ErrorOut})
+def send(
+    request: HttpRequest,
+    payload: TxSendIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Status[Any]:
+    """Send a message to each recipient now, ahead of any campaign.
+
+    202 with one entry per recipient: ``queued`` (with the id to follow it),
+    or ``refused`` with the reason (suppressed, blocklisted, unsubscribed for
+    a category that is not exempt). The same ``idempotency_key`` (field or
+    ``Idempotency-Key`` header) within ``TX_IDEMPOTENCY_HOURS`` sends nothing
+    more and returns the first answer, with ``duplicate: true``.
+    """
+    recipients = [
+        services.Recipient(email=item)
+        if isinstance(item, str)
+        else services.Recipient(subscriber_id=item.subscriber_id)
+        for item in payload.to
+    ]
+    answer = services.send(
+        services.SendRequest(
+            to=recipients,
+            template_id=payload.template,
+            subject=payload.subject,
+            html=payload.html,
+            text=payload.text,
+            data=payload.data,
+            from_email=payload.from_email,
+            reply_to=payload.reply_to,
+            headers=payload.headers,
+            attachments=_attachments(payload),
+            category=payload.category,
+            channel=payload.channel,
+            idempotency_key=payload.idempotency_key or idempotency_key,
+        ),
+        scope=f"user:{request.auth.pk}",  # type: ignore[attr-defined]
+    )
+    return Status(
+        202,
+        {
+            "messages": [result.as_dict() for result in answer.messages],
+            "duplicate": answer.duplicate,
+        },
+    )
+
+
+@router.get("/tx/{message_id}", response={200: TxMessageOut, 404: ErrorOut})
+def status(request: HttpRequest, message_id: str) -> Any:
+    """A message's status: ``queued``, ``sent``, ``deferred`` (will retry),
+    ``bounced``, ``failed`` or ``refused``, with the last SMTP reply."""
+    try:
+        public_id = uuid.UUID(message_id)
+    except ValueError:
+        public_id = None
+    message = (
+        TxMessage.objects.select_related("template", "category", "smtp_server")
+        .filter(public_id=public_id)
+        .first()
+        if public_id is not None
+        else None
+    )
+    if message is None:
+        raise Http404(f"No transactional message has id {message_id}.")
+    return message

@@ -1,0 +1,651 @@
+"""Accepting transactional mail: the API's ``send`` and the relay's ``accept_relay``.
+
+Both end the same way: in one transaction, one ``TxMessage`` per recipient
+with its finished MIME message (``TxPayload``), refused recipients recorded
+as ``refused`` with the reason, the idempotency record holding the answer;
+after the commit, the transactional worker is woken (``transactional.wake``).
+Everything that can be wrong with a send (a template that does not render
+with this data, an unknown channel, a bad header) is found here, while the
+application waits for the answer, never later in the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from email.utils import getaddresses, parseaddr
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from bounces.services import suppressed_emails
+from campaigns.personalize import subscriber_links
+from campaigns.rendering import TemplateProblem, TemplateValidationError
+from delivery.mime import (
+    Attachment,
+    build_message,
+    format_address,
+    format_address_header,
+    new_message_id,
+)
+from delivery.models import SmtpServer
+from subscribers.models import Subscriber, Subscription
+from subscribers.services import blocked_reason
+from transactional import credentials, wake
+from transactional.models import (
+    Category,
+    IdempotencyRecord,
+    RelayCredential,
+    TxMessage,
+    TxPayload,
+    TxTemplate,
+)
+from transactional.rendering import CompiledTemplate, compile_parts, compiled_for
+
+SUPPRESSION_REASONS = {
+    "hard_bounce": "suppressed: the address bounced hard",
+    "soft_bounces": "suppressed: the address bounced repeatedly",
+    "complaint": "suppressed: the recipient reported our mail as spam",
+    "manual": "suppressed: an admin suppressed the address",
+}
+UNSUBSCRIBED = "unsubscribed: the recipient left every list (the category is not exempt)"
+NOT_A_SUBSCRIBER = "marketing mail goes to subscribers only: add the address to a list first"
+# Headers a send may not set: ours, or ones that would contradict the envelope.
+RESERVED_HEADERS = frozenset(
+    {
+        "from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version",
+        "content-type", "content-transfer-encoding", "reply-to", "return-path",
+        "list-unsubscribe", "list-unsubscribe-post", "dkim-signature", "sender",
+    }
+)  # fmt: skip
+_HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable, no colon
+# Relay messages: headers that steer Postino, removed before sending.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+CATEGORY_HEADER = "X-Postino-Category"
+
+
+class TxError(Exception):
+    """A send that cannot be accepted; ``problems`` name each field (``to.1``)."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{where}: {message}" for where, message in problems))
+        self.problems = list(problems)
+
+
+class IdempotencyConflict(Exception):
+    """The key was used, within the window, for a different request."""
+
+
+class RelayRefused(Exception):
+    """What the relay answers instead of 250: an SMTP code, status and text."""
+
+    def __init__(self, code: int, status: str, message: str) -> None:
+        super().__init__(f"{code} {status} {message}")
+        self.code = code
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str = ""
+    subscriber_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    to: Sequence[Recipient]
+    template_id: int | None = None
+    subject: str = ""
+    html: str = ""
+    text: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    from_email: str = ""
+    reply_to: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    attachments: Sequence[Attachment] = ()
+    category: str = ""
+    channel: int | str | None = None
+    idempotency_key: str = ""
+
+    def fingerprint(self) -> str:
+        body = {
+            "to": [[r.email, r.subscriber_id] for r in self.to],
+            "template": self.template_id,
+            "subject": self.subject,
+            "html": self.html,
+            "text": self.text,
+            "data": self.data,
+            "from": self.from_email,
+            "reply_to": self.reply_to,
+            "headers": dict(self.headers),
+            "attachments": [
+                [a.filename, a.content_type, hashlib.sha256(a.content).hexdigest()]
+                for a in self.attachments
+            ],
+            "category": self.category,
+            "channel": self.channel,
+        }
+        encoded = json.dumps(body, sort_keys=True, default=str).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    id: str
+    email: str
+    status: str
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "email": self.email, "status": self.status, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class SendAnswer:
+    messages: list[RecipientResult]
+    # True: the idempotency key was seen in the window; nothing new was queued.
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class RelayAccepted:
+    ids: list[str]
+    duplicate: bool = False
+
+
+# --- who may receive -------------------------------------------------------------
+
+
+def refusal_for(emails: Iterable[str], category: Category | None) -> dict[str, str]:
+    """Why each refused address may not receive mail of ``category``; the
+    addresses missing from the answer may. A few queries for the whole list."""
+    wanted = sorted({email.lower() for email in emails})
+    refused: dict[str, str] = {}
+    for email, reason in suppressed_emails(wanted).items():
+        refused[email] = SUPPRESSION_REASONS.get(reason, f"suppressed: {reason}")
+    for email in wanted:
+        blocked = blocked_reason(email) if email not in refused else None
+        if blocked is not None:
+            refused[email] = blocked
+    remaining = [email for email in wanted if email not in refused]
+    if not remaining:
+        return refused
+    marketing = category is not None and category.marketing
+    exempt = category is not None and category.exempt_from_unsubscribes and not marketing
+    subscribers = Subscriber.objects.filter(email__in=remaining)
+    for email, status in subscribers.values_list("email", "status"):
+        if status == Subscriber.Status.BLOCKLISTED:
+            refused[email] = "blocklisted: the subscriber is blocked"
+    if not exempt:
+        for email in unsubscribed_everywhere(remaining):
+            refused.setdefault(email, UNSUBSCRIBED)
+    if marketing:
+        known = set(subscribers.values_list("email", flat=True))
+        for email in remaining:
+            if email not in known:
+                refused.setdefault(email, NOT_A_SUBSCRIBER)
+    return refused
+
+
+def unsubscribed_everywhere(emails: Sequence[str]) -> list[str]:
+    """Addresses whose subscriber unsubscribed and stays on no list: a
+    marketing unsubscribe, as transactional mail understands it."""
+    unsubscribed = Subscription.objects.filter(
+        subscriber=OuterRef("pk"), status=Subscription.Status.UNSUBSCRIBED
+    )
+    still_on = Subscription.objects.filter(subscriber=OuterRef("pk")).exclude(
+        status=Subscription.Status.UNSUBSCRIBED
+    )
+    return list(
+        Subscriber.objects.filter(email__in=emails)
+        .filter(Exists(unsubscribed))
+        .exclude(Exists(still_on))
+        .values_list("email", flat=True)
+    )
+
+
+# --- the API's send ----------------------------------------------------------------
+
+
+def send(request: SendRequest, *, scope: str) -> SendAnswer:
+    """Accept a send: one message per recipient, queued or refused.
+
+    ``scope`` owns the idempotency key ("user:<id>"). Raises ``TxError`` for
+    a send that cannot be accepted at all, ``IdempotencyConflict`` for a key
+    reused with another request.
+    """
+    prepared = _prepare_send(request)
+    with transaction.atomic():
+        record = None
+        if request.idempotency_key:
+            record, earlier = _claim_key(scope, request.idempotency_key, request.fingerprint())
+            if earlier is not None:
+                return SendAnswer(
+                    [RecipientResult(**item) for item in earlier.get("messages", [])],
+                    duplicate=True,
+                )
+        results = prepared.store()
+        if record is not None:
+            record.response = {"messages": [result.as_dict() for result in results]}
+            record.save(update_fields=["response"])
+        if any(result.status == TxMessage.Status.QUEUED for result in results):
+            wake.after_commit()
+    return SendAnswer(results)
+
+
+@dataclass
+class _Send:
+    """A send checked and rendered, ready to store."""
+
+    rows: list[tuple[TxMessage, bytes | None]]
+
+    def store(self) -> list[RecipientResult]:
+        payloads = TxPayload.objects.bulk_create(
+            [TxPayload(raw=raw) for _, raw in self.rows if raw is not None]
+        )
+        payload_iter = iter(payloads)
+        messages = []
+        for message, raw in self.rows:
+            if raw is not None:
+                message.payload = next(payload_iter)
+            messages.append(message)
+        TxMessage.objects.bulk_create(messages)
+        return [
+            RecipientResult(
+                str(m.public_id),
+                m.email,
+                m.status,
+                m.smtp_reply if m.status == TxMessage.Status.REFUSED else "",
+            )
+            for m in messages
+        ]
+
+
+def _prepare_send(request: SendRequest) -> _Send:
+    problems: list[tuple[str, str]] = []
+    limit = int(settings.POSTINO["TX_MAX_RECIPIENTS"])
+    if not request.to:
+        problems.append(("to", "give at least one recipient"))
+    elif len(request.to) > limit:
+        problems.append(("to", f"at most {limit} recipients per send (TX_MAX_RECIPIENTS)"))
+    template: TxTemplate | None = None
+    if request.template_id is not None:
+        found = TxTemplate.objects.select_related("category").filter(pk=request.template_id)
+        template = found.first()
+        if template is None:
+            problems.append(("template", f"no transactional template has id {request.template_id}"))
+    elif not request.subject.strip() or not request.html.strip():
+        problems.append(("template", 'give a template id, or "subject" and "html"'))
+    headers = _check_headers(request.headers, problems)
+    channel = _channel(request.channel, problems)
+    from_email = request.from_email or (template.from_email if template else "")
+    from_email = from_email or settings.DEFAULT_FROM_EMAIL
+    _, from_address = parseaddr(from_email)
+    if not _is_address(from_address):
+        problems.append(("from_email", f"{from_email!r} is not an address"))
+    reply_to = request.reply_to or (template.reply_to if template else "")
+    size = sum(len(a.content) for a in request.attachments)
+    if size > int(settings.POSTINO["TX_MAX_MESSAGE_BYTES"]):
+        problems.append(("attachments", f"{size} bytes in all, over TX_MAX_MESSAGE_BYTES"))
+    recipients = _recipients(request.to, problems)
+    compiled = None
+    if not problems:
+        try:
+            compiled = (
+                compiled_for(template)
+                if template is not None
+                else _compiled_inline(request.subject, request.html, request.text)
+            )
+        except TemplateValidationError as exc:
+            problems.extend(_template_problems(exc.problems))
+    if problems or compiled is None:
+        raise TxError(problems)
+    category = _category(request.category) if request.category else None
+    if category is None and template is not None:
+        category = template.category
+    refused = refusal_for([email for email, _ in recipients], category)
+    from_domain = from_address.rpartition("@")[2].lower()
+    rows: list[tuple[TxMessage, bytes | None]] = []
+    for email, subscriber in recipients:
+        message = TxMessage(
+            source=TxMessage.Source.API,
+            email=email,
+            subscriber=subscriber,
+            template=template,
+            category=category,
+            channel=channel,
+            from_email=from_address,
+        )
+        if email in refused:
+            message.status = TxMessage.Status.REFUSED
+            message.smtp_reply = refused[email]
+            rows.append((message, None))
+            continue
+        raw = _render(
+            compiled,
+            request,
+            email=email,
+            subscriber=subscriber,
+            from_header=format_address(parseaddr(from_email)[0], from_address),
+            reply_to=reply_to,
+            headers=headers,
+            category=category,
+            message=message,
+            from_domain=from_domain,
+        )
+        rows.append((message, raw))
+    return _Send(rows)
+
+
+def _render(
+    compiled: CompiledTemplate,
+    request: SendRequest,
+    *,
+    email: str,
+    subscriber: Subscriber | None,
+    from_header: str,
+    reply_to: str,
+    headers: list[tuple[str, str]],
+    category: Category | None,
+    message: TxMessage,
+    from_domain: str,
+) -> bytes:
+    context_subscriber = None
+    links: dict[str, str] = {}
+    if subscriber is not None:
+        links = subscriber_links(subscriber_id=subscriber.pk, campaign_id=None)
+        context_subscriber = {
+            "id": subscriber.pk,
+            "email": subscriber.email,
+            "name": subscriber.name,
+            "attributes": subscriber.attributes,
+            **links,
+        }
+    name = subscriber.name if subscriber is not None else ""
+    try:
+        rendered = compiled.render(
+            request.data,
+            recipient={"email": email, "name": name},
+            subscriber=context_subscriber,
+        )
+    except TemplateValidationError as exc:
+        raise TxError(_template_problems(exc.problems)) from exc
+    extra = list(headers)
+    feedback = category.name if category is not None else "transactional"
+    extra.append(("Feedback-ID", f"{feedback}:tx:postino"))
+    if category is not None:
+        extra.append(("X-Postino-Category", category.name))
+    if category is not None and category.marketing and links:
+        extra.append(("List-Unsubscribe", f"<{links['one_click_url']}>"))
+        extra.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    message.subject = rendered.subject[:998]
+    message.message_id = new_message_id(from_domain or settings.BASE_HOST)
+    return build_message(
+        from_header=from_header,
+        to_header=format_address(name, email),
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        message_id=message.message_id,
+        reply_to=format_address_header(reply_to) if reply_to else "",
+        extra_headers=extra,
+        attachments=request.attachments,
+    )
+
+
+@lru_cache(maxsize=256)
+def _compiled_inline(subject: str, html: str, text: str) -> CompiledTemplate:
+    # An application sends the same inline template over and over: compile once.
+    return compile_parts(subject=subject, html=html, text=text)
+
+
+def _template_problems(problems: Iterable[TemplateProblem]) -> list[tuple[str, str]]:
+    out = []
+    for problem in problems:
+        where = f"line {problem.line}: " if problem.line else ""
+        out.append((problem.field, f"{where}{problem.message}"))
+    return out
+
+
+def _is_address(address: str) -> bool:
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def _recipients(
+    to: Sequence[Recipient], problems: list[tuple[str, str]]
+) -> list[tuple[str, Subscriber | None]]:
+    """(address, subscriber) per recipient, each once, in order."""
+    ids = {r.subscriber_id for r in to if r.subscriber_id is not None}
+    by_id = {s.pk: s for s in Subscriber.objects.filter(pk__in=ids)} if ids else {}
+    emails = {r.email.strip().lower() for r in to if r.subscriber_id is None}
+    by_email = {s.email: s for s in Subscriber.objects.filter(email__in=emails)} if emails else {}
+    seen: set[str] = set()
+    out: list[tuple[str, Subscriber | None]] = []
+    for index, recipient in enumerate(to):
+        subscriber: Subscriber | None
+        if recipient.subscriber_id is not None:
+            subscriber = by_id.get(recipient.subscriber_id)
+            if subscriber is None:
+                problems.append((f"to.{index}", f"no subscriber has id {recipient.subscriber_id}"))
+                continue
+            email = subscriber.email
+        else:
+            email = recipient.email.strip().lower()
+            if not _is_address(email):
+                problems.append((f"to.{index}", f"{recipient.email!r} is not an address"))
+                continue
+            subscriber = by_email.get(email)
+        if email not in seen:
+            seen.add(email)
+            out.append((email, subscriber))
+    return out
+
+
+def _check_headers(
+    headers: Mapping[str, str], problems: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    out = []
+    for name, value in headers.items():
+        where = f"headers.{name}"
+        if not _HEADER_NAME.match(name):
+            problems.append((where, "not a header name"))
+        elif name.lower() in RESERVED_HEADERS:
+            problems.append((where, "set by Postino or by a field of the send; not allowed here"))
+        elif "\r" in value or "\n" in value or not str(value).isascii():
+            problems.append((where, "one line of ASCII text, please"))
+        else:
+            out.append((name, str(value)))
+    return out
+
+
+def _channel(value: int | str | None, problems: list[tuple[str, str]]) -> SmtpServer | None:
+    if value in (None, ""):
+        return None
+    query = SmtpServer.objects.filter(pk=value) if isinstance(value, int) else None
+    if query is None:
+        query = SmtpServer.objects.filter(name=str(value))
+    server = query.first()
+    if server is None:
+        problems.append(("channel", f"no channel named {value!r}"))
+    return server
+
+
+def _category(name: str) -> Category:
+    """The category by name, created (not marketing, not exempt) on first use."""
+    slug = name.strip().lower()
+    category = Category.objects.filter(name=slug).first()
+    if category is not None:
+        return category
+    try:
+        with transaction.atomic():
+            return Category.objects.create(name=slug)
+    except IntegrityError:
+        return Category.objects.get(name=slug)
+
+
+def check_category_name(name: str) -> str | None:
+    """Why ``name`` cannot name a category, if it cannot."""
+    slug = name.strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", slug):
+        return "a category is letters, digits, - and _ (up to 64)"
+    return None
+
+
+# --- idempotency -------------------------------------------------------------------
+
+
+def _claim_key(
+    scope: str, key: str, fingerprint: str
+) -> tuple[IdempotencyRecord | None, dict[str, Any] | None]:
+    """(our new record, None), or (None, the earlier answer) for a repeat.
+
+    Inside the caller's transaction: a concurrent request with the same key
+    waits on the unique index until this one commits, then sees its answer.
+    """
+    window = timedelta(hours=int(settings.POSTINO["TX_IDEMPOTENCY_HOURS"]))
+    key = key.strip()[:255]
+    while True:
+        existing = IdempotencyRecord.objects.select_for_update().filter(scope=scope, key=key)
+        found = existing.first()
+        if found is not None and found.created_at >= timezone.now() - window:
+            if found.fingerprint != fingerprint:
+                raise IdempotencyConflict(
+                    f"the idempotency key {key!r} was used for a different request"
+                )
+            return None, found.response
+        if found is not None:
+            found.delete()  # outside the window: a new request
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    scope=scope, key=key, fingerprint=fingerprint
+                )
+            return record, None
+        except IntegrityError:
+            continue  # another request took the key meanwhile: read its answer
+
+
+def forget_old_keys() -> int:
+    window = timedelta(hours=int(settings.POSTINO["TX_IDEMPOTENCY_HOURS"]))
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - window).delete()
+    return deleted
+
+
+# --- the relay ---------------------------------------------------------------------
+
+
+def relay_category(credential: RelayCredential, header_value: str | None) -> Category | None:
+    """The category a relay message says (``X-Postino-Category``), else the credential's."""
+    if header_value and check_category_name(header_value) is None:
+        return _category(header_value)
+    return credential.category
+
+
+def accept_relay(
+    *, credential: RelayCredential, mail_from: str, rcpt_tos: list[str], raw: bytes
+) -> RelayAccepted:
+    """Store a message the relay received, durably, before it answers 250.
+
+    The message is sent as written but for our additions: a Message-ID if
+    it has none, Bcc removed, our steering headers removed, the sender's own
+    DKIM signatures dropped when ``TX_REPLACE_DKIM``.
+    """
+    headers = BytesHeaderParser(policy=default_policy).parsebytes(raw)
+    from_values = headers.get_all("From") or []
+    addresses = [address for _, address in getaddresses([str(v) for v in from_values])]
+    if not addresses:
+        raise RelayRefused(550, "5.6.0", "The message has no From header")
+    for address in addresses:
+        if not credentials.from_allowed(credential, address):
+            raise RelayRefused(550, "5.7.1", f"This login may not send From {address}'s domain")
+    key = str(headers.get(IDEMPOTENCY_HEADER, "") or "").strip()
+    category = relay_category(credential, headers.get(CATEGORY_HEADER))
+    message_id = str(headers.get("Message-ID", "") or "").strip()
+    from_domain = addresses[0].rpartition("@")[2].lower() or settings.BASE_HOST
+    drop = {"bcc", IDEMPOTENCY_HEADER.lower(), CATEGORY_HEADER.lower()}
+    if settings.POSTINO["TX_REPLACE_DKIM"]:
+        drop.add("dkim-signature")
+    added = []
+    if not message_id:
+        message_id = new_message_id(from_domain)
+        added.append(("Message-ID", message_id))
+    if category is not None:
+        added.append((CATEGORY_HEADER, category.name))
+    body = rewrite_headers(raw, drop=drop, add=added)
+    subject = " ".join(str(headers.get("Subject", "") or "").split())[:998]
+    emails = [rcpt.strip().lower() for rcpt in rcpt_tos]
+    refused = refusal_for(emails, category)
+    fingerprint = hashlib.sha256(json.dumps([mail_from, emails]).encode() + b"\0" + raw).hexdigest()
+    with transaction.atomic():
+        if key:
+            record, earlier = _claim_key(f"relay:{credential.pk}", key, fingerprint)
+            if earlier is not None:
+                return RelayAccepted(list(earlier.get("ids", [])), duplicate=True)
+        else:
+            record = None
+        payload = TxPayload.objects.create(raw=body)
+        messages = [
+            TxMessage(
+                source=TxMessage.Source.RELAY,
+                email=email,
+                category=category,
+                credential=credential,
+                channel=credential.channel,
+                payload=payload,
+                from_email=addresses[0].lower(),
+                subject=subject,
+                message_id=message_id[:255],
+                status=TxMessage.Status.REFUSED if email in refused else TxMessage.Status.QUEUED,
+                smtp_reply=refused.get(email, ""),
+            )
+            for email in emails
+        ]
+        TxMessage.objects.bulk_create(messages)
+        ids = [str(message.public_id) for message in messages]
+        if record is not None:
+            record.response = {"ids": ids}
+            record.save(update_fields=["response"])
+        if len(refused) < len(emails):
+            wake.after_commit()
+    return RelayAccepted(ids)
+
+
+def rewrite_headers(raw: bytes, *, drop: set[str], add: list[tuple[str, str]]) -> bytes:
+    """``raw`` with the named header fields (lower-case) removed, ``add`` put
+    first; the body and every other byte untouched."""
+    split = raw.find(b"\r\n\r\n")
+    newline = b"\r\n"
+    if split < 0:
+        split = raw.find(b"\n\n")
+        newline = b"\n"
+    head, rest = (raw, b"") if split < 0 else (raw[:split], raw[split:])
+    kept: list[bytes] = []
+    skipping = False
+    for line in head.split(newline):
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line)
+            continue
+        name = line.split(b":", 1)[0].strip().lower().decode("ascii", "replace")
+        skipping = name in drop
+        if not skipping:
+            kept.append(line)
+    first = [f"{name}: {value}".encode() for name, value in add]
+    return newline.join(first + kept) + rest
