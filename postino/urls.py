@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("media.urls")),  # the media library and the public /m/ file URLs
     path("", include("delivery.urls")),
     path("", include("bounces.urls")),
+    path("transactional/", include("transactional.urls")),
     path("s/", include("subscribers.public_urls")),
     path("t/", include("tracking.urls")),
     path("api/v1/", api.urls),
