@@ -31,6 +31,9 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     sender.add_periodic_task(
         3600.0, sender.signature(jobs.FORGET_IDEMPOTENCY_KEYS), name="forget idempotency keys"
     )
+    sender.add_periodic_task(
+        3600.0, sender.signature(jobs.FORGET_TX_MESSAGES), name="forget old transactional mail"
+    )
     sender.add_periodic_task(15.0, sender.signature(jobs.HEARTBEAT), name="heartbeat")
     # Half the lease: a dead run's import waits at most one and a half leases.
     sender.add_periodic_task(

@@ -46,6 +46,7 @@ INGEST_TRACKING = "tracking.tasks.ingest_tracking"
 FORGET_TRACKING_EVENTS = "tracking.tasks.forget_tracking_events"
 TX_TICK = "transactional.tasks.tick"
 FORGET_IDEMPOTENCY_KEYS = "transactional.tasks.forget_idempotency_keys"
+FORGET_TX_MESSAGES = "transactional.tasks.forget_messages"
 
 
 def publish(name: str, args: tuple[object, ...], countdown: float | None = None) -> None:

@@ -332,6 +332,8 @@ POSTINO: dict[str, Any] = {
     "TX_MAX_MESSAGE_BYTES": env_int("TX_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, minimum=1024),
     # Messages one worker claims at a time.
     "TX_BATCH": env_int("TX_BATCH", 50, minimum=1),
+    # Sent, bounced and failed messages (and their content) are kept this long.
+    "TX_RETENTION_DAYS": env_int("TX_RETENTION_DAYS", 90, minimum=1),
     # The relay keeps a sender's own DKIM signatures beside ours, or drops them.
     "TX_REPLACE_DKIM": env_bool("TX_REPLACE_DKIM", False),
     # The SMTP relay (manage.py smtp_relay): where it listens and the

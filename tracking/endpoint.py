@@ -54,6 +54,8 @@ def _record(meta: Mapping[str, Any], kind: str, tracked: links.Tracked) -> None:
     }
     if tracked.url:
         event["u"] = tracked.url
+    if tracked.tx_message:
+        event["x"] = tracked.tx_message
     try:
         queue.push(event)
     except Exception:

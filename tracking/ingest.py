@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from tracking.models import (
     LinkClicker,
     LinkStats,
 )
+from transactional.models import TxMessage
 
 # Rows per upsert statement (SQLite allows 32,766 parameters a statement).
 UPSERT_ROWS = 500
@@ -95,9 +97,13 @@ def ingest(token: str, raw: Sequence[dict[str, Any]]) -> int:
         _, new = IngestedBatch.objects.get_or_create(token=token)
         if not new:
             return 0
+        transactional = [e for e in raw if e.get("x")]
+        if transactional:
+            _transactional(transactional)
+            raw = [e for e in raw if not e.get("x")]
         events = _classified(raw)
         if not events:
-            return 0
+            return len(transactional)
         links = _links(events)
         Event.objects.bulk_create(
             [
@@ -116,7 +122,42 @@ def ingest(token: str, raw: Sequence[dict[str, Any]]) -> int:
         )
         first_opens, first_clicks = _engagement(events)
         _rollups(events, links, first_opens, first_clicks)
-    return len(events)
+    return len(events) + len(transactional)
+
+
+def _transactional(raw: Sequence[dict[str, Any]]) -> None:
+    """Transactional messages' first human open and click, on the message
+    itself: one row per message, so no rollup is needed to count them."""
+    sent = dict(
+        TxMessage.objects.filter(public_id__in={e["x"] for e in raw}).values_list(
+            "public_id", "sent_at"
+        )
+    )
+    first: dict[tuple[str, str], datetime] = {}
+    for e in raw:
+        public_id = uuid.UUID(e["x"])
+        if public_id not in sent:
+            continue  # deleted (retention), or never ours
+        at = datetime.fromtimestamp(e["t"], tz=UTC)
+        why = classify.verdict(
+            kind=e["k"],
+            user_agent=e.get("a", ""),
+            network=e.get("n", ""),
+            method=e.get("m", "GET"),
+            occurred_at=at,
+            sent_at=sent[public_id],
+        )
+        if why:
+            continue
+        # A click is an open too, whether or not the pixel was shown.
+        kinds = ("opened_at", "clicked_at") if e["k"] == Kind.CLICK else ("opened_at",)
+        for field_name in kinds:
+            key = (e["x"], field_name)
+            first[key] = min(first.get(key, at), at)
+    for (public_id, field_name), at in first.items():
+        TxMessage.objects.filter(public_id=public_id, **{f"{field_name}__isnull": True}).update(
+            **{field_name: at}
+        )
 
 
 def _classified(raw: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -34,6 +34,8 @@ class Tracked:
     campaign_id: int
     subscriber_id: int | None  # None in privacy mode
     url: str = ""
+    # A transactional message's public id (hex), for its links; campaign 0.
+    tx_message: str = ""
 
 
 def _label(purpose: str) -> str:
@@ -60,6 +62,31 @@ def click_path(campaign_id: int, subscriber_id: int | None, url: str) -> str:
     return f"/t/c/{ids}.{tokens.sign(_label('click'), f'{ids}/{url}')}/{encoded}"
 
 
+# A transactional message's links: ``x<public id in hex>.<mac>``, signed for
+# purposes of their own, so a campaign's token never reads as one.
+_TX_ID = re.compile(r"^x([0-9a-f]{32})$")
+
+
+def tx_open_path(public_id: str) -> str:
+    ids = f"x{public_id}"
+    return f"/t/o/{ids}.{tokens.sign(_label('txopen'), ids)}.gif"
+
+
+def tx_click_path(public_id: str, url: str) -> str:
+    ids = f"x{public_id}"
+    encoded = base64.urlsafe_b64encode(url.encode()).rstrip(b"=").decode()
+    return f"/t/c/{ids}.{tokens.sign(_label('txclick'), f'{ids}/{url}')}/{encoded}"
+
+
+def _read_tx(token: str) -> tuple[str, str, str] | None:
+    """(ids, public id, mac) of a transactional message's token, else None."""
+    ids, _, mac = token.partition(".")
+    found = _TX_ID.match(ids)
+    if found is None or "." in mac:
+        return None
+    return ids, found.group(1), mac
+
+
 def _read_ids(token: str) -> tuple[str, int, int | None, str]:
     try:
         campaign, subscriber, mac = token.split(".")
@@ -70,21 +97,31 @@ def _read_ids(token: str) -> tuple[str, int, int | None, str]:
 
 
 def read_open(token: str) -> Tracked:
+    tx = _read_tx(token)
+    if tx is not None:
+        _verify("txopen", tx[0], tx[2])
+        return Tracked(0, None, tx_message=tx[1])
     ids, campaign_id, subscriber_id, mac = _read_ids(token)
     _verify("open", ids, mac)
     return Tracked(campaign_id, subscriber_id)
 
 
 def read_click(token: str, encoded_url: str) -> Tracked:
-    ids, campaign_id, subscriber_id, mac = _read_ids(token)
     try:
         url = base64.urlsafe_b64decode(encoded_url + "=" * (-len(encoded_url) % 4)).decode()
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidLink(str(exc)) from exc
-    _verify("click", f"{ids}/{url}", mac)
+    tx = _read_tx(token)
+    if tx is not None:
+        _verify("txclick", f"{tx[0]}/{url}", tx[2])
+        tracked = Tracked(0, None, url, tx_message=tx[1])
+    else:
+        ids, campaign_id, subscriber_id, mac = _read_ids(token)
+        _verify("click", f"{ids}/{url}", mac)
+        tracked = Tracked(campaign_id, subscriber_id, url)
     if not _trackable(url):
         raise InvalidLink("not a web link")
-    return Tracked(campaign_id, subscriber_id, url)
+    return tracked
 
 
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
@@ -151,14 +188,44 @@ def track_message(
     keep: Collection[str],
 ) -> tuple[str, str]:
     """A rendered message's HTML and text with tracked links and the pixel."""
+    return _tracked(
+        html_text,
+        text,
+        click=(lambda url: click_path(campaign_id, subscriber_id, url)) if clicks else None,
+        pixel=open_path(campaign_id, subscriber_id) if opens else "",
+        keep=keep,
+    )
+
+
+def track_tx_message(
+    *, html_text: str, text: str, public_id: str, opens: bool, clicks: bool
+) -> tuple[str, str]:
+    """A transactional message's HTML and text with its own tracked links and pixel."""
+    return _tracked(
+        html_text,
+        text,
+        click=(lambda url: tx_click_path(public_id, url)) if clicks else None,
+        pixel=tx_open_path(public_id) if opens else "",
+        keep=(),
+    )
+
+
+def _tracked(
+    html_text: str,
+    text: str,
+    *,
+    click: Callable[[str], str] | None,
+    pixel: str,
+    keep: Collection[str],
+) -> tuple[str, str]:
     base = settings.BASE_URL
-    if clicks:
+    if click is not None:
 
         def track(url: str) -> str:
-            return base + click_path(campaign_id, subscriber_id, url)
+            return base + click(url)
 
         html_text = rewrite_html(html_text, track, keep)
         text = rewrite_text(text, track, keep)
-    if opens:
-        html_text = with_pixel(html_text, base + open_path(campaign_id, subscriber_id))
+    if pixel:
+        html_text = with_pixel(html_text, base + pixel)
     return html_text, text

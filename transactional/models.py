@@ -72,6 +72,10 @@ class TxTemplate(models.Model):
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="templates"
     )
+    # Off by default: a password reset's link through our redirect, or a
+    # pixel in a receipt, is a choice to make per template.
+    track_opens = models.BooleanField(default=False)
+    track_clicks = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -196,6 +200,10 @@ class TxMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    # The first open and click judged a person's (tracking.ingest), for
+    # templates that track them.
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -43,6 +43,7 @@ from delivery.mime import (
 from delivery.models import SmtpServer
 from subscribers.models import Subscriber, Subscription
 from subscribers.services import blocked_reason
+from tracking.links import track_tx_message
 from transactional import credentials, wake
 from transactional.models import (
     Category,
@@ -345,6 +346,7 @@ def _prepare_send(request: SendRequest) -> _Send:
             category=category,
             message=message,
             from_domain=from_domain,
+            template=template,
         )
         rows.append((message, raw))
     return _Send(rows)
@@ -362,6 +364,7 @@ def _render(
     category: Category | None,
     message: TxMessage,
     from_domain: str,
+    template: TxTemplate | None,
 ) -> bytes:
     context_subscriber = None
     links: dict[str, str] = {}
@@ -383,6 +386,15 @@ def _render(
         )
     except TemplateValidationError as exc:
         raise TxError(_template_problems(exc.problems)) from exc
+    html, text = rendered.html, rendered.text
+    if template is not None and (template.track_opens or template.track_clicks):
+        html, text = track_tx_message(
+            html_text=html,
+            text=text,
+            public_id=message.public_id.hex,
+            opens=template.track_opens,
+            clicks=template.track_clicks,
+        )
     extra = list(headers)
     feedback = category.name if category is not None else "transactional"
     extra.append(("Feedback-ID", f"{feedback}:tx:postino"))
@@ -397,8 +409,8 @@ def _render(
         from_header=from_header,
         to_header=format_address(name, email),
         subject=rendered.subject,
-        html=rendered.html,
-        text=rendered.text,
+        html=html,
+        text=text,
         message_id=message.message_id,
         reply_to=format_address_header(reply_to) if reply_to else "",
         extra_headers=extra,
@@ -540,6 +552,30 @@ def _claim_key(
             return record, None
         except IntegrityError:
             continue  # another request took the key meanwhile: read its answer
+
+
+def forget_old_messages(*, batch: int = 5000) -> int:
+    """Delete messages older than ``TX_RETENTION_DAYS`` (their payloads and
+    bounce links with them), a batch per transaction so the log stays writable."""
+    cutoff = timezone.now() - timedelta(days=int(settings.POSTINO["TX_RETENTION_DAYS"]))
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                TxMessage.objects.filter(created_at__lt=cutoff)
+                .exclude(status__in=TxMessage.OPEN_STATUSES)
+                .order_by("created_at")
+                .values_list("id", flat=True)[:batch]
+            )
+            if not ids:
+                return deleted
+            payloads = set(
+                TxMessage.objects.filter(pk__in=ids).values_list("payload_id", flat=True)
+            )
+            TxMessage.objects.filter(pk__in=ids).delete()
+            # A payload shared by several recipients goes with its last one.
+            TxPayload.objects.filter(pk__in=payloads - {None}, messages__isnull=True).delete()
+            deleted += len(ids)
 
 
 def forget_old_keys() -> int:

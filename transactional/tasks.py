@@ -21,3 +21,8 @@ def tick() -> int:
 @shared_task(name=jobs.FORGET_IDEMPOTENCY_KEYS)
 def forget_idempotency_keys() -> int:
     return services.forget_old_keys()
+
+
+@shared_task(name=jobs.FORGET_TX_MESSAGES)
+def forget_messages() -> int:
+    return services.forget_old_messages()

@@ -57,4 +57,6 @@ ROUTES = [
     ("POST", "/campaigns/{campaign_id}/archive"),
     ("POST", "/campaigns/{campaign_id}/unarchive"),
     ("POST", "/campaigns/{campaign_id}/duplicate"),
+    ("POST", "/tx"),
+    ("GET", "/tx/{message_id}"),
 ]

@@ -117,7 +117,9 @@ def test_chunks_share_the_slots_up_to_max_connections(
     monkeypatch.setitem(settings.POSTINO, "CHUNK_SIZE", 3)
     esp = CountingEsp()
     install_fake_api(monkeypatch, esp.respond)
-    campaign = esp_campaign("postmark", {"server_token": "pm-token"}, 6, max_connections=2)
+    # Three calls in flight allowed; chunks take two, leaving one for
+    # transactional mail (TX_RESERVED_CONNECTIONS).
+    campaign = esp_campaign("postmark", {"server_token": "pm-token"}, 6, max_connections=3)
 
     first = in_thread(lambda: run_chunk(campaign.pk))
     assert esp.first_call_started.wait(DEADLINE_SECONDS)

@@ -108,8 +108,14 @@ def _wait_for(process: Process, marker: str, timeout: float = 60.0) -> None:
 
 
 def start_worker(
-    log_dir: Path, *, concurrency: int = 2, env: dict[str, str] | None = None
+    log_dir: Path,
+    *,
+    concurrency: int = 2,
+    env: dict[str, str] | None = None,
+    queues: str = "",
 ) -> Process:
+    """A worker on ``queues`` (comma-separated; default: the default queue,
+    as a deployment's main worker; ``postino-tx`` for a transactional one)."""
     process = _spawn(
         "worker",
         [
@@ -119,6 +125,7 @@ def start_worker(
             f"--hostname=test-{uuid.uuid4().hex[:8]}@%h",
             "--without-mingle",
             "--without-gossip",
+            *([f"--queues={queues}"] if queues else []),
         ],
         env or worker_environment(),
         log_dir,
