@@ -154,8 +154,8 @@ def _transactional(raw: Sequence[dict[str, Any]]) -> None:
         for field_name in kinds:
             key = (e["x"], field_name)
             first[key] = min(first.get(key, at), at)
-    for (public_id, field_name), at in first.items():
-        TxMessage.objects.filter(public_id=public_id, **{f"{field_name}__isnull": True}).update(
+    for (message, field_name), at in first.items():
+        TxMessage.objects.filter(public_id=message, **{f"{field_name}__isnull": True}).update(
             **{field_name: at}
         )
 
