@@ -100,6 +100,17 @@ class TemplateForm(ServiceForm):
         help_text="For example: Shop <orders@example.com>. Empty: the default From address.",
     )
     reply_to = forms.CharField(label="Reply-To", max_length=320, required=False)
+    track_opens = forms.BooleanField(
+        required=False,
+        help_text="A pixel in the HTML part; its first open by a person is kept per message.",
+    )
+    track_clicks = forms.BooleanField(
+        required=False,
+        help_text=(
+            "Links go through Postino's redirect. Leave off for links that must reach "
+            "the recipient untouched, such as a password reset's."
+        ),
+    )
 
     # A missing variable is a problem of the data, shown beside the sample data.
     service_field_aliases = {"data": "sample_data"}
@@ -117,6 +128,8 @@ class TemplateForm(ServiceForm):
             "sample_data": json.dumps(template.sample_data, indent=2, ensure_ascii=False),
             "from_email": template.from_email,
             "reply_to": template.reply_to,
+            "track_opens": template.track_opens,
+            "track_clicks": template.track_clicks,
         }
 
 

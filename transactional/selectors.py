@@ -21,8 +21,10 @@ from bounces.models import BounceEvent
 from transactional.models import Category, RelayCredential, TxMessage, TxPayload, TxTemplate
 
 Status = TxMessage.Status
-# Accepted by the receiving server: a bounce arrives after the server took it.
-ACCEPTED = (Status.SENT, Status.BOUNCED)
+# Handed to the receiving server: accepted (sent), or bounced (refused with a
+# 5xx there, or reported later by a DSN). Rates are over these, as a
+# campaign's are over the messages attempted.
+ATTEMPTED = (Status.SENT, Status.BOUNCED)
 # How much of a payload the message page reads: headers are rarely longer,
 # and a message can be megabytes of attachments that the page must not load.
 HEADERS_READ = 8 * 1024
@@ -74,7 +76,7 @@ def volume_by_status() -> list[StatusCount]:
 
 
 def templates_with_volume(days: int = 30) -> QuerySet[TxTemplate]:
-    """Every template with ``sent_recently``: messages accepted in ``days`` days."""
+    """Every template with ``sent_recently``: messages attempted in ``days`` days."""
     since = day_start(days - 1)
     return (
         TxTemplate.objects.select_related("category")
@@ -82,7 +84,7 @@ def templates_with_volume(days: int = 30) -> QuerySet[TxTemplate]:
         .annotate(
             sent_recently=Count(
                 "messages",
-                filter=Q(messages__created_at__gte=since, messages__status__in=ACCEPTED),
+                filter=Q(messages__created_at__gte=since, messages__status__in=ATTEMPTED),
             )
         )
         .order_by("name")
@@ -100,11 +102,26 @@ class TemplateFigures:
     failed: int
     refused: int
     waiting: int
+    # Messages a person opened or clicked; None where the template does not
+    # track them (and never did in the period: a switch turned off keeps its count).
+    opened: int | None = None
+    clicked: int | None = None
+
+    def _of_sent(self, count: int | None) -> float | None:
+        return None if not self.sent or count is None else 100 * count / self.sent
 
     @property
     def bounce_rate(self) -> float | None:
-        """Bounced over accepted, in percent; None before anything was sent."""
-        return None if not self.sent else 100 * self.bounced / self.sent
+        """Bounced over attempted, in percent; None before anything was sent."""
+        return self._of_sent(self.bounced)
+
+    @property
+    def open_rate(self) -> float | None:
+        return self._of_sent(self.opened)
+
+    @property
+    def click_rate(self) -> float | None:
+        return self._of_sent(self.clicked)
 
 
 def template_figures(template: TxTemplate, days: int = 30) -> TemplateFigures:
@@ -118,21 +135,27 @@ def template_figures(template: TxTemplate, days: int = 30) -> TemplateFigures:
         .annotate(day=TruncDate("created_at"))
         .order_by()
         .values_list("day", "status")
-        .annotate(n=Count("id"))
+        # Count of a column counts the rows where it is set.
+        .annotate(n=Count("id"), opened=Count("opened_at"), clicked=Count("clicked_at"))
     )
-    for day, status, n in rows:
+    opened = clicked = 0
+    for day, status, n, opens, clicks in rows:
         if day in index and status in per_day:
             per_day[status][index[day]] = n
+        opened += opens
+        clicked += clicks
     total = {status: sum(values) for status, values in per_day.items()}
     return TemplateFigures(
         days=days,
         dates=dates,
         per_day=per_day,
-        sent=total[Status.SENT] + total[Status.BOUNCED],
+        sent=sum(total[s] for s in ATTEMPTED),
         bounced=total[Status.BOUNCED],
         failed=total[Status.FAILED],
         refused=total[Status.REFUSED],
         waiting=sum(total[s] for s in TxMessage.OPEN_STATUSES),
+        opened=opened if opened or template.track_opens else None,
+        clicked=clicked if clicked or template.track_clicks else None,
     )
 
 

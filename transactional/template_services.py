@@ -105,6 +105,8 @@ class TemplateFields(TypedDict):
     from_email: NotRequired[str]
     reply_to: NotRequired[str]
     category: NotRequired[Category | None]
+    track_opens: NotRequired[bool]
+    track_clicks: NotRequired[bool]
 
 
 def _checked(instance: TxTemplate | None, given: TemplateFields) -> dict[str, Any]:
@@ -120,6 +122,8 @@ def _checked(instance: TxTemplate | None, given: TemplateFields) -> dict[str, An
     )
     fields["description"] = given.get("description", "").strip()
     fields["category"] = given.get("category")
+    fields["track_opens"] = bool(given.get("track_opens", False))
+    fields["track_clicks"] = bool(given.get("track_clicks", False))
     return fields
 
 

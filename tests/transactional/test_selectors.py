@@ -34,4 +34,6 @@ def test_a_template_with_nothing_sent_has_no_bounce_rate() -> None:
     figures = selectors.template_figures(template, days=7)
     assert len(figures.dates) == 7
     assert (figures.sent, figures.waiting, figures.bounce_rate) == (0, 1, None)
+    # Not tracked: no figure, rather than a zero that reads as "nobody opened it".
+    assert (figures.opened, figures.clicked, figures.open_rate) == (None, None, None)
     assert figures.per_day["queued"][-1] == 1

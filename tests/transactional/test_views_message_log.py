@@ -132,6 +132,7 @@ def test_a_message_page_shows_its_fields_bounces_and_headers_only(
     assert "User unknown" in html and "5.1.1" in html
     assert "Subject: &lt;b&gt;Receipt&lt;/b&gt;" in html
     assert "never shown" not in html
+    assert "not tracked" in html  # the template tracks neither opens nor clicks
 
 
 def test_long_headers_are_cut_at_8_kb(teammate_client: Client) -> None:

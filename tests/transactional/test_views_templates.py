@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from postino.permissions import VIEWERS_GROUP
 from tests.conftest import PASSWORD
@@ -81,6 +82,8 @@ def test_a_viewer_reads_the_pages_and_changes_nothing(
         "/transactional/templates/",
         f"/transactional/templates/{receipt.pk}/",
         f"/transactional/templates/{receipt.pk}/delete/",
+        "/transactional/categories/",
+        "/transactional/messages/",
     ):
         assert viewer_client.get(url).status_code == 200, url
     assert viewer_client.post("/transactional/templates/new/", fields()).status_code == 403
@@ -93,13 +96,16 @@ def test_a_viewer_reads_the_pages_and_changes_nothing(
 
 def test_a_template_that_renders_with_its_sample_data_is_saved(teammate_client: Client) -> None:
     category = Category.objects.create(name="password-reset", exempt_from_unsubscribes=True)
-    answer = teammate_client.post("/transactional/templates/new/", fields(category=category.pk))
+    answer = teammate_client.post(
+        "/transactional/templates/new/", fields(category=category.pk, track_opens="on")
+    )
     template = TxTemplate.objects.get()
     assert answer.status_code == 302
     assert answer["Location"] == f"/transactional/templates/{template.pk}/"
     assert template.sample_data == {"name": "Ada", "reset_url": "https://example.com/r/1"}
     assert template.category == category
     assert template.from_email == "Shop <help@example.com>"
+    assert (template.track_opens, template.track_clicks) == (True, False)
 
 
 def test_a_template_error_is_shown_on_its_field_with_its_line_and_nothing_is_saved(
@@ -196,18 +202,29 @@ def test_the_live_preview_needs_the_csrf_token(teammate: User) -> None:
 def test_the_template_page_shows_its_figures_and_a_preview(
     teammate_client: Client, receipt: TxTemplate
 ) -> None:
+    receipt.track_opens = True
+    receipt.save()
+    now = timezone.now()
     statuses = ["sent", "sent", "sent", "bounced", "failed", "refused", "queued"]
     TxMessage.objects.bulk_create(
-        TxMessage(source="api", email=f"p{i}@example.com", template=receipt, status=status)
+        TxMessage(
+            source="api",
+            email=f"p{i}@example.com",
+            template=receipt,
+            status=status,
+            opened_at=now if i < 2 else None,
+        )
         for i, status in enumerate(statuses)
     )
     page = teammate_client.get(f"/transactional/templates/{receipt.pk}/")
     figures = page.context["figures"]
     assert (figures.sent, figures.bounced, figures.failed) == (4, 1, 1)
     assert figures.bounce_rate == 25
+    # Opens are tracked by this template, clicks are not: no figure rather than a zero.
+    assert (figures.opened, figures.open_rate, figures.clicked) == (2, 50, None)
     assert page.context["chart"].total == 6
     html = page.content.decode()
-    assert "25.0 %" in html
+    assert "25.0 %" in html and "50.0 %" in html
     assert "Thanks, Ada!" in html  # the preview, in the iframe's srcdoc
     listing = teammate_client.get("/transactional/templates/")
     assert [t.sent_recently for t in listing.context["templates"]] == [4]
