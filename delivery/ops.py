@@ -31,7 +31,9 @@ from delivery.pipeline.chunk import STAGES_KEY
 from delivery.pipeline.record import FLUSH_SECONDS
 from delivery.pipeline.slots import ConnectionSlots
 from postino import worker_heartbeat
+from postino.jobs import TX_QUEUE
 from postino.redis import as_text, redis_client
+from transactional.models import TxMessage
 
 RATE_WINDOW = timedelta(seconds=60)
 LIVE_STATUSES = (Campaign.Status.RUNNING, Campaign.Status.PAUSED)
@@ -398,9 +400,10 @@ def broker_client() -> redis.Redis:
     return redis_client() if url == settings.REDIS_URL else _broker_client(url)
 
 
-def queue_depth() -> QueueDepth:
-    """LLEN of the Celery queue in the broker, and its unacknowledged messages."""
-    name = settings.CELERY_TASK_DEFAULT_QUEUE
+def queue_depth(name: str = "") -> QueueDepth:
+    """LLEN of a Celery queue (the default one unless named) in the broker,
+    and the broker's unacknowledged messages."""
+    name = name or settings.CELERY_TASK_DEFAULT_QUEUE
     pipe = broker_client().pipeline(transaction=False)
     pipe.llen(name)
     for step in _PRIORITY_STEPS:
@@ -408,6 +411,51 @@ def queue_depth() -> QueueDepth:
     pipe.hlen("unacked")
     *lengths, unacked = pipe.execute()
     return QueueDepth(name=name, waiting=sum(int(n) for n in lengths), unacked=int(unacked))
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionalOverview:
+    waiting: int  # due now: queued, or deferred and due again
+    sending: int
+    # How long the longest-waiting due message has waited (0: none waits).
+    oldest_wait_seconds: float
+    sent_last_hour: int
+    queue: QueueDepth | None  # the postino-tx queue; None: broker unreachable
+
+    @property
+    def stuck(self) -> bool:
+        """Waiting far longer than a transactional worker ever lets it: none runs."""
+        return self.oldest_wait_seconds > TX_STUCK_SECONDS
+
+
+# Transactional mail goes within a second; a minute means no worker takes it.
+TX_STUCK_SECONDS = 60.0
+
+
+def transactional_overview(*, now: datetime) -> TransactionalOverview:
+    Status = TxMessage.Status
+    is_due = Q(status__in=[Status.QUEUED, Status.DEFERRED], next_attempt_at__lte=now)
+    # The open rows are few among the log's millions: both partial indexes answer.
+    due = TxMessage.objects.filter(is_due | Q(status=Status.SENDING)).aggregate(
+        count=Count("id", filter=is_due),
+        oldest=Min("next_attempt_at", filter=is_due),
+        sending=Count("id", filter=Q(status=Status.SENDING)),
+    )
+    sent = TxMessage.objects.filter(
+        created_at__gte=now - timedelta(hours=1), status=Status.SENT
+    ).count()
+    try:
+        queue: QueueDepth | None = queue_depth(TX_QUEUE)
+    except redis.RedisError:
+        queue = None
+    oldest = due["oldest"]
+    return TransactionalOverview(
+        waiting=int(due["count"] or 0),
+        sending=int(due["sending"] or 0),
+        oldest_wait_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+        sent_last_hour=sent,
+        queue=queue,
+    )
 
 
 def workers() -> list[worker_heartbeat.Heartbeat]:
@@ -625,6 +673,7 @@ class Snapshot:
     sent_last_minute: int
     sending_rate: float  # messages accepted per second, all campaigns
     redis_ok: bool
+    transactional: TransactionalOverview
 
     @property
     def retry_backlog(self) -> int:
@@ -674,4 +723,5 @@ def snapshot(*, throughput_minutes: int = 60) -> Snapshot:
         sent_last_minute=sent_recently.count,
         sending_rate=sent_recently.rate(now),
         redis_ok=redis_ok,
+        transactional=transactional_overview(now=now),
     )

@@ -174,6 +174,7 @@ def _snapshot_payload(snap: ops.Snapshot) -> dict[str, Any]:
         ],
         "domains": [{**asdict(domain), "throttled": domain.throttled} for domain in snap.domains],
         "queue": asdict(snap.queue) if snap.queue is not None else None,
+        "transactional": {**asdict(snap.transactional), "stuck": snap.transactional.stuck},
         "retry_backlog": snap.retry_backlog,
         "sent_last_minute": snap.sent_last_minute,
         "sending_rate": round(snap.sending_rate, 3),

@@ -111,6 +111,9 @@ def _queue_metrics(snap: ops.Snapshot) -> Iterator[Metric]:
             "postino_queue_depth", "Tasks waiting in the Celery queue.", labels=["queue"]
         )
         depth.add_metric([snap.queue.name], snap.queue.waiting)
+        if snap.transactional.queue is not None:
+            tx_queue = snap.transactional.queue
+            depth.add_metric([tx_queue.name], tx_queue.waiting)
         unacked = GaugeMetricFamily(
             "postino_queue_unacked", "Tasks taken by workers but not yet acknowledged."
         )
@@ -121,6 +124,17 @@ def _queue_metrics(snap: ops.Snapshot) -> Iterator[Metric]:
     )
     backlog.add_metric([], snap.retry_backlog)
     yield backlog
+    tx = snap.transactional
+    waiting = GaugeMetricFamily(
+        "postino_tx_waiting", "Transactional messages due and not yet handed to a worker."
+    )
+    waiting.add_metric([], tx.waiting)
+    oldest = GaugeMetricFamily(
+        "postino_tx_oldest_wait_seconds",
+        "How long the longest-waiting due transactional message has waited (alert on it).",
+    )
+    oldest.add_metric([], tx.oldest_wait_seconds)
+    yield from (waiting, oldest)
     if not snap.redis_ok:
         return
     workers = GaugeMetricFamily("postino_workers", "Celery workers with a live heartbeat.")

@@ -13,8 +13,8 @@ from tests.ops.conftest import Ledger
 from tests.ops.world import build_world
 
 TOKEN = "s3cret-metrics-token-0123456789"
-# The snapshot's 13 queries; no session is read for a bearer token.
-QUERIES = 13
+# The snapshot's 15 queries; no session is read for a bearer token.
+QUERIES = 15
 
 
 @pytest.fixture
@@ -97,6 +97,8 @@ def test_the_right_token_gets_the_metrics_in_text_format(
         "postino_smtp_attempts_total 60.0",
         "postino_messages_sent_last_minute 60.0",
         "postino_send_rate 2.0",
+        'postino_queue_depth{queue="postino-tx"} 0.0',
+        "postino_tx_waiting 0.0",
         "postino_redis_up 1.0",
     ):
         assert expected in lines, expected

@@ -3,16 +3,19 @@ they show, and that their cost does not grow with the number of things."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from delivery import domains
 from tests.ops.conftest import Ledger
 from tests.ops.world import build_world
+from transactional.models import TxMessage
 
 PAGE = "/operations/"
 LIVE = "/operations/live/"
@@ -20,8 +23,8 @@ COMPLIANCE = "/operations/compliance/"
 DATA = "/operations/data.json"
 
 # Session and user, then the snapshot: campaigns 4, scheduled 1, errors by code
-# 2 and by domain 1, throughput 2, servers 2, domains 2.
-LIVE_QUERIES = 16
+# 2 and by domain 1, throughput 2, servers 2, domains 2, transactional 2.
+LIVE_QUERIES = 18
 # Session and user, then the panel with nothing cached: sending domains, the
 # week of sends, reports, campaigns, their sample recipients, the From
 # domain's DKIM keys (one From domain in the world).
@@ -161,3 +164,18 @@ def test_the_query_count_does_not_grow_with_campaigns_servers_and_domains(
     with django_assert_max_num_queries(QUERIES[url]), CaptureQueriesContext(connection) as five:
         assert teammate_client.get(url).status_code == 200
     assert len(five) == len(one), [q["sql"][:80] for q in five.captured_queries]
+
+
+def test_transactional_mail_waiting_a_minute_raises_the_alarm(
+    teammate_client: Client, clean_redis: None
+) -> None:
+    TxMessage.objects.create(source="api", email="ada@example.com")
+    page = teammate_client.get(LIVE).content.decode()
+    assert 'data-stat="tx-waiting">1<' in page
+    assert 'data-testid="tx-stuck"' not in page
+    TxMessage.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
+    page = teammate_client.get(LIVE).content.decode()
+    assert 'data-testid="tx-stuck"' in page
+    assert "postino-tx" in page
+    data = teammate_client.get(DATA).json()["transactional"]
+    assert data["waiting"] == 1 and data["stuck"] is True
