@@ -41,6 +41,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bounces.services import TxRefusal, record_tx_refusals, suppressed_emails
+from campaigns.personalize import subscriber_links
 from delivery import dkim, verp
 from delivery.domains import keys_for
 from delivery.mime import ascii_address
@@ -123,7 +124,7 @@ def claim(size: int) -> tuple[uuid.UUID, list[TxMessage]]:
         )
     rows = list(
         TxMessage.objects.filter(claim_token=token)
-        .select_related("payload", "channel", "credential")
+        .select_related("payload", "channel", "credential", "category")
         .order_by("id")
     )
     return token, rows
@@ -308,6 +309,7 @@ class Batch:
         token = verp.make_tx_token(row.pk)
         raw = bytes(row.payload.raw) if row.payload is not None else b""
         envelope = verp.envelope_sender_for(token)
+        raw = self._with_unsubscribe(row, raw)
         if wants_bytes:
             data = f"X-Postino-Ref: {token}\r\n".encode() + raw
             domain = row.from_email.rpartition("@")[2].lower()
@@ -329,6 +331,20 @@ class Batch:
             )
             return prepared, signed
         return esp_message(raw, recipient=row.email, envelope=envelope, token=token), None
+
+    @staticmethod
+    def _with_unsubscribe(row: TxMessage, raw: bytes) -> bytes:
+        """A relay message of a marketing category gets its recipient's
+        one-click unsubscribe (the API's messages have it already)."""
+        marketing = row.category is not None and row.category.marketing
+        if row.source != TxMessage.Source.RELAY or not marketing or row.subscriber_id is None:
+            return raw
+        links = subscriber_links(subscriber_id=row.subscriber_id, campaign_id=None)
+        head = (
+            f"List-Unsubscribe: <{links['one_click_url']}>\r\n"
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+        )
+        return head.encode() + raw
 
     # Outcomes ------------------------------------------------------------------
 

@@ -618,6 +618,9 @@ def accept_relay(
     drop = {"bcc", IDEMPOTENCY_HEADER.lower(), CATEGORY_HEADER.lower()}
     if settings.POSTINO["TX_REPLACE_DKIM"]:
         drop.add("dkim-signature")
+    if category is not None and category.marketing:
+        # Ours, per recipient, at send time (transactional.sending).
+        drop |= {"list-unsubscribe", "list-unsubscribe-post"}
     added = []
     if not message_id:
         message_id = new_message_id(from_domain)
@@ -626,8 +629,9 @@ def accept_relay(
         added.append((CATEGORY_HEADER, category.name))
     body = rewrite_headers(raw, drop=drop, add=added)
     subject = " ".join(str(headers.get("Subject", "") or "").split())[:998]
-    emails = [rcpt.strip().lower() for rcpt in rcpt_tos]
+    emails = list(dict.fromkeys(rcpt.strip().lower() for rcpt in rcpt_tos))
     refused = refusal_for(emails, category)
+    subscribers = dict(Subscriber.objects.filter(email__in=emails).values_list("email", "pk"))
     fingerprint = hashlib.sha256(json.dumps([mail_from, emails]).encode() + b"\0" + raw).hexdigest()
     with transaction.atomic():
         if key:
@@ -641,6 +645,7 @@ def accept_relay(
             TxMessage(
                 source=TxMessage.Source.RELAY,
                 email=email,
+                subscriber_id=subscribers.get(email),
                 category=category,
                 credential=credential,
                 channel=credential.channel,
