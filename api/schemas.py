@@ -967,3 +967,58 @@ class TxMessageOut(Schema):
     @staticmethod
     def resolve_next_attempt_at(obj: Any) -> datetime | None:
         return obj.next_attempt_at if obj.status in ("queued", "deferred") else None
+
+
+class TxTemplateIn(Schema):
+    name: str
+    subject: str
+    html: str
+    text: str = ""
+    description: str = ""
+    sample_data: dict[str, Any] = Field(
+        default_factory=dict, description="What the preview renders with; saving checks it."
+    )
+    from_email: str = ""
+    reply_to: str = ""
+    category: str | None = Field(None, description="A category's name; created on first use.")
+    track_opens: bool = False
+    track_clicks: bool = False
+
+
+class TxTemplatePatch(Schema):
+    name: str | None = None
+    subject: str | None = None
+    html: str | None = None
+    text: str | None = None
+    description: str | None = None
+    sample_data: dict[str, Any] | None = None
+    from_email: str | None = None
+    reply_to: str | None = None
+    category: str | None = None
+    track_opens: bool | None = None
+    track_clicks: bool | None = None
+
+
+class TxTemplateOut(Schema):
+    id: int
+    name: str
+    description: str
+    subject: str
+    html: str
+    text: str
+    sample_data: dict[str, Any]
+    from_email: str
+    reply_to: str
+    category: str | None
+    track_opens: bool
+    track_clicks: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_category(obj: Any) -> str | None:
+        return obj.category.name if obj.category_id else None
+
+
+class TxTemplateCollection(Schema):
+    items: list[TxTemplateOut]

@@ -314,7 +314,7 @@ def _prepare_send(request: SendRequest) -> _Send:
             problems.extend(_template_problems(exc.problems))
     if problems or compiled is None:
         raise TxError(problems)
-    category = _category(request.category) if request.category else None
+    category = category_named(request.category) if request.category else None
     if category is None and template is not None:
         category = template.category
     refused = refusal_for([email for email, _ in recipients], category)
@@ -499,7 +499,7 @@ def _channel(value: int | str | None, problems: list[tuple[str, str]]) -> SmtpSe
     return server
 
 
-def _category(name: str) -> Category:
+def category_named(name: str) -> Category:
     """The category by name, created (not marketing, not exempt) on first use."""
     slug = name.strip().lower()
     category = Category.objects.filter(name=slug).first()
@@ -590,7 +590,7 @@ def forget_old_keys() -> int:
 def relay_category(credential: RelayCredential, header_value: str | None) -> Category | None:
     """The category a relay message says (``X-Postino-Category``), else the credential's."""
     if header_value and check_category_name(header_value) is None:
-        return _category(header_value)
+        return category_named(header_value)
     return credential.category
 
 

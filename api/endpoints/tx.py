@@ -10,10 +10,20 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Header, Router, Status
 
-from api.schemas import ErrorOut, TxMessageOut, TxSendIn, TxSendOut
+from api.schemas import (
+    ErrorOut,
+    TxMessageOut,
+    TxSendIn,
+    TxSendOut,
+    TxTemplateCollection,
+    TxTemplateIn,
+    TxTemplateOut,
+    TxTemplatePatch,
+)
+from api.selectors import get_or_404
 from delivery.mime import Attachment
-from transactional import services
-from transactional.models import TxMessage
+from transactional import services, template_services
+from transactional.models import TxMessage, TxTemplate
 
 router = Router(tags=["transactional"])
 
@@ -80,6 +90,66 @@ def send(
     )
 
 
+# --- templates ------------------------------------------------------------------
+
+
+def _template_fields(payload: TxTemplateIn | TxTemplatePatch, template: TxTemplate | None) -> Any:
+    """The service's fields: the payload's, and for a patch the template's own
+    where the payload is silent."""
+    given = payload.model_dump(exclude_unset=template is not None)
+    fields: dict[str, Any] = {}
+    for name in (
+        "name", "subject", "html", "text", "description", "sample_data", "from_email",
+        "reply_to", "track_opens", "track_clicks",
+    ):  # fmt: skip
+        if name in given and given[name] is not None:
+            fields[name] = given[name]
+        elif template is not None:
+            fields[name] = getattr(template, name)
+    if "category" in given:
+        fields["category"] = (
+            services.category_named(given["category"]) if given["category"] else None
+        )
+    elif template is not None:
+        fields["category"] = template.category
+    return fields
+
+
+@router.get("/tx/templates", response=TxTemplateCollection)
+def list_templates(request: HttpRequest) -> dict[str, Any]:
+    return {"items": list(TxTemplate.objects.select_related("category").order_by("name"))}
+
+
+@router.post("/tx/templates", response={201: TxTemplateOut, 400: ErrorOut})
+def create_template(request: HttpRequest, payload: TxTemplateIn) -> Status[Any]:
+    """Saved only if it compiles and renders with its ``sample_data``;
+    otherwise 400 with each problem's field and line."""
+    return Status(201, template_services.create_template(**_template_fields(payload, None)))
+
+
+@router.get("/tx/templates/{template_id}", response={200: TxTemplateOut, 404: ErrorOut})
+def get_template(request: HttpRequest, template_id: int) -> TxTemplate:
+    return get_or_404(TxTemplate, template_id)
+
+
+@router.patch(
+    "/tx/templates/{template_id}", response={200: TxTemplateOut, 400: ErrorOut, 404: ErrorOut}
+)
+def update_template(request: HttpRequest, template_id: int, payload: TxTemplatePatch) -> Any:
+    template = get_or_404(TxTemplate, template_id)
+    return template_services.update_template(
+        template=template, **_template_fields(payload, template)
+    )
+
+
+@router.delete("/tx/templates/{template_id}", response={204: None, 404: ErrorOut})
+def delete_template(request: HttpRequest, template_id: int) -> Status[None]:
+    """Its messages stay in the log."""
+    template_services.delete_template(template=get_or_404(TxTemplate, template_id))
+    return Status(204, None)
+
+
+# Last: its path would otherwise take /tx/templates for a message id.
 @router.get("/tx/{message_id}", response={200: TxMessageOut, 404: ErrorOut})
 def status(request: HttpRequest, message_id: str) -> Any:
     """A message's status: ``queued``, ``sent``, ``deferred`` (will retry),

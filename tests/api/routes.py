@@ -59,4 +59,9 @@ ROUTES = [
     ("POST", "/campaigns/{campaign_id}/duplicate"),
     ("POST", "/tx"),
     ("GET", "/tx/{message_id}"),
+    ("GET", "/tx/templates"),
+    ("POST", "/tx/templates"),
+    ("GET", "/tx/templates/{template_id}"),
+    ("PATCH", "/tx/templates/{template_id}"),
+    ("DELETE", "/tx/templates/{template_id}"),
 ]

@@ -306,3 +306,41 @@ def test_an_unknown_id_is_404_and_a_token_is_needed(
     assert owner_api.get("/tx/7d7a3f5e-0000-4000-8000-000000000000").status_code == 404
     assert owner_api.get("/tx/not-a-uuid").status_code == 404
     assert anonymous_api.post("/tx", {"to": ["a@example.com"]}).status_code == 401
+
+
+def test_templates_are_managed_over_the_api_and_refused_with_their_line(
+    owner_api: ApiClient,
+) -> None:
+    created = owner_api.post(
+        "/tx/templates",
+        {
+            "name": "Shipped",
+            "subject": "Order {{ order }} shipped",
+            "html": "<p>Order {{ order }} is on its way.</p>",
+            "sample_data": {"order": "A-1"},
+            "category": "shipping",
+        },
+    )
+    assert created.status_code == 201, created.content
+    template = created.json()
+    assert template["category"] == "shipping"
+    listed = owner_api.get("/tx/templates").json()["items"]
+    assert [t["name"] for t in listed] == ["Shipped"]
+
+    broken = owner_api.patch(
+        f"/tx/templates/{template['id']}", {"html": "<p>fine</p>\n{{ order | nosuchfilter }}"}
+    )
+    assert broken.status_code == 400
+    (error,) = broken.json()["errors"]
+    assert error["field"] == "html" and error["line"] == 2
+    # A sample that does not cover the template is refused too.
+    uncovered = owner_api.patch(f"/tx/templates/{template['id']}", {"sample_data": {}})
+    assert uncovered.status_code == 400
+    assert "order" in uncovered.json()["errors"][0]["message"]
+
+    renamed = owner_api.patch(f"/tx/templates/{template['id']}", {"name": "Order shipped"})
+    assert renamed.status_code == 200
+    assert renamed.json()["subject"] == "Order {{ order }} shipped"  # the rest kept
+    assert owner_api.get(f"/tx/templates/{template['id']}").json()["name"] == "Order shipped"
+    assert owner_api.delete(f"/tx/templates/{template['id']}").status_code == 204
+    assert owner_api.get(f"/tx/templates/{template['id']}").status_code == 404
