@@ -61,6 +61,7 @@ bench: install
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) bench/report_render.py
 	$(PY) bench/dkim_sign.py
 	$(PY) bench/bounce_parse.py
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" $(PY) bench/relay_throughput.py --redis-db $(BENCH_REDIS_DB)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .grimp_cache

@@ -49,6 +49,7 @@ HEALTH_TIMEOUT = 120.0
 REDIS_START_TIMEOUT = 10.0
 DEFAULT_MAILCATCHER_PORT = 1025
 DEFAULT_BOUNCE_PORT = 2525
+DEFAULT_RELAY_PORT = 2587
 
 
 class StartupError(Exception):
@@ -91,6 +92,19 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+def _listener_port(variable: str, default: int) -> int:
+    """The port a listener of ours takes, written back to ``variable`` for
+    the children: the one asked for, or the default, or (the default being
+    taken, by another instance perhaps) any free one."""
+    port = env_int(variable, default, minimum=1)
+    if not port_is_free(port):
+        if variable in os.environ:
+            raise StartupError(f"{variable} {port} is already in use")
+        port = embedded_redis.free_port()
+    os.environ[variable] = str(port)
+    return port
+
+
 @dataclass
 class RunConfig:
     var_dir: Path
@@ -102,6 +116,7 @@ class RunConfig:
     mailcatcher_host: str
     mailcatcher_port: int
     bounce_port: int
+    relay_port: int
     redis_port: int | None  # set when we run the embedded Redis
     database: str
     secrets_file: Path | None
@@ -149,12 +164,10 @@ def configure() -> RunConfig:
     environ["MAILCATCHER_PORT"] = str(catcher_port)
 
     # The bounce server receives DSNs and feedback reports at our VERP address.
-    bounce_port = env_int("BOUNCE_SERVER_PORT", DEFAULT_BOUNCE_PORT, minimum=1)
-    if not port_is_free(bounce_port):
-        if "BOUNCE_SERVER_PORT" in environ:
-            raise StartupError(f"BOUNCE_SERVER_PORT {bounce_port} is already in use")
-        bounce_port = embedded_redis.free_port()
-    environ["BOUNCE_SERVER_PORT"] = str(bounce_port)
+    bounce_port = _listener_port("BOUNCE_SERVER_PORT", DEFAULT_BOUNCE_PORT)
+    # The SMTP relay takes transactional mail from applications (STARTTLS,
+    # with a self-signed certificate made in the var dir).
+    relay_port = _listener_port("SMTP_RELAY_PORT", DEFAULT_RELAY_PORT)
 
     redis_port = None
     if not env_str("REDIS_URL"):
@@ -181,6 +194,7 @@ def configure() -> RunConfig:
         mailcatcher_host=catcher_host,
         mailcatcher_port=catcher_port,
         bounce_port=bounce_port,
+        relay_port=relay_port,
         redis_port=redis_port,
         database=database,
         secrets_file=secrets_file,
@@ -443,6 +457,23 @@ def _web_command(config: RunConfig) -> list[str]:
     return _manage("runserver", bind, "--noreload")
 
 
+def _relay_command(config: RunConfig) -> list[str]:
+    """The relay on loopback with a self-signed certificate kept in the var
+    dir (made on the first run), unless SMTP_RELAY_TLS_CERT names a real one."""
+    argv = _manage("smtp_relay", "--host", "127.0.0.1", "--port", str(config.relay_port))
+    if env_str("SMTP_RELAY_TLS_CERT"):
+        return argv
+    tls_dir = config.var_dir / "relay-tls"
+    return [
+        *argv,
+        "--tls-cert",
+        str(tls_dir / "cert.pem"),
+        "--tls-key",
+        str(tls_dir / "key.pem"),
+        "--dev-certificate",
+    ]
+
+
 def _web_environment(config: RunConfig) -> dict[str, str]:
     """runserver starts a thread per HTTP connection and never reuses it: a
     persistent database connection would outlive its thread and stay open on
@@ -479,6 +510,10 @@ def _banner(config: RunConfig, login: dict[str, Any], redis_child: Child | None)
     elif login.get("smtp_server"):
         lines.append(f"  Sending via  the SMTP server {login['smtp_server']!r} (from SMTP_*)")
     lines.append(f"  Bounces      SMTP listener on 127.0.0.1:{config.bounce_port}")
+    lines.append(
+        f"  Relay        SMTP submission on 127.0.0.1:{config.relay_port} "
+        "(STARTTLS; credentials under Transactional)"
+    )
     lines.append(f"  Database     {config.database}")
     if redis_child is not None:
         lines.append(f"  Redis        embedded, 127.0.0.1:{config.redis_port} (not persisted)")
@@ -560,8 +595,31 @@ def run(sup: Supervisor, config: RunConfig) -> int:
             ),
         )
     sup.spawn("bounces", _manage("bounce_server", "--port", str(config.bounce_port)))
+    sup.spawn("relay", _relay_command(config))
     sup.spawn("web", _web_command(config), env=_web_environment(config))
-    sup.spawn("worker", _python("-m", "celery", "-A", "postino", "worker", "--loglevel=info"))
+    # Bulk and transactional mail on queues of their own, so campaign chunks
+    # never hold a password reset back.
+    sup.spawn(
+        "worker",
+        _python("-m", "celery", "-A", "postino", "worker", "--loglevel=info", "-Q", "postino"),
+    )
+    sup.spawn(
+        "worker-tx",
+        _python(
+            "-m",
+            "celery",
+            "-A",
+            "postino",
+            "worker",
+            "--loglevel=info",
+            "-Q",
+            "postino-tx",
+            "--concurrency",
+            "2",
+            "-n",
+            "tx@%h",
+        ),
+    )
     sup.spawn(
         "beat",
         _python(
