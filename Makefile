@@ -58,6 +58,9 @@ bench: install
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 	$(PY) bench/redirect_latency.py --redis-db $(BENCH_REDIS_DB)
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
+	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
+	$(PY) bench/tx_api.py --redis-db $(BENCH_REDIS_DB)
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) bench/report_render.py
 	$(PY) bench/dkim_sign.py
 	$(PY) bench/bounce_parse.py
