@@ -317,6 +317,9 @@ POSTINO: dict[str, Any] = {
     # S3 bucket's files (a CDN or the bucket's website; empty: the storage's URL).
     "MEDIA_MAX_UPLOAD_MB": env_int("MEDIA_MAX_UPLOAD_MB", 5, minimum=1),
     "MEDIA_PUBLIC_URL": env_str("MEDIA_S3_PUBLIC_URL"),
+    # How long a process trusts a checked API token (a revoked one, or a
+    # deactivated user's, may keep working this long; 0: check every call).
+    "API_TOKEN_CACHE_SECONDS": env_float("API_TOKEN_CACHE_SECONDS", 10.0),
     # Transactional mail (API and SMTP relay). The channel it goes through
     # unless a send names one (by name; empty: the system mail channel).
     "TX_CHANNEL": env_str("TX_CHANNEL"),

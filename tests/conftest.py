@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from api.services import forget_recent_tokens
 from delivery.pipeline.gate import forget_domain_limits
 from delivery.pipeline.transmit import forget_speeds
 from postino.redis import redis_client
@@ -38,6 +39,8 @@ def _test_settings(settings: Any) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # A token checked in one test is not trusted from memory in the next.
+    forget_recent_tokens()
 
 
 @pytest.fixture

@@ -229,7 +229,11 @@ def store_message(
     """Store the message and give the reply for DATA; 250 only once it is committed."""
     try:
         accepted = services.accept_relay(
-            credential=credential, mail_from=mail_from, rcpt_tos=rcpt_tos, raw=raw
+            credential=credential,
+            mail_from=mail_from,
+            rcpt_tos=rcpt_tos,
+            raw=raw,
+            recipients_checked=True,  # by admit_recipient, at RCPT
         )
     except services.RelayRefused as exc:
         reply = f"{exc.code} {exc.status} {exc.message}"

@@ -26,11 +26,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from bounces.services import suppressed_emails
+from bounces.models import Suppression
 from campaigns.personalize import subscriber_links
 from campaigns.rendering import TemplateProblem, TemplateValidationError
 from delivery.mime import (
@@ -41,8 +40,9 @@ from delivery.mime import (
     new_message_id,
 )
 from delivery.models import SmtpServer
+from subscribers.blocklist.rules import blocked_sql
 from subscribers.models import Subscriber, Subscription
-from subscribers.services import blocked_reason
+from subscribers.privacy import erased_sql
 from tracking.links import track_tx_message
 from transactional import credentials, wake
 from transactional.models import (
@@ -62,6 +62,8 @@ SUPPRESSION_REASONS = {
     "manual": "suppressed: an admin suppressed the address",
 }
 UNSUBSCRIBED = "unsubscribed: the recipient left every list (the category is not exempt)"
+BLOCKLISTED = "blocklisted: the address is on the blocklist"
+ERASED = "erased: the recipient had their data erased"
 NOT_A_SUBSCRIBER = "marketing mail goes to subscribers only: add the address to a list first"
 # Headers a send may not set: ours, or ones that would contradict the envelope.
 RESERVED_HEADERS = frozenset(
@@ -172,50 +174,60 @@ class RelayAccepted:
 
 def refusal_for(emails: Iterable[str], category: Category | None) -> dict[str, str]:
     """Why each refused address may not receive mail of ``category``; the
-    addresses missing from the answer may. A few queries for the whole list."""
+    addresses missing from the answer may. One query for the whole list."""
     wanted = sorted({email.lower() for email in emails})
-    refused: dict[str, str] = {}
-    for email, reason in suppressed_emails(wanted).items():
-        refused[email] = SUPPRESSION_REASONS.get(reason, f"suppressed: {reason}")
-    for email in wanted:
-        blocked = blocked_reason(email) if email not in refused else None
-        if blocked is not None:
-            refused[email] = blocked
-    remaining = [email for email in wanted if email not in refused]
-    if not remaining:
-        return refused
+    if not wanted:
+        return {}
     marketing = category is not None and category.marketing
     exempt = category is not None and category.exempt_from_unsubscribes and not marketing
-    subscribers = Subscriber.objects.filter(email__in=remaining)
-    for email, status in subscribers.values_list("email", "status"):
-        if status == Subscriber.Status.BLOCKLISTED:
-            refused[email] = "blocklisted: the subscriber is blocked"
-    if not exempt:
-        for email in unsubscribed_everywhere(remaining):
-            refused.setdefault(email, UNSUBSCRIBED)
-    if marketing:
-        known = set(subscribers.values_list("email", flat=True))
-        for email in remaining:
-            if email not in known:
-                refused.setdefault(email, NOT_A_SUBSCRIBER)
+    refused: dict[str, str] = {}
+    for email, suppression, blocked, erased, subscriber_status, unsubscribed in _facts(wanted):
+        if suppression:
+            refused[email] = SUPPRESSION_REASONS.get(suppression, f"suppressed: {suppression}")
+        elif blocked or subscriber_status == Subscriber.Status.BLOCKLISTED:
+            refused[email] = BLOCKLISTED
+        elif erased:
+            refused[email] = ERASED
+        elif unsubscribed and not exempt:
+            refused[email] = UNSUBSCRIBED
+        elif marketing and subscriber_status is None:
+            refused[email] = NOT_A_SUBSCRIBER
     return refused
 
 
-def unsubscribed_everywhere(emails: Sequence[str]) -> list[str]:
-    """Addresses whose subscriber unsubscribed and stays on no list: a
+def _facts(emails: Sequence[str]) -> list[tuple[str, str | None, bool, bool, str | None, bool]]:
+    """Per address: its active suppression's reason, blocklisted, erased, its
+    subscriber's status, and whether it unsubscribed and is on no list: a
     marketing unsubscribe, as transactional mail understands it."""
-    unsubscribed = Subscription.objects.filter(
-        subscriber=OuterRef("pk"), status=Subscription.Status.UNSUBSCRIBED
+    quote = connection.ops.quote_name
+    suppressions = quote(Suppression._meta.db_table)
+    subscribers = quote(Subscriber._meta.db_table)
+    subscriptions = quote(Subscription._meta.db_table)
+    blocked, blocked_params = blocked_sql("w.email")
+    erased, erased_params = erased_sql("w.email")
+    values = ", ".join(["(%s)"] * len(emails))
+    unsubscribed = Subscription.Status.UNSUBSCRIBED
+    # Our own table names and fragments; every value is a parameter.
+    sql = (
+        f"WITH w(email) AS (VALUES {values}) "  # noqa: S608
+        "SELECT w.email,"
+        f" (SELECT sp.reason FROM {suppressions} sp"
+        "   WHERE sp.email = w.email AND sp.lifted_at IS NULL LIMIT 1),"
+        f" {blocked}, {erased}, s.status,"
+        f" (s.id IS NOT NULL"
+        f"  AND EXISTS (SELECT 1 FROM {subscriptions} u"
+        "    WHERE u.subscriber_id = s.id AND u.status = %s)"
+        f"  AND NOT EXISTS (SELECT 1 FROM {subscriptions} o"
+        "    WHERE o.subscriber_id = s.id AND o.status <> %s))"
+        f" FROM w LEFT JOIN {subscribers} s ON s.email = w.email"
     )
-    still_on = Subscription.objects.filter(subscriber=OuterRef("pk")).exclude(
-        status=Subscription.Status.UNSUBSCRIBED
-    )
-    return list(
-        Subscriber.objects.filter(email__in=emails)
-        .filter(Exists(unsubscribed))
-        .exclude(Exists(still_on))
-        .values_list("email", flat=True)
-    )
+    params = [*emails, *blocked_params, *erased_params, unsubscribed, unsubscribed]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            (email, suppression, bool(is_blocked), bool(is_erased), status, bool(left))
+            for email, suppression, is_blocked, is_erased, status, left in cursor.fetchall()
+        ]
 
 
 # --- the API's send ----------------------------------------------------------------
@@ -595,13 +607,22 @@ def relay_category(credential: RelayCredential, header_value: str | None) -> Cat
 
 
 def accept_relay(
-    *, credential: RelayCredential, mail_from: str, rcpt_tos: list[str], raw: bytes
+    *,
+    credential: RelayCredential,
+    mail_from: str,
+    rcpt_tos: list[str],
+    raw: bytes,
+    recipients_checked: bool = False,
 ) -> RelayAccepted:
     """Store a message the relay received, durably, before it answers 250.
 
     The message is sent as written but for our additions: a Message-ID if
     it has none, Bcc removed, our steering headers removed, the sender's own
     DKIM signatures dropped when ``TX_REPLACE_DKIM``.
+
+    ``recipients_checked``: the relay refused at RCPT whoever may not receive
+    the credential's category; unless the message names another category,
+    that is not asked again (the worker checks suppressions once more).
     """
     headers = BytesHeaderParser(policy=default_policy).parsebytes(raw)
     from_values = headers.get_all("From") or []
@@ -630,7 +651,8 @@ def accept_relay(
     body = rewrite_headers(raw, drop=drop, add=added)
     subject = " ".join(str(headers.get("Subject", "") or "").split())[:998]
     emails = list(dict.fromkeys(rcpt.strip().lower() for rcpt in rcpt_tos))
-    refused = refusal_for(emails, category)
+    same_category = category == credential.category
+    refused = {} if recipients_checked and same_category else refusal_for(emails, category)
     subscribers = dict(Subscriber.objects.filter(email__in=emails).values_list("email", "pk"))
     fingerprint = hashlib.sha256(json.dumps([mail_from, emails]).encode() + b"\0" + raw).hexdigest()
     with transaction.atomic():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -11,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from api.models import ApiToken
-from api.services import authenticate, create_token, hash_token
+from api.services import authenticate, create_token, forget_recent_tokens, hash_token
 from tests.api.client import ApiClient
 from tests.api.routes import ROUTES
 
@@ -63,6 +64,20 @@ def test_a_deactivated_accounts_token_gets_401(teammate: User, teammate_api: Api
     assert teammate_api.get("/lists").status_code == 401
 
 
+def test_a_checked_token_is_trusted_for_a_few_seconds_then_checked_again(
+    teammate: User, teammate_api: ApiClient, settings: Any
+) -> None:
+    assert teammate_api.get("/lists").status_code == 200
+    teammate.is_active = False
+    teammate.save()
+    # Within API_TOKEN_CACHE_SECONDS this process answers from memory...
+    assert teammate_api.get("/lists").status_code == 200
+    settings.POSTINO = {**settings.POSTINO, "API_TOKEN_CACHE_SECONDS": 0}
+    forget_recent_tokens()
+    # ...then the database says no.
+    assert teammate_api.get("/lists").status_code == 401
+
+
 def test_only_a_hash_of_the_token_is_stored(owner: User) -> None:
     token = create_token(user=owner, name="ci")
     stored = ApiToken.objects.get(user=owner)
@@ -72,7 +87,9 @@ def test_only_a_hash_of_the_token_is_stored(owner: User) -> None:
     assert stored.name == "ci"
 
 
-def test_last_used_is_recorded_at_most_once_a_minute(owner: User) -> None:
+def test_last_used_is_recorded_at_most_once_a_minute(owner: User, settings: Any) -> None:
+    # Each call below reads the database (not this process's few seconds of memory).
+    settings.POSTINO = {**settings.POSTINO, "API_TOKEN_CACHE_SECONDS": 0}
     token = create_token(user=owner)
     assert authenticate(token) == owner
     first_use = ApiToken.objects.get().last_used_at
