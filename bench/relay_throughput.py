@@ -256,6 +256,8 @@ def report(run: Run, bare: Run) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
+    # As docker-compose runs it on a machine like this one: a process per core.
+    parser.add_argument("--relay-processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--messages", type=int, default=4000)
     parser.add_argument("--far-messages", type=int, default=1600)
     parser.add_argument("--redis-db", type=int, default=BENCH_REDIS_DB)
@@ -295,7 +297,8 @@ def main() -> int:
         relay_port, bare_port = free_port(), free_port()
         relay = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "smtp_relay", "--host", "127.0.0.1",
-             "--port", str(relay_port), "--tls-cert", str(cert), "--tls-key", str(key)],
+             "--port", str(relay_port), "--tls-cert", str(cert), "--tls-key", str(key),
+             "--processes", str(args.relay_processes)],
             env={**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url},
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
@@ -306,8 +309,9 @@ def main() -> int:
             wait_for_port(relay_port, relay)
             wait_for_port(bare_port)
             print(
-                f"SMTP relay, {args.clients} clients each keeping one connection "
-                "(STARTTLS + AUTH once), 4 KB messages, one recipient each:"
+                f"SMTP relay ({args.relay_processes} processes), {args.clients} clients each"
+                " keeping one connection (STARTTLS + AUTH once), 4 KB messages, one"
+                " recipient each:"
             )
             ca = str(cert)
             bare_pid = bare.pid or 0

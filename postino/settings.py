@@ -345,6 +345,8 @@ POSTINO: dict[str, Any] = {
     "SMTP_RELAY_PORT": env_int("SMTP_RELAY_PORT", 587, minimum=1),
     "SMTP_RELAY_TLS_CERT": env_str("SMTP_RELAY_TLS_CERT"),
     "SMTP_RELAY_TLS_KEY": env_str("SMTP_RELAY_TLS_KEY"),
+    # Relay processes sharing its port; each uses about one core.
+    "SMTP_RELAY_PROCESSES": env_int("SMTP_RELAY_PROCESSES", 1, minimum=1),
     # Wrong passwords allowed per client IP per 10 minutes before AUTH is refused.
     "SMTP_RELAY_AUTH_FAILURES": env_int("SMTP_RELAY_AUTH_FAILURES", 10, minimum=1),
 }

@@ -437,9 +437,38 @@ class RelayHandler:
 
 
 class Relay(Controller):
-    """The relay in a background thread; ``stop()`` closes its database connections."""
+    """The relay in a background thread; ``stop()`` closes its database connections.
+
+    With ``reuse_port``, several processes listen on the same port
+    (SO_REUSEPORT) and the kernel spreads connections among them: one relay
+    process is one core, the ORM work being bound to its interpreter.
+    """
 
     handler: RelayHandler
+
+    def __init__(self, handler: RelayHandler, *, reuse_port: bool = False, **kwargs: Any) -> None:
+        self.reuse_port = reuse_port
+        super().__init__(handler, **kwargs)
+
+    def _create_server(self) -> Any:
+        if not self.reuse_port:
+            return super()._create_server()
+        return self.loop.create_server(
+            self._factory_invoker,
+            host=self.hostname,
+            port=self.port,
+            ssl=self.ssl_context,
+            reuse_port=True,
+        )
+
+    def _trigger_server(self) -> None:
+        if not self.reuse_port:
+            super()._trigger_server()
+            return
+        # aiosmtpd proves its factory works by connecting to the port; with
+        # the port shared that connection may reach a sibling process, so
+        # the factory is run once here instead, as a first connection would.
+        self.loop.call_soon_threadsafe(self._factory_invoker)
 
     def factory(self) -> SMTP:
         return RelaySMTP(self.handler, **self.SMTP_kwargs)
@@ -459,6 +488,7 @@ def start_relay(
     implicit_tls: bool = False,
     db_threads: int = DEFAULT_DB_THREADS,
     server_hostname: str | None = None,
+    reuse_port: bool = False,
 ) -> Relay:
     """Start listening (in a thread); call ``.stop()`` on the result."""
     options: dict[str, Any] = {
@@ -476,9 +506,11 @@ def start_relay(
     }
     handler = RelayHandler(db_threads=db_threads)
     if implicit_tls:
-        relay = Relay(handler, ssl_context=tls, implicit_tls=True, **options)
+        relay = Relay(handler, reuse_port=reuse_port, ssl_context=tls, implicit_tls=True, **options)
     else:
         # Nothing but EHLO, STARTTLS, NOOP and QUIT in the clear.
-        relay = Relay(handler, tls_context=tls, require_starttls=True, **options)
+        relay = Relay(
+            handler, reuse_port=reuse_port, tls_context=tls, require_starttls=True, **options
+        )
     relay.start()
     return relay

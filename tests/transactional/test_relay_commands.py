@@ -8,6 +8,7 @@ import signal
 import smtplib
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,49 @@ def test_the_relay_command_serves_until_sigterm_then_stops_cleanly(
             process.wait()
     assert process.returncode == 0, output
     assert "SMTP relay stopped" in output
+
+
+def _relay_siblings(port: int) -> list[int]:
+    """Pids of relay processes started beside another one, on ``port``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--reuse-port" in argv and str(port).encode() in argv:
+            found.append(int(entry.name))
+    return found
+
+
+def test_several_relay_processes_share_the_port_and_stop_together(
+    certificates: CertificateFiles,
+) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "smtp_relay", "--port", str(port), "--processes", "2",
+         "--tls-cert", str(certificates.cert_file), "--tls-key", str(certificates.key_file)],
+        cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert "2 processes" in process.stdout.readline()
+        deadline = time.monotonic() + 20
+        while not _relay_siblings(port):
+            assert time.monotonic() < deadline, "the second relay process never started"
+            time.sleep(0.1)
+        (sibling,) = _relay_siblings(port)
+        # Wherever the kernel hands a connection, a relay greets it.
+        for _ in range(12):
+            with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+                assert client.ehlo()[0] == 250
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, output
+    assert sibling not in _relay_siblings(port)  # stopped with the first

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 import ssl
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,14 @@ class Command(BaseCommand):
             default=DEFAULT_DB_THREADS,
             help="Threads doing database work; also the most connections the relay holds.",
         )
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=settings.POSTINO["SMTP_RELAY_PROCESSES"],
+            help="Relay processes sharing the port (SO_REUSEPORT); each uses about one core.",
+        )
+        # Set on the processes this command starts beside itself.
+        parser.add_argument("--reuse-port", action="store_true", help="(internal)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         host: str = options["host"]
@@ -56,6 +66,8 @@ class Command(BaseCommand):
         key: str = options["tls_key"] or ""
         if options["db_threads"] < 1:
             raise CommandError("--db-threads must be at least 1")
+        if options["processes"] < 1:
+            raise CommandError("--processes must be at least 1")
         if not cert:
             # Without TLS no application could log in (AUTH is only offered
             # encrypted), so the relay would refuse every message.
@@ -79,6 +91,7 @@ class Command(BaseCommand):
         # Blocked before the relay's threads start, which inherit the mask:
         # either signal then waits for sigwait below, in this thread.
         signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        shared = options["processes"] > 1 or options["reuse_port"]
         try:
             relay = start_relay(
                 host,
@@ -86,14 +99,38 @@ class Command(BaseCommand):
                 tls=context,
                 implicit_tls=options["implicit_tls"],
                 db_threads=options["db_threads"],
+                reuse_port=shared,
             )
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc}") from exc
+        siblings = [self._sibling(options) for _ in range(options["processes"] - 1)]
         mode = "implicit TLS" if options["implicit_tls"] else "STARTTLS"
-        self.stdout.write(f"SMTP relay listening on {host}:{port} ({mode}, AUTH required)")
+        count = f", {options['processes']} processes" if siblings else ""
+        self.stdout.write(f"SMTP relay listening on {host}:{port} ({mode}, AUTH required{count})")
         self.stdout.flush()
         try:
             signal.sigwait(signals)
         finally:
+            for sibling in siblings:
+                sibling.terminate()
             relay.stop()
+            for sibling in siblings:
+                try:
+                    sibling.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    sibling.kill()
         self.stdout.write("SMTP relay stopped")
+
+    @staticmethod
+    def _sibling(options: dict[str, Any]) -> subprocess.Popen[bytes]:
+        """Another relay process on the same port, with the same options."""
+        argv = [
+            sys.executable, sys.argv[0], "smtp_relay",
+            "--host", options["host"], "--port", str(options["port"]),
+            "--tls-cert", options["tls_cert"] or "", "--tls-key", options["tls_key"] or "",
+            "--db-threads", str(options["db_threads"]), "--processes", "1", "--reuse-port",
+        ]  # fmt: skip
+        if options["implicit_tls"]:
+            argv.append("--implicit-tls")
+        # Its output would repeat this one's; its errors still show.
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL)
