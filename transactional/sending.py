@@ -211,6 +211,14 @@ class Batch:
     # Sending one channel's messages --------------------------------------------
 
     def _send_group(self, server: SmtpServer, rows: list[TxMessage]) -> None:
+        unavailable = breaker.server_unavailable_for(server.pk)
+        if unavailable > 0:
+            # Out of rotation (down, or its quota spent): trying would cost a
+            # connect timeout per batch and hold up the other channels' mail.
+            reason = breaker.server_down_reason(server.pk) or "out of rotation"
+            for row in rows:
+                self._defer(row, unavailable, f"channel {server.name} unavailable: {reason}")
+            return
         try:
             channel = open_channel(server)
         except ChannelError as exc:

@@ -13,6 +13,7 @@ import pytest
 from bounces.models import BounceEvent, Suppression
 from bounces.services import add_manual_suppression
 from delivery import verp
+from delivery.pipeline import breaker
 from subscribers.services import create_list, create_subscriber, unsubscribe
 from tests.api.client import ApiClient
 from tests.support.factories import make_smtp_server
@@ -344,3 +345,30 @@ def test_templates_are_managed_over_the_api_and_refused_with_their_line(
     assert owner_api.get(f"/tx/templates/{template['id']}").json()["name"] == "Order shipped"
     assert owner_api.delete(f"/tx/templates/{template['id']}").status_code == 204
     assert owner_api.get(f"/tx/templates/{template['id']}").status_code == 404
+
+
+def test_a_channel_out_of_rotation_defers_without_trying_and_nothing_is_dropped(
+    owner_api: ApiClient,
+    reset_template: TxTemplate,
+    smtpd: RunningSmtpServer,
+    clean_redis: None,
+) -> None:
+    server = make_smtp_server(smtpd)
+    breaker.mark_server_down(server.pk, "TCP: connection refused")
+    body = owner_api.post(
+        "/tx",
+        {
+            "to": ["ada@example.com"],
+            "template": reset_template.pk,
+            "data": {"name": "Ada", "reset_url": "https://x.example/r"},
+        },
+    ).json()
+    assert sending.drain() == 0
+    assert not smtpd.handler.messages
+    message = owner_api.get(f"/tx/{body['messages'][0]['id']}").json()
+    assert message["status"] == "deferred"
+    assert message["attempts"] == 0  # nothing was tried
+    assert "connection refused" in message["smtp_reply"]
+    breaker.mark_server_up(server.pk)
+    TxMessage.objects.update(next_attempt_at="2000-01-01T00:00:00Z")
+    assert sending.drain() == 1
