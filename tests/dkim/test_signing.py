@@ -33,7 +33,15 @@ def newsletter(domain: str, **overrides: str) -> bytes:
         "message_id": new_message_id(domain),
     }
     fields.update(overrides)
-    return build_message(extra_headers=UNSUBSCRIBE, **fields)
+    return build_message(
+        extra_headers=UNSUBSCRIBE,
+        from_header=fields["from_header"],
+        to_header=fields["to_header"],
+        subject=fields["subject"],
+        html=fields["html"],
+        text=fields["text"],
+        message_id=fields["message_id"],
+    )
 
 
 def verifies(message: bytes, *sending_domains: SendingDomain) -> list[bool]:

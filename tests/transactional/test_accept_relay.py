@@ -67,7 +67,7 @@ def test_a_marketing_message_gets_our_one_click_unsubscribe_per_recipient(
     assert sending.drain() == 1
     (arrived,) = smtpd.handler.messages
     sent = parsed(arrived.data)
-    (unsubscribe,) = sent.get_all("List-Unsubscribe")
+    (unsubscribe,) = sent.get_all("List-Unsubscribe") or []
     assert "their-own" not in unsubscribe
     assert unsubscribe.startswith("<http")
     assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
