@@ -41,6 +41,7 @@ def newsletter(domain: str, **overrides: str) -> bytes:
         html=fields["html"],
         text=fields["text"],
         message_id=fields["message_id"],
+        reply_to=fields.get("reply_to", ""),
     )
 
 
