@@ -219,30 +219,18 @@ def record_smtp_failures(failures: Sequence[SmtpFailure]) -> list[BounceEvent]:
     """Bounce events for 5xx refusals seen while sending (called per batch)."""
     if not failures:
         return []
-    from bounces.parser import classify_smtp_reply
-
-    events = []
-    for failure in failures:
-        kind, status = classify_smtp_reply(failure.code, failure.reply)
-        events.append(
-            BounceEvent(
-                kind=kind,
-                source=BounceEvent.Source.SMTP,
-                email=failure.email,
-                status=status or "",
-                smtp_code=failure.code,
-                action="failed",
-                diagnostic=failure.reply[:2000],
-                delivery_id=failure.delivery_id,
-                campaign_id=failure.campaign_id,
-                subscriber_id=failure.subscriber_id,
-            )
+    events = [
+        _refusal_event(
+            failure.email,
+            failure.code,
+            failure.reply,
+            delivery_id=failure.delivery_id,
+            campaign_id=failure.campaign_id,
+            subscriber_id=failure.subscriber_id,
         )
-    created = BounceEvent.objects.bulk_create(events)
-    policy = BouncePolicy.current()
-    for event in created:
-        if event.suppresses:
-            apply_policy(event, policy)
+        for failure in failures
+    ]
+    created, policy = _store_refusals(events)
     for campaign_id in {failure.campaign_id for failure in failures}:
         check_campaign_health(campaign_id, policy)
     return created
@@ -253,30 +241,45 @@ def record_tx_refusals(refusals: Sequence[TxRefusal]) -> list[BounceEvent]:
     policy suppresses as for campaign mail (no campaign to pause)."""
     if not refusals:
         return []
+    events = [
+        _refusal_event(
+            refusal.email,
+            refusal.code,
+            refusal.reply,
+            tx_message_id=refusal.tx_message_id,
+            subscriber_id=refusal.subscriber_id,
+        )
+        for refusal in refusals
+    ]
+    created, _ = _store_refusals(events)
+    return created
+
+
+def _refusal_event(email: str, code: int | None, reply: str, **ledger: Any) -> BounceEvent:
+    """The bounce event of a refusal seen while sending, tied to its ledger row(s)."""
     from bounces.parser import classify_smtp_reply
 
-    events = []
-    for refusal in refusals:
-        kind, status = classify_smtp_reply(refusal.code, refusal.reply)
-        events.append(
-            BounceEvent(
-                kind=kind,
-                source=BounceEvent.Source.SMTP,
-                email=refusal.email,
-                status=status or "",
-                smtp_code=refusal.code,
-                action="failed",
-                diagnostic=refusal.reply[:2000],
-                tx_message_id=refusal.tx_message_id,
-                subscriber_id=refusal.subscriber_id,
-            )
-        )
+    kind, status = classify_smtp_reply(code, reply)
+    return BounceEvent(
+        kind=kind,
+        source=BounceEvent.Source.SMTP,
+        email=email,
+        status=status or "",
+        smtp_code=code,
+        action="failed",
+        diagnostic=reply[:2000],
+        **ledger,
+    )
+
+
+def _store_refusals(events: list[BounceEvent]) -> tuple[list[BounceEvent], BouncePolicy]:
+    """Store a batch of refusals, and apply the policy to those that suppress."""
     created = BounceEvent.objects.bulk_create(events)
     policy = BouncePolicy.current()
     for event in created:
         if event.suppresses:
             apply_policy(event, policy)
-    return created
+    return created, policy
 
 
 def _tx_bounced(events: Sequence[BounceEvent]) -> None:
@@ -287,8 +290,9 @@ def _tx_bounced(events: Sequence[BounceEvent]) -> None:
         if event.tx_message_id and event.kind in (Kind.HARD, Kind.SOFT)
     }
     if bounced:
+        now = timezone.now()
         TxMessage.objects.filter(pk__in=bounced).update(
-            status=TxMessage.Status.BOUNCED, bounced_at=timezone.now()
+            status=TxMessage.Status.BOUNCED, bounced_at=now, updated_at=now
         )
 
 
