@@ -133,31 +133,34 @@ def _transactional(raw: Sequence[dict[str, Any]]) -> None:
             "public_id", "sent_at"
         )
     )
-    first: dict[tuple[str, str], datetime] = {}
+    first: dict[str, dict[str, datetime]] = {"opened_at": {}, "clicked_at": {}}
     for e in raw:
         public_id = uuid.UUID(e["x"])
         if public_id not in sent:
             continue  # deleted (retention), or never ours
         at = datetime.fromtimestamp(e["t"], tz=UTC)
-        why = classify.verdict(
-            kind=e["k"],
-            user_agent=e.get("a", ""),
-            network=e.get("n", ""),
-            method=e.get("m", "GET"),
-            occurred_at=at,
-            sent_at=sent[public_id],
-        )
-        if why:
+        if _verdict(e, at, sent[public_id]):
             continue
         # A click is an open too, whether or not the pixel was shown.
         kinds = ("opened_at", "clicked_at") if e["k"] == Kind.CLICK else ("opened_at",)
         for field_name in kinds:
-            key = (e["x"], field_name)
-            first[key] = min(first.get(key, at), at)
-    for (message, field_name), at in first.items():
-        TxMessage.objects.filter(public_id=message, **{f"{field_name}__isnull": True}).update(
-            **{field_name: at}
+            seen = first[field_name]
+            seen[e["x"]] = min(seen.get(e["x"], at), at)
+    # Two statements per kind for the whole batch: the messages still
+    # without one, then each its first.
+    now = timezone.now()
+    for field_name, moments in first.items():
+        if not moments:
+            continue
+        unset = list(
+            TxMessage.objects.filter(
+                public_id__in=list(moments), **{f"{field_name}__isnull": True}
+            ).only("pk", "public_id")
         )
+        for message in unset:
+            setattr(message, field_name, moments[message.public_id.hex])
+            message.updated_at = now
+        TxMessage.objects.bulk_update(unset, [field_name, "updated_at"])
 
 
 def _classified(raw: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -176,16 +179,21 @@ def _classified(raw: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for e in events:
         e["at"] = datetime.fromtimestamp(e["t"], tz=UTC)
         e["h"] = hashlib.sha256(e.get("u", "").encode()).hexdigest()[:32]
-        e["why"] = classify.verdict(
-            kind=e["k"],
-            user_agent=e.get("a", ""),
-            network=e.get("n", ""),
-            method=e.get("m", "GET"),
-            occurred_at=e["at"],
-            sent_at=sent.get((e["c"], e["s"])),
-        )
+        e["why"] = _verdict(e, e["at"], sent.get((e["c"], e["s"])))
     _every_link(events)
     return events
+
+
+def _verdict(e: dict[str, Any], occurred_at: datetime, sent_at: datetime | None) -> str:
+    """A queued event's verdict: empty for a person, else why a machine."""
+    return classify.verdict(
+        kind=e["k"],
+        user_agent=e.get("a", ""),
+        network=e.get("n", ""),
+        method=e.get("m", "GET"),
+        occurred_at=occurred_at,
+        sent_at=sent_at,
+    )
 
 
 def _every_link(events: list[dict[str, Any]]) -> None:
