@@ -8,8 +8,9 @@ it the priority lane:
 
 * it runs on its own Celery queue (``postino-tx``), so a worker busy with
   campaign chunks never holds a password reset back;
-* it asks ``PriorityGate`` for turns of the server's rate, which books them
-  ahead of the chunks, within ``TX_RATE_SHARE`` while a campaign sends; and
+* it asks the gate for turns of the server's rate in its priority mode,
+  which books them ahead of the chunks, within ``TX_RATE_SHARE`` while a
+  campaign sends; and
   it opens connections from the ones bulk leaves free
   (``TX_RESERVED_CONNECTIONS``).
 
@@ -48,7 +49,7 @@ from delivery.mime import ascii_address
 from delivery.models import SmtpServer
 from delivery.pipeline import breaker
 from delivery.pipeline.channel import open_channel
-from delivery.pipeline.gate import PriorityGate, ServerLimits, Verdict
+from delivery.pipeline.gate import PRIORITY_HORIZON_MS, Gate, ServerLimits, Verdict
 from delivery.pipeline.record import retry_delay
 from delivery.pipeline.transmit import Done, Job, LaneFailed, Transmitter
 from delivery.pipeline.types import (
@@ -120,7 +121,7 @@ def claim(size: int) -> tuple[uuid.UUID, list[TxMessage]]:
         if not ids:
             return token, []
         TxMessage.objects.filter(pk__in=ids).update(
-            status=Status.SENDING, claim_token=token, lease_until=now + _lease()
+            status=Status.SENDING, claim_token=token, lease_until=now + _lease(), updated_at=now
         )
     rows = list(
         TxMessage.objects.filter(claim_token=token)
@@ -139,7 +140,11 @@ def recover_expired_leases() -> int:
     if not ids:
         return 0
     count = TxMessage.objects.filter(public_id__in=ids, status=Status.SENDING).update(
-        status=Status.DEFERRED, claim_token=None, lease_until=None, next_attempt_at=now
+        status=Status.DEFERRED,
+        claim_token=None,
+        lease_until=None,
+        next_attempt_at=now,
+        updated_at=now,
     )
     log.warning("transactional: %d messages back from an expired claim: %s", count, ids[:20])
     return count
@@ -224,8 +229,9 @@ class Batch:
         except ChannelError as exc:
             self._channel_failed(server, rows, exc)
             return
-        gate = PriorityGate(
-            ServerLimits.for_server(server), share=float(settings.POSTINO["TX_RATE_SHARE"])
+        gate = Gate(
+            ServerLimits.for_server(server),
+            priority_share=float(settings.POSTINO["TX_RATE_SHARE"]),
         )
         lanes = max(1, min(MAX_LANES, server.max_connections, len(rows)))
         transmitter = Transmitter(channel, max_lanes=lanes)
@@ -265,14 +271,16 @@ class Batch:
     def _admit(
         self,
         server: SmtpServer,
-        gate: PriorityGate,
+        gate: Gate,
         queue: deque[TxMessage],
         transmitter: Transmitter,
         wants_bytes: bool,
     ) -> None:
         asked = [queue.popleft() for _ in range(min(ADMIT_BATCH, len(queue)))]
         try:
-            results = gate.admit([_domain(row.email) for row in asked])
+            results = gate.admit(
+                [(_domain(row.email), "") for row in asked], horizon_ms=PRIORITY_HORIZON_MS
+            )
         except redis.RedisError as exc:
             log.warning("transactional gate unavailable (%s); sending without it", exc)
             results = []
@@ -424,9 +432,11 @@ class Batch:
         if not self._pending:
             return
         rows, self._pending = self._pending, []
+        now = timezone.now()
         for row in rows:
             row.claim_token = None
             row.lease_until = None
+            row.updated_at = now  # bulk_update does not apply auto_now
         TxMessage.objects.bulk_update(
             rows,
             [

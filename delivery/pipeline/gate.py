@@ -18,7 +18,11 @@ One Lua script (``_GATE``) runs atomically for a batch of up to a chunk's
   milliseconds ahead; the first that would wait longer ends the batch and
   the chunk *waits*;
 * adds the admitted messages to the claim's in-flight set;
-* counts the chunks sharing the server's connections, for their fair share.
+* counts the chunks sharing the server's connections, for their fair share;
+* for transactional mail (``priority_share``), books turns further ahead
+  than chunks do, so it takes the server's next turn before the next chunk
+  message, and while chunks send through the server keeps to its share of
+  the rate (a second GCRA), so bulk keeps the rest.
 
 Every worker on every machine goes through the same keys, so the limits hold
 however many processes and connections send at once. Redis's own clock is
@@ -58,7 +62,7 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local journal_ttl = tonumber(ARGV[5])
 local items = tonumber(ARGV[11])
 local entries = tonumber(ARGV[12])
-local base = 13 + 2 * items
+local base = 14 + 2 * items
 if entries > 0 then
   for i = 1, entries do
     redis.call('RPUSH', KEYS[4], ARGV[base + i])
@@ -81,6 +85,18 @@ if hour_limit > 0 then hour_used = tonumber(redis.call('GET', KEYS[2]) or '0') e
 if day_limit > 0 then day_used = tonumber(redis.call('GET', KEYS[3]) or '0') end
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
+-- Transactional mail (ARGV[14], its own interval, > 0) takes the same turns,
+-- and while chunks send through the server (KEYS[7]) keeps to its share of
+-- the rate: a second GCRA at KEYS[8].
+local tx_interval = tonumber(ARGV[14])
+local priority = tx_interval > 0
+local bulk_sending = false
+local tx_tat = now
+if priority then
+  bulk_sending = redis.call('ZCOUNT', KEYS[7], now, '+inf') > 0
+  tx_tat = tonumber(redis.call('GET', KEYS[8]) or now)
+  if tx_tat < now then tx_tat = now end
+end
 -- Until the window's counter exists (this batch spent it), its full TTL.
 local function window_left(key, ttl)
   local left = redis.call('PTTL', key)
@@ -100,17 +116,19 @@ for i = 1, items do
     answer[#answer + 1] = tostring(window_left(KEYS[3], ARGV[7]))
     break
   end
-  local offset = tat - burst - now
+  local at = tat
+  if bulk_sending and tx_tat > at then at = tx_tat end
+  local offset = at - burst - now
   if offset < 0 then offset = 0 end
   if offset > horizon then
     answer[#answer + 1] = 'wait'
     answer[#answer + 1] = tostring(offset)
     break
   end
-  local dom_interval = tonumber(ARGV[12 + 2 * i])
+  local dom_interval = tonumber(ARGV[13 + 2 * i])
   local dom_tat = now
   if dom_interval > 0 then
-    dom_tat = tonumber(redis.call('GET', KEYS[7 + i]) or now)
+    dom_tat = tonumber(redis.call('GET', KEYS[8 + i]) or now)
     if dom_tat < now then dom_tat = now end
   end
   if now < dom_tat then
@@ -118,14 +136,15 @@ for i = 1, items do
     answer[#answer + 1] = tostring(dom_tat - now)
   else
     if dom_interval > 0 then
-      redis.call('SET', KEYS[7 + i], tostring(dom_tat + dom_interval), 'PX',
+      redis.call('SET', KEYS[8 + i], tostring(dom_tat + dom_interval), 'PX',
                  math.ceil(dom_tat + dom_interval - now) + 1000)
     end
-    tat = tat + interval
+    tat = at + interval
+    if priority then tx_tat = at + tx_interval end
     granted = granted + 1
     hour_used = hour_used + 1
     day_used = day_used + 1
-    if tracked then redis.call('SADD', KEYS[5], ARGV[13 + 2 * i]) end
+    if tracked then redis.call('SADD', KEYS[5], ARGV[14 + 2 * i]) end
     answer[#answer + 1] = 'ok'
     answer[#answer + 1] = tostring(offset)
   end
@@ -141,6 +160,9 @@ if granted > 0 then
     redis.call('PEXPIRE', KEYS[3], ARGV[7])
   end
   if tracked then redis.call('EXPIRE', KEYS[5], journal_ttl) end
+  if priority then
+    redis.call('SET', KEYS[8], tostring(tx_tat), 'PX', math.ceil(tx_tat - now) + 1000)
+  end
 end
 if ARGV[13] == '1' then
   -- The chunks sharing the server's connections (delivery.pipeline.slots).
@@ -253,6 +275,7 @@ class Gate:
         claim: uuid.UUID | None = None,
         campaign_id: int | None = None,
         share_key: str = "",
+        priority_share: float | None = None,
     ) -> None:
         self.limits = limits
         self.claim = claim
@@ -267,6 +290,15 @@ class Gate:
         self._sec_key = f"{PREFIX}:rate:smtp:{limits.server_id}"
         self._journal_key = journal_key(claim) if claim is not None else f"{PREFIX}:no-journal"
         self._inflight_key = inflight_key(claim) if claim is not None else f"{PREFIX}:no-inflight"
+        # Transactional mail: its own interval (0: bulk) and turn key; it
+        # reads the chunks sending through the server (slots.FairShare's key).
+        self._tx_interval = 0.0
+        self._tx_key = self._inflight_key
+        if priority_share is not None:
+            share = min(1.0, max(0.01, priority_share))
+            self._tx_interval = limits.interval_ms / share
+            self._tx_key = f"{PREFIX}:rate:tx:{limits.server_id}"
+            self._share_key = share_key or f"{PREFIX}:chunks:{limits.server_id}"
 
     def check(
         self,
@@ -319,6 +351,7 @@ class Gate:
                 self._inflight_key,
                 self._stop_key or self._inflight_key,
                 self._share_key or self._inflight_key,
+                self._tx_key,
                 *domain_keys,
             ],
             args=[
@@ -335,6 +368,7 @@ class Gate:
                 len(messages),
                 len(entries),
                 "1" if self._share_key else "0",
+                self._tx_interval,
                 *item_args,
                 *[entry for entry, _ in entries],
                 *[ident for _, ident in entries],
@@ -362,162 +396,10 @@ class Gate:
         pipe.execute()
 
 
-# --- transactional mail: ahead of bulk, within its share ---------------------------
-
-_PRIORITY_GATE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local interval = tonumber(ARGV[1])
-local tx_interval = tonumber(ARGV[2])
-local hour_limit = tonumber(ARGV[3])
-local day_limit = tonumber(ARGV[4])
-local horizon = tonumber(ARGV[7])
-local items = tonumber(ARGV[8])
-local hour_used = 0
-local day_used = 0
-if hour_limit > 0 then hour_used = tonumber(redis.call('GET', KEYS[3]) or '0') end
-if day_limit > 0 then day_used = tonumber(redis.call('GET', KEYS[4]) or '0') end
-local function window_left(key, ttl)
-  local left = redis.call('PTTL', key)
-  if left < 0 then return tonumber(ttl) end
-  return left
-end
--- A campaign's chunks send through this server now: keep to our share.
-local bulk = redis.call('ZCOUNT', KEYS[5], now, '+inf') > 0
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local tx_tat = tonumber(redis.call('GET', KEYS[2]) or now)
-if tx_tat < now then tx_tat = now end
-local granted = 0
-local answer = {}
-for i = 1, items do
-  if hour_limit > 0 and hour_used >= hour_limit then
-    answer[#answer + 1] = 'quota'
-    answer[#answer + 1] = tostring(window_left(KEYS[3], ARGV[5]))
-    break
-  end
-  if day_limit > 0 and day_used >= day_limit then
-    answer[#answer + 1] = 'quota'
-    answer[#answer + 1] = tostring(window_left(KEYS[4], ARGV[6]))
-    break
-  end
-  local at = tat
-  if bulk and tx_tat > at then at = tx_tat end
-  local offset = at - now
-  if offset > horizon then
-    answer[#answer + 1] = 'wait'
-    answer[#answer + 1] = tostring(offset)
-    break
-  end
-  local dom_interval = tonumber(ARGV[8 + i])
-  local dom_tat = now
-  if dom_interval > 0 then
-    dom_tat = tonumber(redis.call('GET', KEYS[5 + i]) or now)
-    if dom_tat < now then dom_tat = now end
-  end
-  if now < dom_tat then
-    answer[#answer + 1] = 'domain'
-    answer[#answer + 1] = tostring(dom_tat - now)
-  else
-    if dom_interval > 0 then
-      redis.call('SET', KEYS[5 + i], tostring(dom_tat + dom_interval), 'PX',
-                 math.ceil(dom_tat + dom_interval - now) + 1000)
-    end
-    tat = at + interval
-    tx_tat = at + tx_interval
-    granted = granted + 1
-    hour_used = hour_used + 1
-    day_used = day_used + 1
-    answer[#answer + 1] = 'ok'
-    answer[#answer + 1] = tostring(offset)
-  end
-end
-if granted > 0 then
-  redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
-  redis.call('SET', KEYS[2], tostring(tx_tat), 'PX', math.ceil(tx_tat - now) + 1000)
-  if hour_limit > 0 then
-    redis.call('INCRBY', KEYS[3], granted)
-    redis.call('PEXPIRE', KEYS[3], ARGV[5])
-  end
-  if day_limit > 0 then
-    redis.call('INCRBY', KEYS[4], granted)
-    redis.call('PEXPIRE', KEYS[4], ARGV[6])
-  end
-end
-return answer
-"""
-
 # Transactional mail books turns of the server's rate up to this far ahead:
 # further than a chunk does (ADMIT_HORIZON_MS), so it never waits behind
 # bulk's bookings, only behind its own share.
 PRIORITY_HORIZON_MS = 1000.0
-
-
-class PriorityGate:
-    """Transactional mail's handle on a server's limits.
-
-    It takes turns of the same per-second rate as the server's chunks, but
-    books them ahead of the chunks' short horizon, so a chunk that asks next
-    waits one turn longer and the transactional message goes first. While
-    any chunk sends through the server, transactional mail also keeps to
-    ``share`` of the rate (its own GCRA), so bulk keeps the rest; with no
-    chunk sending, it may use all of it. Quotas and domain limits are the
-    same counters bulk uses: the server and the mailbox providers count
-    every message.
-    """
-
-    def __init__(self, limits: ServerLimits, *, share: float) -> None:
-        self.limits = limits
-        self.share = min(1.0, max(0.01, share))
-        self._script = redis_client().register_script(_PRIORITY_GATE)
-        self._domains = domain_limits()
-        self._keys = [
-            f"{PREFIX}:rate:smtp:{limits.server_id}",
-            f"{PREFIX}:rate:tx:{limits.server_id}",
-        ]
-        self._chunks_key = f"{PREFIX}:chunks:{limits.server_id}"
-
-    def admit(
-        self, domains: Sequence[str], *, horizon_ms: float = PRIORITY_HORIZON_MS
-    ) -> list[GateResult]:
-        """Like ``Gate.admit``, for messages to ``domains`` in order."""
-        if not domains:
-            return []
-        if self.limits.per_hour or self.limits.per_day:
-            hour_key, day_key, hour_ttl, day_ttl = quota_window_keys(
-                self.limits.server_id, datetime.now(UTC)
-            )
-        else:
-            hour_key = day_key = self._chunks_key
-            hour_ttl = day_ttl = 0
-        intervals = []
-        for domain in domains:
-            per_minute = self._domains.get(domain, 0)
-            intervals.append(60_000.0 / per_minute if per_minute else 0.0)
-        reply = self._script(
-            keys=[
-                *self._keys,
-                hour_key,
-                day_key,
-                self._chunks_key,
-                *[f"{PREFIX}:rate:domain:{domain}" for domain in domains],
-            ],
-            args=[
-                self.limits.interval_ms,
-                self.limits.interval_ms / self.share,
-                self.limits.per_hour,
-                self.limits.per_day,
-                hour_ttl,
-                day_ttl,
-                horizon_ms,
-                len(domains),
-                *intervals,
-            ],
-        )
-        return [
-            GateResult(Verdict(as_text(reply[i])), float(as_text(reply[i + 1])))
-            for i in range(0, len(reply), 2)
-        ]
 
 
 # --- stopping a campaign's chunks ------------------------------------------------

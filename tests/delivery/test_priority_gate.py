@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from delivery.pipeline.gate import Gate, PriorityGate, ServerLimits, Verdict
+from delivery.pipeline.gate import PRIORITY_HORIZON_MS, Gate, GateResult, ServerLimits, Verdict
 from delivery.pipeline.slots import ConnectionSlots, FairShare, bulk_connection_cap
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +22,16 @@ def limits(server_id: int, per_second: float, *, per_hour: int = 0) -> ServerLim
     )
 
 
+class Transactional:
+    """The gate as the transactional worker asks it (priority mode)."""
+
+    def __init__(self, limits: ServerLimits, *, share: float) -> None:
+        self.gate = Gate(limits, priority_share=share)
+
+    def admit(self, domains: list[str]) -> list[GateResult]:
+        return self.gate.admit([(d, "") for d in domains], horizon_ms=PRIORITY_HORIZON_MS)
+
+
 def chunk_sending_through(server_id: int) -> FairShare:
     share = FairShare(server_id, 4, "chunk-1", ttl_ms=60_000)
     share.share()  # registers the chunk, as a running chunk does
@@ -31,7 +41,7 @@ def chunk_sending_through(server_id: int) -> FairShare:
 def test_with_no_campaign_sending_transactional_mail_may_use_the_whole_rate(
     clean_redis: None,
 ) -> None:
-    gate = PriorityGate(limits(9201, 10), share=0.2)
+    gate = Transactional(limits(9201, 10), share=0.2)
     answers = gate.admit(["example.org"] * 12)
     admitted = [a for a in answers if a.verdict is Verdict.OK]
     # Turns every 100 ms from now to the one-second horizon (eleven); the next waits.
@@ -42,7 +52,7 @@ def test_with_no_campaign_sending_transactional_mail_may_use_the_whole_rate(
 
 def test_while_a_campaign_sends_it_keeps_to_its_share(clean_redis: None) -> None:
     chunk_sending_through(9202)
-    gate = PriorityGate(limits(9202, 10), share=0.2)
+    gate = Transactional(limits(9202, 10), share=0.2)
     answers = gate.admit(["example.org"] * 6)
     admitted = [a for a in answers if a.verdict is Verdict.OK]
     # A fifth of 10/s: one turn every 500 ms, so three within the horizon.
@@ -54,7 +64,7 @@ def test_it_takes_the_next_turn_before_the_chunk_that_asks_after_it(clean_redis:
     chunk_sending_through(9203)
     bulk = Gate(limits(9203, 10))
     assert bulk.check(domain="example.org").verdict is Verdict.OK
-    tx = PriorityGate(limits(9203, 10), share=0.5).admit(["example.org"])[0]
+    tx = Transactional(limits(9203, 10), share=0.5).admit(["example.org"])[0]
     assert tx.verdict is Verdict.OK
     assert 90 <= tx.wait_ms <= 100  # the very next turn of the server's rate
     behind = bulk.check(domain="example.org")
@@ -64,7 +74,7 @@ def test_it_takes_the_next_turn_before_the_chunk_that_asks_after_it(clean_redis:
 
 def test_quotas_count_both_kinds_of_mail(clean_redis: None) -> None:
     bulk = Gate(limits(9204, 1000, per_hour=2))
-    tx = PriorityGate(limits(9204, 1000, per_hour=2), share=0.2)
+    tx = Transactional(limits(9204, 1000, per_hour=2), share=0.2)
     assert bulk.check(domain="example.org").verdict is Verdict.OK
     assert tx.admit(["example.org"])[0].verdict is Verdict.OK
     assert tx.admit(["example.org"])[0].verdict is Verdict.QUOTA
