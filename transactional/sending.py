@@ -350,10 +350,10 @@ class Batch:
 
     @staticmethod
     def _with_unsubscribe(row: TxMessage, raw: bytes) -> bytes:
-        """A relay message of a marketing category gets its recipient's
-        one-click unsubscribe (the API's messages have it already)."""
+        """A message of a marketing category gets its recipient's one-click
+        unsubscribe, whichever way it came (only subscribers receive those)."""
         marketing = row.category is not None and row.category.marketing
-        if row.source != TxMessage.Source.RELAY or not marketing or row.subscriber_id is None:
+        if not marketing or row.subscriber_id is None:
             return raw
         links = subscriber_links(subscriber_id=row.subscriber_id, campaign_id=None)
         head = (

@@ -412,9 +412,6 @@ def _render(
     extra.append(("Feedback-ID", f"{feedback}:tx:postino"))
     if category is not None:
         extra.append(("X-Postino-Category", category.name))
-    if category is not None and category.marketing and links:
-        extra.append(("List-Unsubscribe", f"<{links['one_click_url']}>"))
-        extra.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     message.subject = rendered.subject[:998]
     message.message_id = new_message_id(from_domain or settings.BASE_HOST)
     return build_message(
