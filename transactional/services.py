@@ -303,6 +303,8 @@ def _prepare_send(request: SendRequest) -> _Send:
     elif not request.subject.strip() or not request.html.strip():
         problems.append(("template", 'give a template id, or "subject" and "html"'))
     headers = _check_headers(request.headers, problems)
+    if request.category and (rule := check_category_name(request.category)):
+        problems.append(("category", rule))
     channel = _channel(request.channel, problems)
     from_email = request.from_email or (template.from_email if template else "")
     from_email = from_email or settings.DEFAULT_FROM_EMAIL
@@ -521,12 +523,15 @@ def category_named(name: str) -> Category:
         return Category.objects.get(name=slug)
 
 
+CATEGORY_NAME_RULE = "Letters, digits, hyphens and underscores only, e.g. password-reset."
+# A slug (lower-cased, as names are stored) that fits the column.
+_CATEGORY_NAME = re.compile(r"[-a-z0-9_]{1,64}")
+
+
 def check_category_name(name: str) -> str | None:
-    """Why ``name`` cannot name a category, if it cannot."""
-    slug = name.strip().lower()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", slug):
-        return "a category is letters, digits, - and _ (up to 64)"
-    return None
+    """Why ``name`` cannot name a category, if it cannot (the pages, the API
+    and the relay's header all ask this)."""
+    return None if _CATEGORY_NAME.fullmatch(name.strip().lower()) else CATEGORY_NAME_RULE
 
 
 # --- idempotency -------------------------------------------------------------------

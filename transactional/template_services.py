@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
 
 from campaigns.rendering import FieldAndTemplateErrors, TemplateProblem, TemplateValidationError
 from campaigns.services import validate_from_address
@@ -22,6 +21,7 @@ from delivery.models import SmtpServer
 from transactional.credentials import normalize_domains
 from transactional.models import Category, RelayCredential, TxTemplate
 from transactional.rendering import check_template
+from transactional.services import check_category_name
 
 Errors = dict[str, list[ValidationError]]
 
@@ -153,15 +153,9 @@ def _validate_category(
 ) -> str:
     errors: Errors = {}
     name = name.strip().lower()
-    try:
-        validate_slug(name)
-    except ValidationError:
-        _collect(
-            errors,
-            ValidationError(
-                {"name": "Letters, digits, hyphens and underscores only, e.g. password-reset."}
-            ),
-        )
+    rule = check_category_name(name)
+    if rule:
+        _collect(errors, ValidationError({"name": rule}))
     else:
         others = Category.objects.filter(name=name)
         if instance is not None:

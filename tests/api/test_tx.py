@@ -372,3 +372,19 @@ def test_a_channel_out_of_rotation_defers_without_trying_and_nothing_is_dropped(
     breaker.mark_server_up(server.pk)
     TxMessage.objects.update(next_attempt_at="2000-01-01T00:00:00Z")
     assert sending.drain() == 1
+
+
+def test_a_category_that_is_not_a_slug_is_refused_naming_the_field(
+    owner_api: ApiClient, reset_template: TxTemplate
+) -> None:
+    send = {
+        "to": ["ada@example.com"],
+        "template": reset_template.pk,
+        "data": {"name": "Ada", "reset_url": "https://x.example/r"},
+    }
+    for bad in ("Password reset!", "x" * 65):
+        response = owner_api.post("/tx", {**send, "category": bad})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "category"
+    assert not Category.objects.exists()
+    assert not TxMessage.objects.exists()
