@@ -59,6 +59,16 @@ def _template_errors(problems: Iterable[TemplateProblem]) -> list[dict[str, Any]
     return [{"field": p.field, "line": p.line, "message": p.message} for p in problems]
 
 
+def send_refused(exc: TxError | IdempotencyConflict) -> tuple[int, dict[str, Any]]:
+    """Status and body for a transactional send the services refused (here and in
+    ``api.fast_send``)."""
+    if isinstance(exc, IdempotencyConflict):
+        # As the IETF's Idempotency-Key draft says: the same key, another request.
+        return 422, error_body(str(exc), [{"field": "idempotency_key", "message": str(exc)}])
+    errors = [{"field": where, "message": message} for where, message in exc.problems]
+    return 400, error_body(f"The send was not accepted: {exc}", errors)
+
+
 def install(api: NinjaAPI, *, body_params: set[str]) -> None:
     """Register the handlers. ``body_params``: argument names endpoints use for bodies."""
 
@@ -127,14 +137,11 @@ def install(api: NinjaAPI, *, body_params: set[str]) -> None:
 
     @api.exception_handler(TxError)
     def send_invalid(request: HttpRequest, exc: TxError) -> HttpResponse:
-        errors = [{"field": where, "message": message} for where, message in exc.problems]
-        return respond(request, 400, error_body(f"The send was not accepted: {exc}", errors))
+        return respond(request, *send_refused(exc))
 
     @api.exception_handler(IdempotencyConflict)
     def key_reused(request: HttpRequest, exc: IdempotencyConflict) -> HttpResponse:
-        # As the IETF's Idempotency-Key draft says: the same key, another request.
-        errors = [{"field": "idempotency_key", "message": str(exc)}]
-        return respond(request, 422, error_body(str(exc), errors))
+        return respond(request, *send_refused(exc))
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

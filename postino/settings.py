@@ -125,8 +125,8 @@ TEMPLATES = [
 # Connections are per thread and kept for DATABASE_CONN_MAX_AGE seconds; what
 # bounds their number is the fixed thread pool of each process (gunicorn's
 # WEB_THREADS, Celery's concurrency; docs/operations.md, "Database connections").
-# A kept connection is checked before reuse, so a PostgreSQL restart costs a
-# reconnect instead of one failed request per thread.
+# A kept connection is checked before reuse (at most once a second), so a
+# PostgreSQL restart costs a reconnect instead of failed requests.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'postino.sqlite3'}"),
@@ -134,6 +134,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, its health check at most once a second (postino/postgresql).
+    DATABASES["default"]["ENGINE"] = "postino.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web process, workers and beat share one file.
     DATABASES["default"]["OPTIONS"] = {

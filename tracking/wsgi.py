@@ -5,8 +5,8 @@ Django's whole middleware stack (sessions, CSRF, auth, messages) costs more
 than verifying a signature and queueing the event. ``fast_path`` answers
 ``/t/o/...gif`` and ``/t/c/...`` itself (``tracking.endpoint``, the same
 answers the Django views give) and hands every other request to Django. It
-adds what the security middleware would to such an answer: nosniff and,
-when configured, HSTS.
+adds what the security middleware would to such an answer
+(``postino.fast_path``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
-from django.conf import settings
-
+from postino.fast_path import security_headers
 from tracking import endpoint
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -42,14 +41,9 @@ def fast_path(django_app: WSGIApp) -> WSGIApp:
         headers = [
             ("Content-Type", answer.content_type),
             ("Content-Length", str(len(answer.body))),
-            ("X-Content-Type-Options", "nosniff"),
             *answer.headers,
+            *security_headers(),
         ]
-        if settings.SECURE_HSTS_SECONDS:
-            hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
-            if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-                hsts += "; includeSubDomains"
-            headers.append(("Strict-Transport-Security", hsts))
         status = HTTPStatus(answer.status)
         start_response(f"{status.value} {status.phrase}", headers)
         return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else answer.body]

@@ -107,3 +107,38 @@ def test_a_foreign_from_header_is_refused_and_an_idempotency_key_stores_once() -
     stored = TxMessage.objects.get()
     assert stored.payload is not None
     assert b"Idempotency-Key" not in bytes(stored.payload.raw)
+
+
+def test_headers_are_read_as_written_encoded_folded_or_in_raw_utf8(clean_redis: None) -> None:
+    shop = create_credential(name="Shop", allowed_from_domains=["shop.example.com"]).credential
+    raw = (
+        b"From: =?utf-8?q?Caf=C3=A9_Cr=C3=A8me?= <orders@Shop.example.com>\r\n"
+        b"To: reader@example.com\r\n"
+        b"Subject: =?utf-8?b?WW91ciBvcmRlciDinJM=?=\r\n"
+        b"  shipped\r\n"
+        b"Message-ID:\r\n <order-7@shop.example.com>\r\n"
+        b"Idempotency-Key: order-7\r\n"
+        b"\r\n"
+        b"Hello.\r\n"
+    )
+    services.accept_relay(
+        credential=shop, mail_from="orders@shop.example.com", rcpt_tos=["a@example.com"], raw=raw
+    )
+    stored = TxMessage.objects.get()
+    assert (stored.subject, stored.message_id, stored.from_email) == (
+        "Your order \u2713 shipped",
+        "<order-7@shop.example.com>",
+        "orders@shop.example.com",
+    )
+    again = services.accept_relay(
+        credential=shop, mail_from="orders@shop.example.com", rcpt_tos=["a@example.com"], raw=raw
+    )
+    assert again.duplicate  # the key was read from its header
+    utf8 = "From: orders@shop.example.com\r\nSubject: Grüße aus Köln\r\n\r\nHallo.\r\n"
+    services.accept_relay(
+        credential=shop,
+        mail_from="orders@shop.example.com",
+        rcpt_tos=["b@example.com"],
+        raw=utf8.encode(),
+    )
+    assert TxMessage.objects.get(email="b@example.com").subject == "Grüße aus Köln"
