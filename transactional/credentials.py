@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from transactional.models import RelayCredential
+from delivery.models import SmtpServer
+from transactional.models import Category, RelayCredential
 
 USERNAME_PREFIX = "tx-"
 # As with API tokens: "is this login still used?" needs no more precision,
@@ -92,6 +93,42 @@ def create_credential(
         **fields,
     )
     return NewCredential(credential, password)
+
+
+def update_credential_limits(
+    *,
+    credential: RelayCredential,
+    allowed_from_domains: Iterable[str],
+    messages_per_minute: int | None,
+    messages_per_day: int | None,
+    max_message_bytes: int,
+    channel: SmtpServer | None,
+    category: Category | None,
+) -> RelayCredential:
+    """What a credential may do; its login (username, password) never changes."""
+    errors: dict[str, list[str]] = {}
+    domains: list[str] = []
+    try:
+        domains = normalize_domains(allowed_from_domains)
+    except ValidationError as exc:
+        errors["allowed_from_domains"] = exc.messages
+    if max_message_bytes < 1024:
+        errors["max_message_bytes"] = ["At least 1 KB."]
+    if errors:
+        raise ValidationError(errors)
+    # An UPDATE of these columns only, not save(): a save of the row as loaded
+    # would write back a stale revoked_at (un-revoking a login revoked
+    # meanwhile) and the relay's last_used_at.
+    RelayCredential.objects.filter(pk=credential.pk).update(
+        allowed_from_domains=domains,
+        messages_per_minute=messages_per_minute,
+        messages_per_day=messages_per_day,
+        max_message_bytes=max_message_bytes,
+        channel=channel,
+        category=category,
+    )
+    credential.refresh_from_db()
+    return credential
 
 
 def revoke_credential(credential: RelayCredential) -> RelayCredential:

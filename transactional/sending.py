@@ -49,7 +49,7 @@ from delivery.mime import ascii_address
 from delivery.models import SmtpServer
 from delivery.pipeline import breaker
 from delivery.pipeline.channel import open_channel
-from delivery.pipeline.gate import PRIORITY_HORIZON_MS, Gate, ServerLimits, Verdict
+from delivery.pipeline.gate import ADMIT_BATCH, PRIORITY_HORIZON_MS, Gate, ServerLimits, Verdict
 from delivery.pipeline.record import retry_delay
 from delivery.pipeline.transmit import Done, Job, LaneFailed, Transmitter
 from delivery.pipeline.types import (
@@ -71,7 +71,6 @@ log = logging.getLogger(__name__)
 Status = TxMessage.Status
 # Lanes one batch opens at most: transactional batches are small and urgent.
 MAX_LANES = 8
-ADMIT_BATCH = 16
 # Outcomes are written at least this often, so a killed worker re-sends few.
 FLUSH_SECONDS = 0.1
 FLUSH_OUTCOMES = 20

@@ -327,7 +327,7 @@ def _prepare_send(request: SendRequest) -> list[store.NewMessage]:
     channel = _channel(request.channel, problems)
     from_email = request.from_email or (template.from_email if template else "")
     from_email = from_email or settings.DEFAULT_FROM_EMAIL
-    _, from_address = parseaddr(from_email)
+    from_name, from_address = parseaddr(from_email)
     if not _is_address(from_address):
         problems.append(("from_email", f"{from_email!r} is not an address"))
     reply_to = request.reply_to or (template.reply_to if template else "")
@@ -352,7 +352,7 @@ def _prepare_send(request: SendRequest) -> list[store.NewMessage]:
         category = template.category
     facts = address_facts(emails)
     from_domain = from_address.rpartition("@")[2].lower()
-    from_header = format_address(parseaddr(from_email)[0], from_address)
+    from_header = format_address(from_name, from_address)
     messages = []
     for email in emails:
         known = facts.get(email) or AddressFacts(email)

@@ -1,4 +1,4 @@
-"""Writes behind the Transactional pages: templates, categories, a credential's limits.
+"""Writes behind the Transactional pages: templates and categories (credentials: ``credentials``).
 
 Each function checks everything it is given and raises once: a
 ``FieldAndTemplateErrors`` carries the field errors with the template
@@ -10,16 +10,14 @@ send with that data would get.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 
 from campaigns.rendering import FieldAndTemplateErrors, TemplateProblem, TemplateValidationError
 from campaigns.services import validate_from_address
-from delivery.models import SmtpServer
-from transactional.credentials import normalize_domains
-from transactional.models import Category, RelayCredential, TxTemplate
+from transactional.models import Category, TxTemplate
 from transactional.rendering import check_template
 from transactional.services import check_category_name
 
@@ -224,41 +222,3 @@ def update_category(
 def delete_category(*, category: Category) -> None:
     """Templates, credentials and logged messages keep going without a category."""
     category.delete()
-
-
-# --- relay credentials ----------------------------------------------------------
-
-
-def update_credential_limits(
-    *,
-    credential: RelayCredential,
-    allowed_from_domains: Iterable[str],
-    messages_per_minute: int | None,
-    messages_per_day: int | None,
-    max_message_bytes: int,
-    channel: SmtpServer | None,
-    category: Category | None,
-) -> RelayCredential:
-    """What a credential may do; its login (username, password) never changes."""
-    errors: Errors = {}
-    domains: list[str] = []
-    try:
-        domains = normalize_domains(allowed_from_domains)
-    except ValidationError as exc:
-        _collect(errors, ValidationError({"allowed_from_domains": exc.messages}))
-    if max_message_bytes < 1024:
-        _collect(errors, ValidationError({"max_message_bytes": "At least 1 KB."}))
-    _raise(errors, [])
-    # An UPDATE of these columns only, not save(): a save of the row as loaded
-    # would write back a stale revoked_at (un-revoking a login revoked
-    # meanwhile) and the relay's last_used_at.
-    RelayCredential.objects.filter(pk=credential.pk).update(
-        allowed_from_domains=domains,
-        messages_per_minute=messages_per_minute,
-        messages_per_day=messages_per_day,
-        max_message_bytes=max_message_bytes,
-        channel=channel,
-        category=category,
-    )
-    credential.refresh_from_db()
-    return credential

@@ -22,7 +22,11 @@ from campaigns.rendering import RenderedMessage, TemplateValidationError
 from postino.charts import series_chart
 from postino.permissions import staff_required
 from transactional import selectors, template_services
-from transactional.credentials import create_credential, revoke_credential
+from transactional.credentials import (
+    create_credential,
+    revoke_credential,
+    update_credential_limits,
+)
 from transactional.forms import (
     STARTER_HTML,
     STARTER_SAMPLE,
@@ -366,9 +370,7 @@ def credential_edit(request: HttpRequest, credential_id: int) -> HttpResponse:
         form = CredentialLimitsForm(request.POST)
         if form.is_valid():
             try:
-                template_services.update_credential_limits(
-                    credential=credential, **form.service_arguments()
-                )
+                update_credential_limits(credential=credential, **form.service_arguments())
             except ValidationError as exc:
                 form.add_service_error(exc)
             else:

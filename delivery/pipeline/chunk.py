@@ -51,12 +51,11 @@ SHORT_DOMAIN_WAIT = 2.0
 # How long a chunk keeps trying for a connection slot another worker holds
 # before it gives its rows back.
 SLOT_WAIT_SECONDS = 5.0
-# One gate round trip admits up to this many messages, each granted a turn of
-# the server's rate at most ADMIT_HORIZON_MS ahead: at a high rate that saves
-# a Redis round trip per message; at a low one the gate admits one at a time,
-# as before. A pause therefore lets through at most this many more messages
-# per chunk, all within a few milliseconds.
-ADMIT_BATCH = 16
+# Each message is granted a turn of the server's rate at most this far ahead
+# (ADMIT_BATCH per gate round trip): at a high rate that saves a Redis round
+# trip per message; at a low one the gate admits one at a time. A pause
+# therefore lets through at most ADMIT_BATCH more messages per chunk, all
+# within a few milliseconds.
 ADMIT_HORIZON_MS = 5.0
 
 Built = tuple[PreparedMessage, bytes | None]
@@ -311,7 +310,7 @@ class ChunkRun:
     ) -> None:
         """Ask the gate about the next recipients in line, in one round trip."""
         asked: list[Delivery] = []
-        while len(asked) < ADMIT_BATCH:
+        while len(asked) < gate.ADMIT_BATCH:
             row = self._next_row(queue, waiting)
             if row is None:
                 break

@@ -1,6 +1,6 @@
 """The gate: the one Redis round trip every message passes before it is sent.
 
-One Lua script (``_GATE``) runs atomically for a batch of up to a chunk's
+One Lua script (``_GATE``) runs atomically for a batch of up to
 ``ADMIT_BATCH`` messages (``Gate.admit``; one for ``Gate.check``) and:
 
 * journals the outcomes of messages that finished since the last call (see
@@ -400,6 +400,9 @@ class Gate:
 # further than a chunk does (ADMIT_HORIZON_MS), so it never waits behind
 # bulk's bookings, only behind its own share.
 PRIORITY_HORIZON_MS = 1000.0
+# The most messages one call asks turns for (chunks and transactional
+# batches alike): one Redis round trip for that many.
+ADMIT_BATCH = 16
 
 
 # --- stopping a campaign's chunks ------------------------------------------------

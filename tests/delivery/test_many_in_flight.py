@@ -15,8 +15,9 @@ import pytest
 from campaigns.models import Campaign
 from campaigns.services import start_campaign
 from delivery.models import Delivery, SmtpServer
-from delivery.pipeline.chunk import ADMIT_BATCH, run_chunk
+from delivery.pipeline.chunk import run_chunk
 from delivery.pipeline.direct import send_tests
+from delivery.pipeline.gate import ADMIT_BATCH
 from delivery.pipeline.smtp import POOL, SmtpChannel, SmtpPool, SmtpSettings, send_message
 from delivery.pipeline.transmit import Done, Job, Transmitter
 from delivery.pipeline.types import Outcome, PreparedMessage
