@@ -246,6 +246,9 @@ POSTINO: dict[str, Any] = {
     # Chunk tasks kept in flight per running campaign.
     "PARALLEL_CHUNKS": env_int("SEND_PARALLEL_CHUNKS", 4, minimum=1),
     "LEASE_SECONDS": env_int("SEND_LEASE_SECONDS", 120, minimum=5),
+    # A connection slot (the shared cap on a server's connections) whose
+    # holder stops refreshing it, a killed worker, frees itself this long after.
+    "SLOT_TTL_SECONDS": env_int("SEND_SLOT_TTL_SECONDS", 30, minimum=3),
     "MAX_ATTEMPTS": env_int("SEND_MAX_ATTEMPTS", 5, minimum=1),
     "RETRY_BASE_SECONDS": env_float("SEND_RETRY_BASE_SECONDS", 60.0),
     "RETRY_MAX_SECONDS": env_float("SEND_RETRY_MAX_SECONDS", 3600.0),

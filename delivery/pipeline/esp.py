@@ -38,7 +38,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage
 from django.utils.module_loading import import_string
 
-from delivery.pipeline.slots import ConnectionSlots, bulk_connection_cap
+from delivery.pipeline.slots import ConnectionSlots, bulk_connection_cap, refresh_due
 from delivery.pipeline.types import (
     ChannelError,
     NoConnectionSlot,
@@ -177,8 +177,8 @@ class EspLane:
 
     def keepalive(self) -> None:
         # Keep a long chunk's slot from expiring (it lapses on its own after
-        # SLOT_TTL_MS if this worker dies holding it).
-        if time.monotonic() - self._refreshed > 10:
+        # SEND_SLOT_TTL_SECONDS if this worker dies holding it).
+        if refresh_due(self._refreshed):
             self.channel.slots.acquire(self.member)
             self._refreshed = time.monotonic()
 

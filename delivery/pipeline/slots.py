@@ -12,14 +12,26 @@ import contextlib
 import time
 
 import redis
+from django.conf import settings
 
 from postino.redis import redis_client
 
 PREFIX = "postino"
-# Holders refresh their slots every 10 seconds (lanes before a message and
-# while idle); a worker killed with its connections open frees them this long
-# after, so a replacement worker can reconnect within half a minute.
-SLOT_TTL_MS = 30_000
+
+
+def slot_ttl_ms() -> int:
+    """How long a slot lasts unless refreshed (``SEND_SLOT_TTL_SECONDS``): a
+    worker killed with its connections open frees them this long after, so a
+    replacement worker can reconnect then."""
+    return int(settings.POSTINO["SLOT_TTL_SECONDS"]) * 1000
+
+
+def refresh_due(refreshed: float) -> bool:
+    """Whether a holder should refresh its slot, last refreshed at ``refreshed``
+    (``time.monotonic()``): three times per TTL (lanes before a message and
+    while idle), so a live holder's slot never lapses."""
+    return time.monotonic() - refreshed > slot_ttl_ms() / 3000
+
 
 _ACQUIRE_SLOT = """
 local t = redis.call('TIME')
@@ -57,7 +69,7 @@ class ConnectionSlots:
     def acquire(self, member: str) -> bool:
         """Take (or refresh) a slot for ``member``; False when all are taken."""
         try:
-            return bool(self._script(keys=[self.key], args=[self.maximum, member, SLOT_TTL_MS]))
+            return bool(self._script(keys=[self.key], args=[self.maximum, member, slot_ttl_ms()]))
         except redis.RedisError:
             # Without Redis we cannot count other workers; the per-process cap
             # still holds, and sending beats stalling.

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.conf import settings
 
 from delivery.mime import ascii_address
-from delivery.pipeline.slots import ConnectionSlots, bulk_connection_cap
+from delivery.pipeline.slots import ConnectionSlots, bulk_connection_cap, refresh_due
 from delivery.pipeline.types import (
     ChannelError,
     NoConnectionSlot,
@@ -431,8 +431,7 @@ class PooledConnection:
 
     def refresh_slot(self) -> None:
         """Keep a long-held connection's shared slot from expiring."""
-        stale = time.monotonic() - self._refreshed > 10
-        if self.conn is not None and self._slots is not None and stale:
+        if self.conn is not None and self._slots is not None and refresh_due(self._refreshed):
             self._slots.acquire(self._member)
             self._refreshed = time.monotonic()
 

@@ -29,6 +29,8 @@ FAST_TIMERS = {
     "SEND_RETRY_MAX_SECONDS": "2",
     "SEND_STATUS_CHECK_SECONDS": "0.5",
     "SEND_LEASE_SECONDS": "6",
+    # A killed worker's connection slots free themselves as its lease expires.
+    "SEND_SLOT_TTL_SECONDS": "6",
 }
 
 
