@@ -43,6 +43,7 @@ from delivery.mime import (
     new_message_id,
 )
 from delivery.models import SmtpServer
+from postino.prepared import prepared_cursor
 from subscribers.blocklist.rules import blocked_sql
 from subscribers.models import Subscriber, Subscription
 from subscribers.privacy import erased_sql
@@ -245,7 +246,7 @@ def address_facts(emails: Iterable[str]) -> dict[str, AddressFacts]:
         f" FROM w LEFT JOIN {subscribers} s ON s.email = w.email"
     )
     params = [*wanted, *blocked_params, *erased_params, unsubscribed, unsubscribed]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     out = {}
@@ -388,30 +389,44 @@ def _prepare_send(request: SendRequest) -> list[store.NewMessage]:
     return messages
 
 
+# What sending reads of a template, in the model's order (as ``from_db``
+# takes them); the other fields are left deferred.
+_TEMPLATE_FIELDS = tuple(
+    field.attname
+    for field in TxTemplate._meta.concrete_fields
+    if field.attname
+    in {"id", "subject", "html", "text", "from_email", "reply_to", "track_opens",
+        "track_clicks", "updated_at", "category_id"}
+)  # fmt: skip
+
+
 def _template_for_send(pk: int) -> TxTemplate | None:
-    """The template and its category, as sending needs them, in one raw query:
-    on the API's hot path the ORM's compiling of the same query cost more than
-    the query (the fields sending does not read are left deferred)."""
+    """The template and its category, as sending needs them, in one prepared
+    query: on the API's hot path the ORM's compiling of the same query cost
+    more than the query."""
     quote = connection.ops.quote_name
+    columns = ", ".join(f"t.{quote(name)}" for name in _TEMPLATE_FIELDS)
     sql = (
-        "SELECT t.id, t.subject, t.html, t.text, t.from_email, t.reply_to, t.track_opens,"  # noqa: S608
-        " t.track_clicks, t.updated_at, t.category_id, c.name AS category_name,"
-        " c.marketing AS category_marketing,"
-        " c.exempt_from_unsubscribes AS category_exempt"
+        f"SELECT {columns}, c.name, c.marketing, c.exempt_from_unsubscribes"  # noqa: S608
         f" FROM {quote(TxTemplate._meta.db_table)} t"
         f" LEFT JOIN {quote(Category._meta.db_table)} c ON c.id = t.category_id"
         " WHERE t.id = %s"
     )
-    template = next(iter(TxTemplate.objects.raw(sql, [pk])), None)
-    if template is None:
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
         return None
+    fields = len(_TEMPLATE_FIELDS)
+    template = TxTemplate.from_db(connection.alias, _TEMPLATE_FIELDS, row[:fields])
     category = None
     if template.category_id is not None:
+        name, marketing, exempt = row[fields:]
         category = Category(
             pk=template.category_id,
-            name=template.category_name,  # type: ignore[attr-defined]
-            marketing=bool(template.category_marketing),  # type: ignore[attr-defined]
-            exempt_from_unsubscribes=bool(template.category_exempt),  # type: ignore[attr-defined]
+            name=name,
+            marketing=bool(marketing),
+            exempt_from_unsubscribes=bool(exempt),
         )
     template.category = category
     return template

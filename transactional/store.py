@@ -22,6 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from postino.prepared import prepared_cursor
 from subscribers.models import Subscriber
 from transactional.models import TxMessage, TxPayload
 
@@ -138,7 +139,7 @@ def _store_postgresql(
         f"{with_clause}INSERT INTO {quote(TxMessage._meta.db_table)} ({columns}) "  # noqa: S608
         f"VALUES {', '.join(rows)}"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params + values)
 
 

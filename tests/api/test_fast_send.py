@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.test import Client
 
 from api.fast_send import fast_send
@@ -179,6 +180,8 @@ def test_a_send_costs_the_same_few_queries_for_one_recipient_or_many(
 ) -> None:
     """The template, the recipients' facts, one INSERT; the token is trusted
     from its first check (API_TOKEN_CACHE_SECONDS)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement store is PostgreSQL's; SQLite's takes a transaction")
     token = create_token(user=owner)
     first = json.dumps(SEND | {"data": {"name": "A"}}).encode()
     wsgi.call("POST", PREFIX + "/tx", first, headers={"Authorization": f"Bearer {token}"})
