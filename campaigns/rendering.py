@@ -121,8 +121,18 @@ class CompiledCampaign:
     """The subject, HTML and optional text templates of one campaign, compiled."""
 
     def __init__(
-        self, *, subject: str, html: str, text: str, layout: str | None, preheader: str = ""
+        self,
+        *,
+        subject: str,
+        html: str,
+        text: str,
+        layout: str | None,
+        preheader: str = "",
+        sample_check: bool = True,
     ) -> None:
+        """``sample_check``: whether the derived text part must first read as
+        the sample subscriber's converted HTML (False: only the first real
+        renders check it, for templates whose variables the sample lacks)."""
         problems: list[TemplateProblem] = []
         self._layout = None
         self._subject = self._html = self._text = self._preheader = None
@@ -174,9 +184,9 @@ class CompiledCampaign:
         self._derived_layout: Any = None
         self._checks_left = 0
         if self._text is None:
-            self._derive_text(_extending(html) if layout else html, layout)
+            self._derive_text(_extending(html) if layout else html, layout, sample_check)
 
-    def _derive_text(self, html: str, layout: str | None) -> None:
+    def _derive_text(self, html: str, layout: str | None, sample_check: bool) -> None:
         """A text template from the HTML one, trusted once it reads as the
         sample subscriber's converted HTML does (see campaigns.text_part)."""
         body = derive_text_source(html, HTML_ENV)
@@ -189,6 +199,9 @@ class CompiledCampaign:
         except TemplateError:
             log.debug("derived text part does not compile; not used", exc_info=True)
             self._derived_text = None
+            return
+        if not sample_check:
+            self._checks_left = DERIVED_TEXT_CHECKS
             return
         self._checks_left = 1
         sample = sample_context(campaign_name="Sample", campaign_subject="Sample")

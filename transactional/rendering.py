@@ -82,7 +82,13 @@ def missing_problem(names: list[str]) -> TemplateProblem:
 
 def compile_parts(*, subject: str, html: str, text: str = "") -> CompiledTemplate:
     """Compile a template; ``TemplateValidationError`` with each problem's line."""
-    compiled = CompiledCampaign(subject=subject, html=html, text=text, layout=None)
+    # The campaign sample has none of the variables a template reads from
+    # ``data``: empty, a link converts differently ("Reset ()"), which would
+    # rule the derived text part out for every template. The first sends
+    # check it instead, each against its own converted HTML.
+    compiled = CompiledCampaign(
+        subject=subject, html=html, text=text, layout=None, sample_check=False
+    )
     needs = _names(subject, TEXT_ENV) | _names(html, HTML_ENV) | _names(text, TEXT_ENV)
     return CompiledTemplate(compiled, frozenset(needs - BUILT_IN))
 

@@ -47,8 +47,10 @@ def render(**kwargs: str) -> str:
         subject=kwargs.pop("subject", "Hi"),
         text=kwargs.pop("text", ""),
         layout=kwargs.pop("layout", None),
-        **kwargs,
+        html=kwargs.pop("html"),
+        preheader=kwargs.pop("preheader", ""),
     )
+    assert not kwargs, f"unknown parts: {sorted(kwargs)}"
     context = sample_context(campaign_name="Spring", campaign_subject="Spring news")
     context["subscriber"]["name"] = "Ada <Lovelace>"
     return compiled.render(context).html

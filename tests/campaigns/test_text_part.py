@@ -163,3 +163,25 @@ def test_a_template_the_sample_subscriber_cannot_render_is_still_derived(
     texts = [compiled.render(_context(member)).text for member in members]
     assert texts[5] == "Hello TOWN 5!\n"
     assert len(converted) == DERIVED_TEXT_CHECKS
+
+
+def test_a_transactional_templates_text_part_is_derived_though_the_sample_lacks_its_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its variables come from the send's ``data``, which the campaign sample
+    has none of: empty, a link converts differently ("Reset ()" against
+    "Reset"). The first sends check the derived part instead."""
+    from transactional.rendering import compile_parts
+
+    compiled = compile_parts(
+        subject="Reset",
+        html='<p>Hello {{ name }},</p><p><a href="{{ url }}">Choose a password</a></p>',
+    )
+    converted = _counting_conversions(monkeypatch)
+    texts = [
+        compiled.render({"name": f"U{n}", "url": f"https://app.example/r/{n}"},
+                        recipient={"email": f"u{n}@example.com"}).text
+        for n in range(6)
+    ]  # fmt: skip
+    assert len(converted) == DERIVED_TEXT_CHECKS
+    assert texts[5] == "Hello U5,\n\nChoose a password (https://app.example/r/5)\n"
