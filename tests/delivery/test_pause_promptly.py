@@ -31,7 +31,7 @@ from tests.support.smtpd import RunningSmtpServer
 from tests.support.workers import running_workers, worker_environment
 
 CONCURRENCY = 2  # worker processes, so at most two chunks send at once
-AUDIENCE = 400
+AUDIENCE = 200
 
 
 def _statuses(campaign: Campaign) -> dict[str, int]:
