@@ -119,7 +119,9 @@ def reserve(credential: RelayCredential, count: int = 1) -> Reservation:
     for _, _, limit, ttl in windows:
         arguments += [limit, ttl]
     keys = [key for _, key, _, _ in windows]
-    refused = int(redis_client().eval(_RESERVE, len(keys), *keys, *arguments))
+    # EVALSHA: the script's text is not sent with every message.
+    reserve_script = redis_client().register_script(_RESERVE)
+    refused = int(reserve_script(keys=keys, args=arguments))
     if refused:
         window, _, limit, _ = windows[refused - 1]
         raise OverLimit(window, limit)
@@ -128,7 +130,7 @@ def reserve(credential: RelayCredential, count: int = 1) -> Reservation:
 
 def refund(reservations: list[Reservation]) -> None:
     """Give back what was counted for messages that were not stored."""
-    client = redis_client()
+    refund_script = redis_client().register_script(_REFUND)
     for reservation in reservations:
         if reservation.keys and reservation.count:
-            client.eval(_REFUND, len(reservation.keys), *reservation.keys, reservation.count)
+            refund_script(keys=reservation.keys, args=[reservation.count])
