@@ -140,10 +140,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg prepares a statement after this many executions: in effect only
     # the statements that ask (postino/postgresql). Off behind a pooler that
     # cannot keep prepared statements (PgBouncer before 1.21, or without
-    # max_prepared_statements).
-    DATABASES["default"]["OPTIONS"] = {
-        "prepare_threshold": 2**31 - 1 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None
-    }
+    # max_prepared_statements). Beside the URL's own options (?sslmode=...).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        2**31 - 1 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web process, workers and beat share one file.
     DATABASES["default"]["OPTIONS"] = {

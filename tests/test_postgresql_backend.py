@@ -130,19 +130,22 @@ def test_the_transactional_send_prepares_its_statements(
 
 
 def test_prepared_statements_can_be_turned_off_for_a_pooler() -> None:
-    """DATABASE_PREPARED_STATEMENTS=false: psycopg prepares nothing at all."""
+    """DATABASE_PREPARED_STATEMENTS=false: psycopg prepares nothing at all;
+    either way the URL's own options (sslmode and the like) are kept."""
     code = (
         "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'postino.settings');"
         "import django; django.setup(); from django.conf import settings;"
-        "print(repr(settings.DATABASES['default']['OPTIONS'].get('prepare_threshold')))"
+        "options = settings.DATABASES['default']['OPTIONS'];"
+        "print(options['sslmode'], repr(options.get('prepare_threshold')))"
     )
     root = Path(__file__).resolve().parent.parent
+    url = "postgres://postgres@127.0.0.1:5432/postino?sslmode=prefer"
     answers = []
     for value in ("true", "false"):
-        env = {**os.environ, "DATABASE_PREPARED_STATEMENTS": value}
+        env = {**os.environ, "DATABASE_PREPARED_STATEMENTS": value, "DATABASE_URL": url}
         result = subprocess.run(
             [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
             check=True,
         )  # fmt: skip
         answers.append(result.stdout.strip().splitlines()[-1])
-    assert answers == [str(2**31 - 1), "None"]
+    assert answers == [f"prefer {2**31 - 1}", "prefer None"]
