@@ -12,6 +12,7 @@ application waits for the answer, never later in the worker.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import re
@@ -400,20 +401,25 @@ _TEMPLATE_FIELDS = tuple(
 )  # fmt: skip
 
 
-def _template_for_send(pk: int) -> TxTemplate | None:
-    """The template and its category, as sending needs them, in one prepared
-    query: on the API's hot path the ORM's compiling of the same query cost
-    more than the query."""
+@functools.cache
+def _template_sql() -> str:
+    """The template query's text, built once per process, not on every send."""
     quote = connection.ops.quote_name
     columns = ", ".join(f"t.{quote(name)}" for name in _TEMPLATE_FIELDS)
-    sql = (
+    return (
         f"SELECT {columns}, c.name, c.marketing, c.exempt_from_unsubscribes"  # noqa: S608
         f" FROM {quote(TxTemplate._meta.db_table)} t"
         f" LEFT JOIN {quote(Category._meta.db_table)} c ON c.id = t.category_id"
         " WHERE t.id = %s"
     )
+
+
+def _template_for_send(pk: int) -> TxTemplate | None:
+    """The template and its category, as sending needs them, in one prepared
+    query: on the API's hot path the ORM's compiling of the same query cost
+    more than the query."""
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [pk])
+        cursor.execute(_template_sql(), [pk])
         row = cursor.fetchone()
     if row is None:
         return None
