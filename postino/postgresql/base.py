@@ -61,10 +61,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def prepared_cursor(self) -> CursorWrapper:
         """A cursor (as ``cursor()`` returns) for a hot path's fixed statements."""
+        # Django's own cursor(), with our cursor class: the health check, the
+        # connection, and the wrapper that logs queries (DEBUG, query counts).
         self.close_if_health_check_failed()
         self.ensure_connection()
-        self.validate_thread_sharing()
         with self.wrap_database_errors:
-            cursor: Any = PreparedCursor(self.connection)
-        # As Django's cursors: logged when queries are (DEBUG, query-count tests).
-        return self.make_debug_cursor(cursor) if self.queries_logged else self.make_cursor(cursor)
+            cursor: CursorWrapper = self._prepare_cursor(  # type: ignore[attr-defined]
+                PreparedCursor(self.connection)
+            )
+        return cursor
