@@ -1,6 +1,6 @@
 """The Transactional section in a real browser: a template written against its
-sample JSON with the preview following, a relay password shown once, and the
-message log filtered by status."""
+sample JSON with the preview following, a relay password shown once, a
+credential's limits changed, and the message log filtered by status."""
 
 from __future__ import annotations
 
@@ -78,6 +78,31 @@ def test_a_relay_password_is_shown_once(page: Any, staff: User) -> None:
     expect(page.locator("[data-role=credential-list]")).to_contain_text("Shop backend")
     assert password not in page.content()
     page.screenshot(path=str(SCREENSHOTS / "tx-credentials.png"), full_page=True)
+
+
+def test_a_credentials_limits_are_changed_and_a_bad_domain_is_named(page: Any, staff: User) -> None:
+    from transactional.credentials import create_credential
+
+    credential = create_credential(name="Shop backend", messages_per_minute=120).credential
+    log_in(page, f"/transactional/credentials/{credential.pk}/")
+    expect(page.locator("#id_messages_per_minute")).to_have_value("120")
+    page.fill("#id_allowed_from_domains", "shop.example.com\nbad domain!\n")
+    page.get_by_role("button", name="Save limits").click()
+    expect(page.locator("form.stack")).to_contain_text("bad domain!")
+    credential.refresh_from_db()
+    assert credential.allowed_from_domains == []
+
+    page.fill("#id_allowed_from_domains", "shop.example.com\nShop.Example.org\n")
+    page.fill("#id_messages_per_minute", "30")
+    page.fill("#id_messages_per_day", "1000")
+    page.fill("#id_max_message_mb", "2")
+    page.get_by_role("button", name="Save limits").click()
+    expect(page.get_by_text("Limits of “Shop backend” saved.")).to_be_visible()
+    credential.refresh_from_db()
+    assert credential.allowed_from_domains == ["shop.example.com", "shop.example.org"]
+    assert (credential.messages_per_minute, credential.messages_per_day) == (30, 1000)
+    assert credential.max_message_bytes == 2 * 1024 * 1024
+    page.screenshot(path=str(SCREENSHOTS / "tx-credential-limits.png"), full_page=True)
 
 
 def test_the_message_log_filters_by_status(page: Any, staff: User) -> None:
